@@ -1,0 +1,87 @@
+// CartPole stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole network.
+// Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <cstdlib>
+
+#include "core/runtime.h"
+#include "envs/classic_control/cartpole.h"
+#include "envs/registry.h"
+#include "rl/dqn.h"
+
+namespace {
+
+using namespace dojo;
+
+rl::DQNOptions rlzoo_cartpole() {
+  return rl::DQNOptions().learning_rate(2.3e-3).batch_size(64).buffer_size(100'000).net_arch({256, 256});
+}
+
+void BM_CartPoleStep(benchmark::State& state) {
+  envs::CartPole env;
+  env.reset(0);
+  const auto left = torch::scalar_tensor(0, torch::kLong), right = torch::scalar_tensor(1, torch::kLong);
+  std::int64_t t = 0;
+  for (auto _ : state) {
+    auto s = env.step((t++ & 1) ? left : right);
+    if (s.terminated) env.reset();
+    benchmark::DoNotOptimize(s.obs);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CartPoleStep);
+
+void BM_CartPoleStepRegistered(benchmark::State& state) {  // with OrderEnforcing and TimeLimit
+  auto env = envs::make("CartPole-v1");
+  env->reset(0);
+  const auto action = torch::scalar_tensor(1, torch::kLong);
+  for (auto _ : state) {
+    auto s = env->step(action);
+    if (s.done()) env->reset();
+    benchmark::DoNotOptimize(s.obs);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_CartPoleStepRegistered);
+
+void BM_GreedyAction(benchmark::State& state) {
+  rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);
+  const auto obs = torch::randn({4});
+  for (auto _ : state) benchmark::DoNotOptimize(agent.greedy_action(obs));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GreedyAction);
+
+void BM_DQNGradientStep(benchmark::State& state) {
+  rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);
+  rl::ReplayBuffer replay(10'000, {4}, torch::kFloat32, {}, torch::kLong);
+  for (int i = 0; i < 10'000; ++i) {
+    replay.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 1.0, torch::randn({4}), i % 50 == 0);
+  }
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(64, rng)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DQNGradientStep);
+
+void BM_ReplaySample64(benchmark::State& state) {
+  rl::ReplayBuffer replay(100'000, {4}, torch::kFloat32, {}, torch::kLong);
+  for (int i = 0; i < 100'000; ++i) replay.add(torch::randn({4}), torch::scalar_tensor(0, torch::kLong), 1.0, torch::randn({4}), false);
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(replay.sample(64, rng));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ReplaySample64);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const char* threads = std::getenv("DOJO_BENCH_THREADS");
+  dojo::core::configure_compute(threads ? std::atoi(threads) : 1);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,114 @@
+#include "core/checkpoint.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/files.h"
+
+namespace dojo::core {
+
+namespace fs = std::filesystem;
+
+CheckpointWriter::CheckpointWriter() {
+  put("format", std::string("dojo-checkpoint"));
+  put("version", kCheckpointVersion);
+}
+
+void CheckpointWriter::put(const std::string& key, const std::string& value) { archive_.write(key, c10::IValue(value)); }
+void CheckpointWriter::put(const std::string& key, std::int64_t value) { archive_.write(key, c10::IValue(value)); }
+void CheckpointWriter::put(const std::string& key, double value) { archive_.write(key, c10::IValue(value)); }
+void CheckpointWriter::put(const std::string& key, const torch::Tensor& value) { archive_.write(key, value); }
+
+void CheckpointWriter::put(const std::string& key, const torch::nn::Module& module) {
+  torch::serialize::OutputArchive sub;
+  module.save(sub);
+  archive_.write(key, sub);
+}
+
+void CheckpointWriter::put(const std::string& key, const torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive sub;
+  optimizer.save(sub);
+  archive_.write(key, sub);
+}
+
+void CheckpointWriter::save(const fs::path& path) {
+  atomic_write(path, [&](const fs::path& tmp) { archive_.save_to(tmp.string()); });
+}
+
+CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
+  if (!fs::is_regular_file(path)) throw Error("checkpoint '" + path.string() + "' not found: expected a file");
+  try {
+    archive_.load_from(path.string());
+  } catch (const c10::Error&) {
+    corrupt("cannot be read");
+  }
+  std::string format;
+  try {
+    c10::IValue v;
+    if (archive_.try_read("format", v) && v.isString()) format = v.toStringRef();
+  } catch (const c10::Error&) {
+  }
+  if (format != "dojo-checkpoint") corrupt("has no dojo checkpoint header");
+  const auto version = get_int("version");
+  if (version != kCheckpointVersion) {
+    throw Error("checkpoint '" + path.string() + "' has version " + std::to_string(version) + ": expected " +
+                std::to_string(kCheckpointVersion));
+  }
+}
+
+void CheckpointReader::corrupt(const std::string& detail) const {
+  throw Error("checkpoint '" + path_.string() + "' is truncated or corrupt (" + detail +
+              "): expected a file written by dojo");
+}
+
+c10::IValue CheckpointReader::value(const std::string& key) {
+  c10::IValue v;
+  if (!archive_.try_read(key, v)) corrupt("missing '" + key + "'");
+  return v;
+}
+
+std::string CheckpointReader::get_string(const std::string& key) {
+  auto v = value(key);
+  if (!v.isString()) corrupt("'" + key + "' is not a string");
+  return v.toStringRef();
+}
+
+std::int64_t CheckpointReader::get_int(const std::string& key) {
+  auto v = value(key);
+  if (!v.isInt()) corrupt("'" + key + "' is not an integer");
+  return v.toInt();
+}
+
+double CheckpointReader::get_double(const std::string& key) {
+  auto v = value(key);
+  if (!v.isDouble()) corrupt("'" + key + "' is not a number");
+  return v.toDouble();
+}
+
+torch::Tensor CheckpointReader::get_tensor(const std::string& key) {
+  torch::Tensor t;
+  if (!archive_.try_read(key, t)) corrupt("missing tensor '" + key + "'");
+  return t;
+}
+
+void CheckpointReader::get(const std::string& key, torch::nn::Module& module) {
+  torch::serialize::InputArchive sub;
+  if (!archive_.try_read(key, sub)) corrupt("missing module '" + key + "'");
+  try {
+    module.load(sub);
+  } catch (const c10::Error& e) {
+    corrupt("module '" + key + "' does not fit: " + std::string(e.what_without_backtrace()));
+  }
+}
+
+void CheckpointReader::get(const std::string& key, torch::optim::Optimizer& optimizer) {
+  torch::serialize::InputArchive sub;
+  if (!archive_.try_read(key, sub)) corrupt("missing optimizer '" + key + "'");
+  try {
+    optimizer.load(sub);
+  } catch (const c10::Error& e) {
+    corrupt("optimizer '" + key + "' does not fit: " + std::string(e.what_without_backtrace()));
+  }
+}
+
+}  // namespace dojo::core

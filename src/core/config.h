@@ -1,0 +1,73 @@
+// Flat YAML configurations: one mapping from key to value, read from a preset file and overridden by
+// `--set key=value`. Options structs (agents, runs) declare their keys once, in a `visit` member that
+// calls f("key", field_) for each field; read_options/write_options/option_keys build on it, so a key's
+// name, type and default live in exactly one place.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace dojo::core {
+
+class Config {
+ public:
+  Config();
+  // Throws dojo::Error when the file cannot be read or is not a YAML mapping.
+  static Config load(const std::filesystem::path& path);
+  static Config parse(const std::string& yaml_text, const std::string& source);
+
+  // "key=value"; the value is parsed as YAML, so `net_arch=[64,64]` gives a list.
+  void set(const std::string& assignment);
+  void set(const std::string& key, const YAML::Node& value);
+  // Keys of `over` replace ours.
+  void merge(const Config& over);
+  void erase(const std::string& key);
+
+  bool has(const std::string& key) const;
+  std::vector<std::string> keys() const;
+  std::string dump() const;
+
+  // Reads `key` into `value` when present (leaving the default otherwise). Throws dojo::Error naming
+  // the key, the value and the expected type when the value does not convert.
+  void read(const std::string& key, double& value) const;
+  void read(const std::string& key, std::int64_t& value) const;
+  void read(const std::string& key, bool& value) const;
+  void read(const std::string& key, std::string& value) const;
+  void read(const std::string& key, std::vector<std::int64_t>& value) const;
+
+  template <class T>
+  T get(const std::string& key, T fallback) const {
+    read(key, fallback);
+    return fallback;
+  }
+
+ private:
+  YAML::Node at(const std::string& key) const;
+  [[noreturn]] void type_error(const std::string& key, const std::string& expected) const;
+  YAML::Node root_;
+};
+
+// Throws dojo::Error for the first key of `config` not in `known`, suggesting the closest known ones.
+void check_keys(const Config& config, const std::vector<std::string>& known);
+
+template <class Options>
+void read_options(const Config& config, Options& options) {
+  options.visit([&](const char* key, auto& field) { config.read(key, field); });
+}
+
+template <class Options>
+void write_options(Options options, Config& config) {
+  options.visit([&](const char* key, auto& field) { config.set(key, YAML::Node(field)); });
+}
+
+template <class Options>
+std::vector<std::string> option_keys(Options options = {}) {
+  std::vector<std::string> keys;
+  options.visit([&](const char* key, auto&) { keys.emplace_back(key); });
+  return keys;
+}
+
+}  // namespace dojo::core

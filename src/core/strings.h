@@ -1,0 +1,20 @@
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dojo::core {
+
+// Levenshtein distance (insertions, deletions, substitutions all cost 1).
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
+// The candidates closest to `word` by case-insensitive edit distance, best first, at most `n`.
+std::vector<std::string> closest(std::string_view word, const std::vector<std::string>& candidates,
+                                 std::size_t n = 3);
+
+// " (did you mean 'a', 'b'?)" or "" when nothing is close enough to help.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+}  // namespace dojo::core

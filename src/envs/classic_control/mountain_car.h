@@ -1,0 +1,38 @@
+// MountainCar-v0 as Gymnasium v0.29 defines it (Moore 1990): an underpowered car in a valley must
+// rock back and forth to reach the flag at position 0.5. Actions: push left (0), none (1), right (2).
+// Observation: position, velocity (float32). Reward -1 per step. Start: position uniform in
+// (-0.6, -0.4), velocity 0.
+#pragma once
+#include <array>
+
+#include "envs/env.h"
+
+namespace dojo::envs {
+
+class MountainCar final : public Env {
+ public:
+  static constexpr double kMinPosition = -1.2;
+  static constexpr double kMaxPosition = 0.6;
+  static constexpr double kMaxSpeed = 0.07;
+  static constexpr double kGoalPosition = 0.5;
+  static constexpr double kGoalVelocity = 0.0;
+  static constexpr double kForce = 0.001;
+  static constexpr double kGravity = 0.0025;
+
+  MountainCar();
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  const Space& action_space() const override { return action_space_; }
+  const Space& observation_space() const override { return observation_space_; }
+  std::string name() const override { return "MountainCar"; }
+
+  std::array<double, 2> state() const { return state_; }
+  void set_state(const std::array<double, 2>& s) { state_ = s; }
+
+ private:
+  Space action_space_, observation_space_;
+  std::array<double, 2> state_{};
+};
+
+}  // namespace dojo::envs

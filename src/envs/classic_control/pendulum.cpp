@@ -1,0 +1,41 @@
+#include "envs/classic_control/pendulum.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dojo::envs {
+
+Pendulum::Pendulum(double g)
+    : g_(g),
+      action_space_(Box(-kMaxTorque, kMaxTorque, {1})),
+      observation_space_(Box({-1.0, -1.0, -kMaxSpeed}, {1.0, 1.0, kMaxSpeed}, {3})) {}
+
+double Pendulum::angle_normalize(double x) {
+  const double m = std::fmod(x + M_PI, 2 * M_PI);
+  return (m < 0 ? m + 2 * M_PI : m) - M_PI;  // Python's % takes the divisor's sign
+}
+
+ResetResult Pendulum::reset(std::optional<std::uint64_t> seed) {
+  seed_rng(seed);
+  state_ = {std::uniform_real_distribution<double>(-M_PI, M_PI)(rng()),
+            std::uniform_real_distribution<double>(-1.0, 1.0)(rng())};
+  return {float_obs({std::cos(state_[0]), std::sin(state_[0]), state_[1]}), {}};
+}
+
+StepResult Pendulum::step(const torch::Tensor& action) {
+  if (action.numel() != 1 || !action.is_floating_point()) check_action(action);
+  const auto [th, thdot] = state_;
+  // Gymnasium clips out-of-range torques rather than rejecting them; the action is float32.
+  const double u = std::clamp(static_cast<double>(action.to(torch::kFloat32).item<float>()), -kMaxTorque, kMaxTorque);
+  const double costs = std::pow(angle_normalize(th), 2) + 0.1 * thdot * thdot + 0.001 * u * u;
+
+  double newthdot = thdot + (3 * g_ / (2 * kLength) * std::sin(th) + 3.0 / (kMass * kLength * kLength) * u) * kDt;
+  newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
+  const double newth = th + newthdot * kDt;
+  state_ = {newth, newthdot};
+  return {float_obs({std::cos(newth), std::sin(newth), newthdot}), -costs, false, false, {}};
+}
+
+}  // namespace dojo::envs

@@ -1,0 +1,68 @@
+#include "envs/registry.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "envs/classic_control/acrobot.h"
+#include "envs/classic_control/cartpole.h"
+#include "envs/classic_control/mountain_car.h"
+#include "envs/classic_control/pendulum.h"
+#include "envs/wrappers.h"
+
+namespace dojo::envs {
+
+namespace {
+
+// Built-in ids are registered on first use rather than by static initialisers, which a static
+// library would drop.
+std::map<std::string, EnvSpec>& registry() {
+  static std::map<std::string, EnvSpec> specs = [] {
+    std::map<std::string, EnvSpec> s;
+    auto add = [&](EnvSpec e) { s.emplace(e.id, std::move(e)); };
+    add({"CartPole-v0", [] { return std::make_unique<CartPole>(); }, 200, 195.0});
+    add({"CartPole-v1", [] { return std::make_unique<CartPole>(); }, 500, 475.0});
+    add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
+    add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
+    add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
+    return s;
+  }();
+  return specs;
+}
+
+}  // namespace
+
+void register_env(EnvSpec spec) {
+  if (spec.id.empty() || !spec.entry_point) throw Error("register_env: expected an id and an entry point");
+  registry()[spec.id] = std::move(spec);
+}
+
+std::vector<std::string> registered_ids() {
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : registry()) ids.push_back(id);
+  return ids;
+}
+
+const EnvSpec& spec(const std::string& id) {
+  const auto it = registry().find(id);
+  if (it == registry().end()) {
+    const auto ids = registered_ids();
+    throw Error("unknown env id '" + id + "'" + core::did_you_mean(id, ids) +
+                "; registered ids: " + core::join(ids, ", "));
+  }
+  return it->second;
+}
+
+std::unique_ptr<Env> make(const std::string& id, const MakeOptions& options) {
+  const auto& s = spec(id);
+  auto base = s.entry_point();
+  base->set_id(id);
+  std::unique_ptr<Env> env = std::make_unique<OrderEnforcing>(std::move(base));
+  if (auto limit = options.max_episode_steps ? options.max_episode_steps : s.max_episode_steps) {
+    env = std::make_unique<TimeLimit>(std::move(env), *limit);
+  }
+  if (options.record_episode_statistics) env = std::make_unique<RecordEpisodeStatistics>(std::move(env));
+  return env;
+}
+
+}  // namespace dojo::envs

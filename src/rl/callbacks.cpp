@@ -1,0 +1,106 @@
+#include "rl/callbacks.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace dojo::rl {
+
+namespace {
+double metric(const StepInfo& info, const char* key) {
+  if (!info.train_metrics) return std::nan("");
+  const auto it = info.train_metrics->find(key);
+  return it == info.train_metrics->end() ? std::nan("") : it->second;
+}
+}  // namespace
+
+EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s)
+    : csv_(csv, {"step", "episode", "episode_return", "episode_length", "exploration", "loss", "q_mean", "time_s"},
+           append),
+      time_offset_s_(time_offset_s) {}
+
+bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
+  if (!info.result) return true;
+  const auto& i = info.result->info;
+  const auto ret = i.find("episode_return");
+  if (ret == i.end()) return true;
+  ++episodes_;
+  recent_.push_back(ret->second);
+  if (recent_.size() > 20) recent_.pop_front();
+  const double t = time_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  csv_.row({static_cast<double>(info.step), static_cast<double>(episodes_), ret->second, i.at("episode_length"),
+            info.exploration, metric(info, "loss"), metric(info, "q_mean"), t});
+  return true;
+}
+
+double EpisodeLogger::recent_return() const {
+  if (recent_.empty()) return std::nan("");
+  return std::accumulate(recent_.begin(), recent_.end(), 0.0) / static_cast<double>(recent_.size());
+}
+
+EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eval_freq, std::int64_t n_episodes,
+                           const std::filesystem::path& run_dir, bool append, double best_so_far,
+                           std::function<std::map<std::string, double>()> bookkeeping)
+    : env_(std::move(eval_env)),
+      freq_(eval_freq),
+      n_episodes_(n_episodes),
+      dir_(run_dir),
+      csv_(run_dir / "eval.csv", {"step", "mean_return", "std_return", "mean_length"}, append),
+      best_(best_so_far),
+      last_(std::nan("")),
+      bookkeeping_(std::move(bookkeeping)) {}
+
+void EvalCallback::run_eval(Agent& agent, std::int64_t step) {
+  const auto r = evaluate(agent, *env_, n_episodes_);
+  const double mean_len = std::accumulate(r.lengths.begin(), r.lengths.end(), 0.0) / static_cast<double>(r.lengths.size());
+  csv_.row({static_cast<double>(step), r.mean, r.std, mean_len});
+  last_ = r.mean;
+  last_step_ = step;
+  ++evaluations_;
+  auto extra = bookkeeping_ ? bookkeeping_() : std::map<std::string, double>{};
+  if (!(r.mean <= best_)) {  // also true while best_ is NaN
+    best_ = r.mean;
+    extra["best_eval_mean"] = best_;
+    agent.save(dir_ / "checkpoints" / "best.ckpt", extra);
+  }
+  extra["best_eval_mean"] = best_;
+  agent.save(dir_ / "checkpoints" / "last.ckpt", extra);
+  spdlog::debug("eval at step {}: {:.2f} ± {:.2f}", step, r.mean, r.std);
+}
+
+bool EvalCallback::on_step(Agent& agent, const StepInfo& info) {
+  if (freq_ > 0 && info.step % freq_ == 0) run_eval(agent, info.step);
+  return true;
+}
+
+void EvalCallback::on_end(Agent& agent) {
+  if (last_step_ != agent.num_timesteps()) run_eval(agent, agent.num_timesteps());
+}
+
+void ProgressCallback::on_start(Agent& agent, std::int64_t total) {
+  bar_ = std::make_unique<core::ProgressBar>(total, "steps", agent.num_timesteps());
+}
+
+std::string ProgressCallback::status() const {
+  std::string s;
+  if (episodes_ && !std::isnan(episodes_->recent_return())) s += fmt::format("return {:.1f}", episodes_->recent_return());
+  if (eval_ && !std::isnan(eval_->last_mean())) s += fmt::format(" - eval {:.1f}", eval_->last_mean());
+  s += fmt::format(" - eps {:.3f}", exploration_);
+  return s;
+}
+
+bool ProgressCallback::on_step(Agent&, const StepInfo& info) {
+  exploration_ = info.exploration;
+  if (info.step % 64 == 0 || info.step == info.total) bar_->update(info.step, status());
+  return true;
+}
+
+void ProgressCallback::on_end(Agent& agent) {
+  bar_->update(agent.num_timesteps(), status());
+  bar_->finish(status());
+}
+
+}  // namespace dojo::rl

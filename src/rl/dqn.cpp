@@ -1,0 +1,203 @@
+#include "rl/dqn.h"
+
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "core/checkpoint.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "nn/mlp.h"
+#include "nn/optim.h"
+
+namespace dojo::rl {
+
+namespace {
+
+void require(bool ok, const std::string& field, double value, const std::string& expected) {
+  if (!ok) throw Error(field + " = " + fmt::format("{:g}", value) + ": expected " + expected);
+}
+
+const envs::Discrete& discrete_actions(const envs::Env& env) {
+  const auto* d = std::get_if<envs::Discrete>(&env.action_space());
+  if (!d) {
+    throw Error("dqn needs a Discrete action space; " + env.id() + " has " + envs::to_string(env.action_space()));
+  }
+  return *d;
+}
+
+const envs::Box& box_observations(const envs::Env& env) {
+  const auto* b = std::get_if<envs::Box>(&env.observation_space());
+  if (!b || b->shape.size() != 1) {
+    throw Error("dqn's MLP needs a flat Box observation space; " + env.id() + " has " +
+                envs::to_string(env.observation_space()));
+  }
+  return *b;
+}
+
+}  // namespace
+
+void DQNOptions::validate() const {
+  require(learning_rate_ > 0, "learning_rate", learning_rate_, "> 0");
+  require(buffer_size_ > 0, "buffer_size", static_cast<double>(buffer_size_), "> 0");
+  require(learning_starts_ >= 0, "learning_starts", static_cast<double>(learning_starts_), ">= 0");
+  require(batch_size_ > 0, "batch_size", static_cast<double>(batch_size_), "> 0");
+  require(tau_ > 0 && tau_ <= 1, "tau", tau_, "in (0, 1]");
+  require(gamma_ >= 0 && gamma_ <= 1, "gamma", gamma_, "in [0, 1]");
+  require(train_freq_ > 0, "train_freq", static_cast<double>(train_freq_), "> 0");
+  require(gradient_steps_ > 0, "gradient_steps", static_cast<double>(gradient_steps_), "> 0");
+  require(target_update_interval_ > 0, "target_update_interval", static_cast<double>(target_update_interval_), "> 0");
+  require(exploration_fraction_ >= 0 && exploration_fraction_ <= 1, "exploration_fraction", exploration_fraction_,
+          "in [0, 1]");
+  require(exploration_initial_eps_ >= 0 && exploration_initial_eps_ <= 1, "exploration_initial_eps",
+          exploration_initial_eps_, "in [0, 1]");
+  require(exploration_final_eps_ >= 0 && exploration_final_eps_ <= 1, "exploration_final_eps", exploration_final_eps_,
+          "in [0, 1]");
+  require(max_grad_norm_ > 0, "max_grad_norm", max_grad_norm_, "> 0");
+  require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
+  if (loss_ != "huber" && loss_ != "mse") throw Error("loss = '" + loss_ + "': expected huber or mse");
+  if (optimizer_ != "adam" && optimizer_ != "rmsprop") {
+    throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
+  }
+  if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [64, 64]");
+}
+
+DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
+    : env_(std::move(env)),
+      opts_((options.validate(), std::move(options))),
+      seed_(seed),
+      action_space_(discrete_actions(*env_)),
+      replay_(opts_.buffer_size(), box_observations(*env_).shape, torch::kFloat32, {}, torch::kLong),
+      exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(), opts_.exploration_fraction()},
+      rng_(seed),
+      epsilon_(opts_.exploration_initial_eps()) {
+  const auto obs_dim = box_observations(*env_).numel();
+  q_net_ = nn::mlp(obs_dim, opts_.net_arch(), action_space_.n, opts_.activation());
+  target_net_ = nn::mlp(obs_dim, opts_.net_arch(), action_space_.n, opts_.activation());
+  for (auto& p : target_net_->parameters()) p.requires_grad_(false);
+  update_target();
+  nn::OptimizerOptions o;
+  o.name = opts_.optimizer();
+  o.learning_rate = opts_.learning_rate();
+  o.eps = opts_.optimizer_eps();
+  o.alpha = opts_.rmsprop_alpha();
+  o.centered = opts_.rmsprop_centered();
+  optimizer_ = nn::make_optimizer(q_net_->parameters(), o);
+}
+
+std::int64_t DQN::greedy_action(const torch::Tensor& obs) {
+  torch::InferenceMode guard;
+  return q_net_->forward(obs.unsqueeze(0)).argmax(1).item<std::int64_t>() + action_space_.start;
+}
+
+torch::Tensor DQN::act(const torch::Tensor& obs, bool deterministic) {
+  if (!deterministic && std::uniform_real_distribution<double>()(rng_) < epsilon_) return action_space_.sample(rng_);
+  return torch::scalar_tensor(greedy_action(obs), torch::kLong);
+}
+
+void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
+  callback.on_start(*this, total_timesteps);
+  // The first call seeds the env; a resumed agent restarts it from a seed derived from the step count.
+  auto obs = env_->reset(env_started_ ? std::nullopt : std::optional<std::uint64_t>(seed_ + num_timesteps_)).obs;
+  env_started_ = true;
+  // A resumed run starts with an empty buffer: refill learning_starts transitions before updating.
+  const std::int64_t min_replay = std::max<std::int64_t>(1, std::min(opts_.learning_starts(), replay_.capacity()));
+
+  while (num_timesteps_ < total_timesteps) {
+    // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training.
+    epsilon_ = exploration_(static_cast<double>(num_timesteps_) / static_cast<double>(total_timesteps));
+    const torch::Tensor action = act(obs, /*deterministic=*/false);
+    const auto step = env_->step(action);
+
+    // Store the transition; a truncated episode keeps its real s' and still bootstraps from it.
+    replay_.add(obs, action, step.reward, step.obs, step.terminated);
+    obs = step.done() ? env_->reset().obs : step.obs;
+    ++num_timesteps_;
+
+    // Learn from uniformly sampled minibatches every train_freq steps.
+    if (num_timesteps_ > opts_.learning_starts() && replay_.size() >= min_replay &&
+        num_timesteps_ % opts_.train_freq() == 0) {
+      for (std::int64_t g = 0; g < opts_.gradient_steps(); ++g) {
+        last_metrics_ = update(replay_.sample(opts_.batch_size(), rng_));
+      }
+    }
+    // Sync the target network every target_update_interval env steps.
+    if (num_timesteps_ % opts_.target_update_interval() == 0) update_target();
+
+    if (!callback.on_step(*this, {num_timesteps_, total_timesteps, &step, epsilon_, &last_metrics_})) break;
+  }
+  callback.on_end(*this);
+}
+
+std::map<std::string, double> DQN::update(const Batch& b) {
+  // y = r + γ (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   [Double DQN]
+  //   or r + γ (1 − terminated) max_a' Q_target(s', a')            [DQN]
+  torch::Tensor td_target;
+  {
+    torch::NoGradGuard no_grad;
+    const auto next_q = target_net_->forward(b.next_obs);  // [B, A]
+    const auto next_v = opts_.double_q()
+                            ? next_q.gather(1, q_net_->forward(b.next_obs).argmax(1, true)).squeeze(1)
+                            : std::get<0>(next_q.max(1));
+    td_target = b.reward + opts_.gamma() * (1.0 - b.terminated) * next_v;
+  }
+  const auto q = q_net_->forward(b.obs).gather(1, b.action.unsqueeze(1)).squeeze(1);  // Q(s, a): [B]
+  // Huber loss = the paper's clipping of the TD error to [-1, 1].
+  const auto loss = opts_.loss() == "huber" ? torch::smooth_l1_loss(q, td_target) : torch::mse_loss(q, td_target);
+  const double loss_value = nn::gradient_step(*optimizer_, loss, opts_.max_grad_norm());
+  return {{"loss", loss_value}, {"q_mean", q.detach().mean().item<double>()}};
+}
+
+void DQN::update_target() {
+  torch::NoGradGuard no_grad;
+  const auto online = q_net_->parameters();
+  auto target = target_net_->parameters();
+  for (std::size_t i = 0; i < online.size(); ++i) {
+    if (opts_.tau() >= 1.0) target[i].copy_(online[i]);
+    else target[i].mul_(1.0 - opts_.tau()).add_(online[i], opts_.tau());
+  }
+}
+
+void DQN::save(const std::filesystem::path& path, const std::map<std::string, double>& extra) const {
+  core::CheckpointWriter w;
+  w.put("algo", algo());
+  core::Config cfg;
+  core::write_options(opts_, cfg);
+  w.put("options", cfg.dump());
+  w.put("q_net", *q_net_);
+  w.put("target_net", *target_net_);
+  w.put("optimizer", *optimizer_);
+  w.put("num_timesteps", num_timesteps_);
+  w.put("epsilon", epsilon_);
+  std::ostringstream rng;
+  rng << rng_;
+  w.put("rng", rng.str());
+  std::string keys;
+  for (const auto& [k, v] : extra) {
+    w.put("extra/" + k, v);
+    keys += k + "\n";
+  }
+  w.put("extra_keys", keys);
+  w.save(path);
+}
+
+std::map<std::string, double> DQN::load(const std::filesystem::path& path) {
+  core::CheckpointReader r(path);
+  const auto algo_name = r.get_string("algo");
+  if (algo_name != algo()) {
+    throw Error("checkpoint '" + path.string() + "' holds a " + algo_name + " agent: expected " + algo());
+  }
+  r.get("q_net", *q_net_);
+  r.get("target_net", *target_net_);
+  r.get("optimizer", *optimizer_);
+  num_timesteps_ = r.get_int("num_timesteps");
+  epsilon_ = r.get_double("epsilon");
+  std::istringstream rng(r.get_string("rng"));
+  rng >> rng_;
+  std::map<std::string, double> extra;
+  std::istringstream keys(r.get_string("extra_keys"));
+  for (std::string k; std::getline(keys, k);) extra[k] = r.get_double("extra/" + k);
+  return extra;
+}
+
+}  // namespace dojo::rl

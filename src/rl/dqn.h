@@ -1,0 +1,119 @@
+// Deep Q-Network (Mnih et al. 2015, "Human-level control through deep reinforcement learning"), with
+// the optional Double-DQN target of van Hasselt et al. 2016.
+//
+//   for each env step:  a = ε-greedy(Q(s))  ->  store (s, a, r, s', terminated) in replay
+//   every train_freq steps (after learning_starts):  gradient_steps × minimise
+//       Huber(Q(s,a), r + γ (1 − terminated) max_a' Q_target(s', a'))  on a uniform minibatch
+//   every target_update_interval steps:  Q_target <- τ Q + (1 − τ) Q_target   (τ = 1: hard copy)
+//
+// Defaults are Stable-Baselines3's (the key names RL practitioners know); presets in configs/dqn/.
+#pragma once
+#include <torch/arg.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/optim/optimizer.h>
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "envs/env.h"
+#include "rl/agent.h"
+#include "rl/replay.h"
+#include "rl/schedule.h"
+
+namespace dojo::rl {
+
+struct DQNOptions {
+  TORCH_ARG(double, learning_rate) = 1e-4;
+  TORCH_ARG(std::int64_t, buffer_size) = 1'000'000;  // transitions
+  TORCH_ARG(std::int64_t, learning_starts) = 100;    // env steps before the first update
+  TORCH_ARG(std::int64_t, batch_size) = 32;
+  TORCH_ARG(double, tau) = 1.0;  // target update coefficient; 1 = hard copy
+  TORCH_ARG(double, gamma) = 0.99;
+  TORCH_ARG(std::int64_t, train_freq) = 4;  // env steps between update rounds
+  TORCH_ARG(std::int64_t, gradient_steps) = 1;  // updates per round
+  TORCH_ARG(std::int64_t, target_update_interval) = 10'000;  // env steps
+  TORCH_ARG(double, exploration_fraction) = 0.1;  // of total steps over which ε anneals
+  TORCH_ARG(double, exploration_initial_eps) = 1.0;
+  TORCH_ARG(double, exploration_final_eps) = 0.05;
+  TORCH_ARG(double, max_grad_norm) = 10.0;
+  TORCH_ARG(bool, double_q) = false;
+  TORCH_ARG(std::string, loss) = "huber";  // huber (Mnih et al.'s error clipping) | mse
+  TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{64, 64};
+  TORCH_ARG(std::string, activation) = "relu";
+  TORCH_ARG(std::string, optimizer) = "adam";  // adam | rmsprop
+  TORCH_ARG(double, optimizer_eps) = 1e-8;     // Adam's / RMSprop's epsilon
+  TORCH_ARG(double, rmsprop_alpha) = 0.95;
+  TORCH_ARG(bool, rmsprop_centered) = false;
+
+ public:  // TORCH_ARG leaves the access private
+  // Throws dojo::Error naming the first field out of range.
+  void validate() const;
+
+  template <class F>
+  void visit(F&& f) {
+    f("learning_rate", learning_rate_);
+    f("buffer_size", buffer_size_);
+    f("learning_starts", learning_starts_);
+    f("batch_size", batch_size_);
+    f("tau", tau_);
+    f("gamma", gamma_);
+    f("train_freq", train_freq_);
+    f("gradient_steps", gradient_steps_);
+    f("target_update_interval", target_update_interval_);
+    f("exploration_fraction", exploration_fraction_);
+    f("exploration_initial_eps", exploration_initial_eps_);
+    f("exploration_final_eps", exploration_final_eps_);
+    f("max_grad_norm", max_grad_norm_);
+    f("double_q", double_q_);
+    f("loss", loss_);
+    f("net_arch", net_arch_);
+    f("activation", activation_);
+    f("optimizer", optimizer_);
+    f("optimizer_eps", optimizer_eps_);
+    f("rmsprop_alpha", rmsprop_alpha_);
+    f("rmsprop_centered", rmsprop_centered_);
+  }
+};
+
+class DQN final : public Agent {
+ public:
+  // env must have a Discrete action space and a flat Box observation space.
+  DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed);
+
+  std::string algo() const override { return "dqn"; }
+  void learn(std::int64_t total_timesteps, Callback& callback) override;
+  torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) override;
+  std::int64_t num_timesteps() const override { return num_timesteps_; }
+  void save(const std::filesystem::path& path, const std::map<std::string, double>& extra = {}) const override;
+  std::map<std::string, double> load(const std::filesystem::path& path) override;
+
+  // One gradient step on a minibatch; returns {"loss", "q_mean"}.
+  std::map<std::string, double> update(const Batch& batch);
+  void update_target();
+  std::int64_t greedy_action(const torch::Tensor& obs);
+
+  const DQNOptions& options() const { return opts_; }
+  double exploration_rate() const { return epsilon_; }
+  torch::nn::Sequential q_net() const { return q_net_; }
+  const ReplayBuffer& replay() const { return replay_; }
+
+ private:
+  std::unique_ptr<envs::Env> env_;
+  DQNOptions opts_;
+  std::uint64_t seed_;
+  envs::Discrete action_space_;
+  torch::nn::Sequential q_net_, target_net_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  ReplayBuffer replay_;
+  LinearSchedule exploration_;
+  std::mt19937_64 rng_;  // ε-greedy draws and replay sampling
+  std::int64_t num_timesteps_ = 0;
+  double epsilon_;
+  bool env_started_ = false;
+  std::map<std::string, double> last_metrics_;
+};
+
+}  // namespace dojo::rl

@@ -1,0 +1,36 @@
+#include "rl/evaluation.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <numeric>
+
+namespace dojo::rl {
+
+EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic) {
+  EvalResult r;
+  for (std::int64_t e = 0; e < n_episodes; ++e) {
+    auto obs = env.reset().obs;
+    double ret = 0.0;
+    std::int64_t len = 0;
+    for (;;) {
+      auto s = env.step(agent.act(obs, deterministic));
+      ret += s.reward;
+      ++len;
+      if (s.done()) break;
+      obs = s.obs;
+    }
+    r.returns.push_back(ret);
+    r.lengths.push_back(len);
+  }
+  if (!r.returns.empty()) {
+    const double n = static_cast<double>(r.returns.size());
+    r.mean = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
+    double var = 0.0;
+    for (double x : r.returns) var += (x - r.mean) * (x - r.mean);
+    r.std = std::sqrt(var / n);
+  }
+  return r;
+}
+
+}  // namespace dojo::rl

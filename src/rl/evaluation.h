@@ -1,0 +1,21 @@
+// Policy evaluation shared by every agent (SB3's evaluate_policy): whole episodes on a separate env.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "envs/env.h"
+#include "rl/agent.h"
+
+namespace dojo::rl {
+
+struct EvalResult {
+  double mean = 0.0;
+  double std = 0.0;  // population standard deviation, as numpy's default
+  std::vector<double> returns;
+  std::vector<std::int64_t> lengths;
+};
+
+// Runs n_episodes to termination or truncation; the env continues its own seeded generator.
+EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic = true);
+
+}  // namespace dojo::rl

@@ -1,0 +1,256 @@
+#include "rl/trainer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/plot.h"
+#include "core/run_dir.h"
+#include "core/runtime.h"
+#include "dojo_paths.h"
+#include "envs/registry.h"
+#include "rl/algos.h"
+#include "rl/callbacks.h"
+
+namespace dojo::rl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Seeds of the evaluation envs, apart from the training env's so evaluation never replays training.
+constexpr std::uint64_t kEvalSeedOffset = 1'000'003;
+constexpr std::uint64_t kFinalEvalSeedOffset = 2'000'003;
+
+std::vector<std::string> all_keys(const std::string& algo) {
+  auto keys = core::option_keys<RunOptions>();
+  const auto algo_keys = algorithm_keys(algo);
+  keys.insert(keys.end(), algo_keys.begin(), algo_keys.end());
+  return keys;
+}
+
+RunOptions run_options(const core::Config& cfg) {
+  RunOptions run;
+  core::read_options(cfg, run);
+  return run;
+}
+
+// Keeps the header and the rows whose first column (the step) is <= max_step, so a resumed run does
+// not log the steps it repeats twice.
+void truncate_csv(const fs::path& path, std::int64_t max_step) {
+  if (!fs::exists(path)) return;
+  std::istringstream in(core::read_text(path, "csv file"));
+  std::string line, out;
+  if (std::getline(in, line)) out += line + "\n";
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (std::stod(line.substr(0, line.find(','))) <= static_cast<double>(max_step)) out += line + "\n";
+  }
+  core::atomic_write_text(path, out);
+}
+
+void write_learning_curve(const fs::path& dir, const RunOptions& run) {
+  core::Series episodes{"episode return", {}, {}, {0.55, 0.7, 0.9}, 1.0, false};
+  core::Series evals{"greedy eval (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
+  if (fs::exists(dir / "metrics.csv")) {
+    const auto t = core::read_csv(dir / "metrics.csv");
+    episodes.x = t.column("step"), episodes.y = t.column("episode_return");
+  }
+  if (fs::exists(dir / "eval.csv")) {
+    const auto t = core::read_csv(dir / "eval.csv");
+    evals.x = t.column("step"), evals.y = t.column("mean_return");
+  }
+  core::line_plot(dir / "learning_curve.png", {episodes, evals},
+                  {fmt::format("{} on {} (seed {})", run.algo(), run.env_id(), run.seed()), "env steps", "return"});
+}
+
+void write_summary(const TrainSummary& s) {
+  nlohmann::json j;
+  j["algo"] = s.algo;
+  j["env_id"] = s.env_id;
+  j["seed"] = s.seed;
+  j["env_steps"] = s.env_steps;
+  j["episodes"] = s.episodes;
+  j["wall_time_s"] = s.wall_time_s;
+  j["steps_per_s"] = s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0;
+  j["final_eval_mean"] = s.final_eval_mean;
+  j["final_eval_std"] = s.final_eval_std;
+  j["best_eval_mean"] = s.best_eval_mean;
+  j["n_threads"] = s.n_threads;
+  core::atomic_write_text(s.run_dir / "summary.json", j.dump(2) + "\n");
+}
+
+std::int64_t count_rows(const fs::path& csv) {
+  return fs::exists(csv) ? static_cast<std::int64_t>(core::read_csv(csv).rows.size()) : 0;
+}
+
+// The loop shared by a new and a resumed run.
+TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool resuming) {
+  const auto run = run_options(cfg);
+  const auto threads = core::configure_compute(run.n_threads());
+  const auto seed = static_cast<std::uint64_t>(run.seed());
+  core::seed_everything(seed);
+
+  envs::MakeOptions with_stats;
+  with_stats.record_episode_statistics = true;
+  auto agent = make_agent(run.algo(), cfg, envs::make(run.env_id(), with_stats), seed);
+  double wall_offset = 0.0, best = std::nan("");
+  if (resuming) {
+    const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
+    if (extra.count("wall_time_s")) wall_offset = extra.at("wall_time_s");
+    if (extra.count("best_eval_mean")) best = extra.at("best_eval_mean");
+    truncate_csv(dir / "metrics.csv", agent->num_timesteps());
+    truncate_csv(dir / "eval.csv", agent->num_timesteps());
+    spdlog::info("resuming {} at step {} of {}", dir.string(), agent->num_timesteps(), run.n_timesteps());
+  }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+
+  auto eval_env = envs::make(run.env_id());
+  eval_env->reset(seed + kEvalSeedOffset + static_cast<std::uint64_t>(agent->num_timesteps()));
+  auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset);
+  auto eval = std::make_shared<EvalCallback>(std::move(eval_env), run.eval_freq(), run.n_eval_episodes(), dir,
+                                             resuming, best, [&] {
+                                               return std::map<std::string, double>{{"wall_time_s", elapsed()}};
+                                             });
+  CallbackList callbacks({episodes, eval, std::make_shared<ProgressCallback>(episodes.get(), eval.get())});
+  agent->learn(run.n_timesteps(), callbacks);
+  const double wall = elapsed();
+
+  auto final_env = envs::make(run.env_id());
+  final_env->reset(seed + kFinalEvalSeedOffset);
+  const auto final_eval = evaluate(*agent, *final_env, run.final_eval_episodes());
+
+  TrainSummary s;
+  s.run_dir = dir;
+  s.algo = run.algo();
+  s.env_id = run.env_id();
+  s.seed = run.seed();
+  s.env_steps = agent->num_timesteps();
+  s.episodes = count_rows(dir / "metrics.csv");
+  s.n_threads = threads;
+  s.wall_time_s = wall;
+  s.final_eval_mean = final_eval.mean;
+  s.final_eval_std = final_eval.std;
+  s.best_eval_mean = std::isnan(eval->best_mean()) ? final_eval.mean : std::max(eval->best_mean(), final_eval.mean);
+  write_summary(s);
+  write_learning_curve(dir, run);
+  return s;
+}
+
+}  // namespace
+
+void RunOptions::validate() const {
+  require_algorithm(algo_);
+  envs::spec(env_id_);
+  if (seed_ < 0) throw Error("seed = " + std::to_string(seed_) + ": expected a non-negative integer");
+  if (n_timesteps_ <= 0) throw Error("n_timesteps = " + std::to_string(n_timesteps_) + ": expected > 0");
+  if (eval_freq_ < 0) throw Error("eval_freq = " + std::to_string(eval_freq_) + ": expected >= 0");
+  if (n_eval_episodes_ <= 0) throw Error("n_eval_episodes = " + std::to_string(n_eval_episodes_) + ": expected > 0");
+  if (final_eval_episodes_ <= 0) {
+    throw Error("final_eval_episodes = " + std::to_string(final_eval_episodes_) + ": expected > 0");
+  }
+  if (n_threads_ < 0) throw Error("n_threads = " + std::to_string(n_threads_) + ": expected >= 0 (0 = all cores)");
+}
+
+fs::path config_dir() {
+  if (const char* dir = std::getenv("DOJO_CONFIG_DIR")) return dir;
+  return DOJO_SOURCE_DIR "/configs";
+}
+
+std::optional<fs::path> find_preset(const std::string& algo, const std::string& env_id) {
+  std::string stem;
+  for (char c : env_id.substr(0, env_id.rfind("-v"))) {
+    if (std::isalnum(static_cast<unsigned char>(c))) stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const auto path = config_dir() / algo / (stem + ".yaml");
+  if (fs::exists(path)) return path;
+  return std::nullopt;
+}
+
+core::Config resolve_config(const TrainRequest& req) {
+  core::Config cfg;
+  if (req.config_file) {
+    cfg = core::Config::load(*req.config_file);
+  } else {
+    const std::string algo = req.algo.empty() ? "dqn" : req.algo;
+    require_algorithm(algo);
+    const std::string env_id = req.env_id.value_or(RunOptions().env_id());
+    envs::spec(env_id);
+    if (auto preset = find_preset(algo, env_id)) {
+      cfg = core::Config::load(*preset);
+      spdlog::info("preset {}", preset->string());
+    } else {
+      spdlog::info("no preset for {} on {} in {}: using defaults", algo, env_id, config_dir().string());
+    }
+  }
+  for (const auto& s : req.overrides) cfg.set(s);
+  if (!req.algo.empty()) cfg.set("algo", YAML::Node(req.algo));
+  if (req.env_id) cfg.set("env_id", YAML::Node(*req.env_id));
+  if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
+  if (req.steps) cfg.set("n_timesteps", YAML::Node(*req.steps));
+
+  const std::string algo = cfg.get<std::string>("algo", RunOptions().algo());
+  require_algorithm(algo);
+  core::check_keys(cfg, all_keys(algo));
+  auto run = run_options(cfg);
+  run.validate();
+
+  core::Config resolved;
+  core::write_options(run, resolved);
+  resolved.merge(resolve_algorithm_config(algo, cfg));
+  return resolved;
+}
+
+TrainSummary train(const TrainRequest& req) {
+  const auto cfg = resolve_config(req);  // every check happens before the run directory exists
+  const auto run = run_options(cfg);
+  const auto dir = core::create_run_dir(req.out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
+  core::atomic_write_text(dir / "config.yaml", cfg.dump());
+  spdlog::info("run directory {}", dir.string());
+  return run_training(cfg, dir, false);
+}
+
+TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
+  core::require_run_dir(dir);
+  if (!fs::exists(dir / "checkpoints" / "last.ckpt")) {
+    throw Error("run '" + dir.string() + "' has no checkpoints/last.ckpt to resume from");
+  }
+  auto cfg = core::Config::load(dir / "config.yaml");
+  const auto algo = cfg.get<std::string>("algo", "");
+  require_algorithm(algo);
+  core::check_keys(cfg, all_keys(algo));
+  if (steps) cfg.set("n_timesteps", YAML::Node(*steps));
+  run_options(cfg).validate();
+  if (steps) core::atomic_write_text(dir / "config.yaml", cfg.dump());
+  return run_training(cfg, dir, true);
+}
+
+EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint, std::uint64_t seed) {
+  core::require_run_dir(dir);
+  if (checkpoint != "best" && checkpoint != "last") {
+    throw Error("--checkpoint '" + checkpoint + "': expected best or last");
+  }
+  if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
+  const auto cfg = core::Config::load(dir / "config.yaml");
+  const auto run = run_options(cfg);
+  run.validate();
+  core::configure_compute(run.n_threads());
+  auto agent = make_agent(run.algo(), cfg, envs::make(run.env_id()), seed);
+  agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
+  auto env = envs::make(run.env_id());
+  env->reset(seed);
+  return evaluate(*agent, *env, episodes);
+}
+
+}  // namespace dojo::rl

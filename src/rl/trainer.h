@@ -1,0 +1,79 @@
+// A training run from configuration to run directory (DESIGN.md "Runs, files and the command line"):
+// resolve the config (preset, --config, --set, flags), check every key and value before anything is
+// written, then train with metrics, periodic evaluation, checkpoints, a final evaluation, a summary and
+// a learning curve.
+#pragma once
+#include <torch/arg.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "rl/evaluation.h"
+
+namespace dojo::rl {
+
+// Keys of a run that are not the algorithm's own.
+struct RunOptions {
+  TORCH_ARG(std::string, algo) = "dqn";
+  TORCH_ARG(std::string, env_id) = "CartPole-v1";
+  TORCH_ARG(std::int64_t, seed) = 0;
+  TORCH_ARG(std::int64_t, n_timesteps) = 50'000;      // env steps
+  TORCH_ARG(std::int64_t, eval_freq) = 5'000;         // env steps between evaluations; 0 = only at the end
+  TORCH_ARG(std::int64_t, n_eval_episodes) = 10;      // per periodic evaluation
+  TORCH_ARG(std::int64_t, final_eval_episodes) = 20;  // after training
+  TORCH_ARG(std::int64_t, n_threads) = 0;             // LibTorch threads; 0 = all cores
+
+ public:  // TORCH_ARG leaves the access private
+  void validate() const;
+  template <class F>
+  void visit(F&& f) {
+    f("algo", algo_);
+    f("env_id", env_id_);
+    f("seed", seed_);
+    f("n_timesteps", n_timesteps_);
+    f("eval_freq", eval_freq_);
+    f("n_eval_episodes", n_eval_episodes_);
+    f("final_eval_episodes", final_eval_episodes_);
+    f("n_threads", n_threads_);
+  }
+};
+
+struct TrainRequest {
+  std::string algo;                         // "" = from the config, else dqn
+  std::optional<std::string> env_id;        // --env
+  std::optional<std::filesystem::path> config_file;  // --config; else the preset for algo and env
+  std::vector<std::string> overrides;       // --set key=value
+  std::optional<std::int64_t> seed;         // --seed
+  std::optional<std::int64_t> steps;        // --steps (n_timesteps)
+  std::filesystem::path out;                // --out; "" = runs/<algo>-<env>-s<seed>-<time>
+};
+
+struct TrainSummary {
+  std::filesystem::path run_dir;
+  std::string algo, env_id;
+  std::int64_t seed = 0, env_steps = 0, episodes = 0, n_threads = 0;
+  double wall_time_s = 0, final_eval_mean = 0, final_eval_std = 0, best_eval_mean = 0;
+};
+
+// Where presets live: $DOJO_CONFIG_DIR, else the source tree's configs/.
+std::filesystem::path config_dir();
+// configs/<algo>/<env>.yaml where <env> is the id lower-cased without version or punctuation
+// ("CartPole-v1" -> cartpole.yaml), if it exists.
+std::optional<std::filesystem::path> find_preset(const std::string& algo, const std::string& env_id);
+
+// Every key of the run with its value; throws dojo::Error for unknown keys, bad types or values, an
+// unknown algorithm or env id, or an unreadable config file.
+core::Config resolve_config(const TrainRequest& request);
+
+TrainSummary train(const TrainRequest& request);
+// Continues the run in run_dir from its last checkpoint; `steps` raises n_timesteps.
+TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
+// Greedy evaluation of a saved run's "best" or "last" checkpoint.
+EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes, const std::string& checkpoint,
+                        std::uint64_t seed);
+
+}  // namespace dojo::rl
