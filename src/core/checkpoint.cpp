@@ -94,10 +94,21 @@ torch::Tensor CheckpointReader::get_tensor(const std::string& key) {
 void CheckpointReader::get(const std::string& key, torch::nn::Module& module) {
   torch::serialize::InputArchive sub;
   if (!archive_.try_read(key, sub)) corrupt("missing module '" + key + "'");
+  // LibTorch's load replaces a parameter of another shape instead of refusing it, so compare shapes.
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> shapes;
+  for (const auto& p : module.named_parameters()) shapes.emplace_back(p.key(), p.value().sizes().vec());
   try {
     module.load(sub);
   } catch (const c10::Error& e) {
     corrupt("module '" + key + "' does not fit: " + std::string(e.what_without_backtrace()));
+  }
+  for (const auto& [name, shape] : shapes) {
+    const auto now = module.named_parameters()[name].sizes().vec();
+    if (now != shape) {
+      throw Error("checkpoint '" + path_.string() + "': " + key + "." + name + " has shape " +
+                  c10::str(c10::IntArrayRef(now)) + ", expected " + c10::str(c10::IntArrayRef(shape)) +
+                  " (a network of another architecture)");
+    }
   }
 }
 

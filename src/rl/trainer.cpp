@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/checkpoint.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -226,6 +227,7 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
   if (!fs::exists(dir / "checkpoints" / "last.ckpt")) {
     throw Error("run '" + dir.string() + "' has no checkpoints/last.ckpt to resume from");
   }
+  core::CheckpointReader check(dir / "checkpoints" / "last.ckpt");  // a corrupt one fails before any write
   auto cfg = core::Config::load(dir / "config.yaml");
   const auto algo = cfg.get<std::string>("algo", "");
   require_algorithm(algo);

@@ -1,0 +1,89 @@
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <fstream>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/run_dir.h"
+
+namespace dojo::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  auto p = fs::temp_directory_path() / ("dojo_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p;
+}
+
+TEST(Files, AtomicWriteReplacesWholeOrNothing) {
+  const auto dir = scratch("atomic");
+  atomic_write_text(dir / "a.txt", "first");
+  EXPECT_EQ(read_text(dir / "a.txt"), "first");
+  EXPECT_THROW(atomic_write(dir / "a.txt",
+                            [](const fs::path& tmp) {
+                              std::ofstream(tmp) << "half";
+                              throw std::runtime_error("crash mid-write");
+                            }),
+               std::runtime_error);
+  EXPECT_EQ(read_text(dir / "a.txt"), "first");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);  // no temp left behind
+  EXPECT_THROW(read_text(dir / "missing.txt"), Error);
+}
+
+TEST(RunDir, RefusesToOverwriteAndRecognisesRuns) {
+  const auto dir = scratch("rundir");
+  const auto run = create_run_dir(dir / "r1", "x");
+  EXPECT_TRUE(fs::is_directory(run / "checkpoints"));
+  atomic_write_text(run / "config.yaml", "a: 1\n");
+  EXPECT_NO_THROW(require_run_dir(run));
+  EXPECT_THROW(create_run_dir(run, "x"), Error);
+  EXPECT_THROW(require_run_dir(dir), Error);
+  EXPECT_EQ(read_text(run / "config.yaml"), "a: 1\n");
+}
+
+TEST(Checkpoint, RoundTripsModulesTensorsAndScalars) {
+  const auto dir = scratch("ckpt");
+  torch::manual_seed(0);
+  torch::nn::Linear a(3, 2), b(3, 2);
+  torch::optim::Adam opt(a->parameters(), 1e-3);
+  CheckpointWriter w;
+  w.put("net", *a);
+  w.put("opt", opt);
+  w.put("name", std::string("hello"));
+  w.put("count", std::int64_t{42});
+  w.put("x", 2.5);
+  w.save(dir / "c.ckpt");
+
+  CheckpointReader r(dir / "c.ckpt");
+  r.get("net", *b);
+  EXPECT_TRUE(torch::equal(a->weight, b->weight));
+  EXPECT_EQ(r.get_string("name"), "hello");
+  EXPECT_EQ(r.get_int("count"), 42);
+  EXPECT_DOUBLE_EQ(r.get_double("x"), 2.5);
+  EXPECT_THROW(r.get_int("absent"), Error);
+}
+
+TEST(Checkpoint, TruncatedCorruptOrMissingFilesAreErrors) {
+  const auto dir = scratch("corrupt");
+  torch::nn::Linear a(3, 2);
+  CheckpointWriter w;
+  w.put("net", *a);
+  w.save(dir / "good.ckpt");
+  const auto bytes = read_text(dir / "good.ckpt");
+  atomic_write_text(dir / "truncated.ckpt", bytes.substr(0, bytes.size() / 2));
+  atomic_write_text(dir / "garbage.ckpt", "this is not a checkpoint");
+  EXPECT_THROW(CheckpointReader(dir / "truncated.ckpt"), Error);
+  EXPECT_THROW(CheckpointReader(dir / "garbage.ckpt"), Error);
+  EXPECT_THROW(CheckpointReader(dir / "missing.ckpt"), Error);
+  torch::nn::Linear wrong(5, 2);
+  CheckpointReader r(dir / "good.ckpt");
+  EXPECT_THROW(r.get("net", *wrong), Error);
+}
+
+}  // namespace
+}  // namespace dojo::core

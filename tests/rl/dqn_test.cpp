@@ -1,0 +1,128 @@
+#include "rl/dqn.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "envs/registry.h"
+#include "nn/optim.h"
+#include "rl/evaluation.h"
+
+namespace dojo::rl {
+namespace {
+
+namespace fs = std::filesystem;
+
+DQNOptions small() {
+  return DQNOptions().net_arch({32, 32}).buffer_size(2000).learning_starts(200).batch_size(32).train_freq(4)
+      .target_update_interval(100).learning_rate(1e-3);
+}
+
+TEST(DQN, UpdateFitsTheTdTargetOnAFixedBatch) {
+  torch::manual_seed(0);
+  DQN agent(envs::make("CartPole-v1"), small().gamma(0.0), 0);  // γ = 0: the target is the reward
+  ReplayBuffer rb(64, {4}, torch::kFloat32, {}, torch::kLong);
+  for (int i = 0; i < 64; ++i) {
+    rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), i % 2 ? 1.0 : -1.0, torch::randn({4}), false);
+  }
+  const auto batch = rb.gather(torch::arange(64));
+  const double first = agent.update(batch).at("loss");
+  double last = first;
+  for (int i = 0; i < 300; ++i) last = agent.update(batch).at("loss");
+  EXPECT_LT(last, first * 0.05);
+}
+
+TEST(DQN, TerminatedZeroesTheBootstrapButTruncationDoesNot) {
+  torch::manual_seed(0);
+  DQN agent(envs::make("CartPole-v1"), small().gamma(1.0).learning_rate(1e-9), 0);
+  ReplayBuffer rb(2, {4}, torch::kFloat32, {}, torch::kLong);
+  const auto s = torch::zeros({4}), s2 = torch::ones({4});
+  rb.add(s, torch::scalar_tensor(0, torch::kLong), 1.0, s2, /*terminated=*/true);
+  rb.add(s, torch::scalar_tensor(0, torch::kLong), 1.0, s2, /*terminated=*/false);
+  const double q_s = agent.q_net()->forward(s.unsqueeze(0))[0][0].item<double>();
+  const double max_q_s2 = agent.q_net()->forward(s2.unsqueeze(0)).max().item<double>();
+  // Huber loss of a single sample with |δ| < 1 is δ²/2.
+  const double terminal_loss = agent.update(rb.gather(torch::tensor({0}, torch::kLong))).at("loss");
+  const double bootstrap_loss = agent.update(rb.gather(torch::tensor({1}, torch::kLong))).at("loss");
+  auto huber = [](double d) { return std::abs(d) < 1 ? 0.5 * d * d : std::abs(d) - 0.5; };
+  EXPECT_NEAR(terminal_loss, huber(1.0 - q_s), 1e-5);
+  EXPECT_NEAR(bootstrap_loss, huber(1.0 + max_q_s2 - q_s), 1e-5);
+}
+
+TEST(DQN, RejectsBadOptionsAndSpaces) {
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().gamma(1.5), 0), Error);
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().loss("l3"), 0), Error);
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().net_arch({}), 0), Error);
+  EXPECT_THROW(DQN(envs::make("Pendulum-v1"), DQNOptions(), 0), Error);  // Box actions
+}
+
+TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
+  const auto dir = fs::temp_directory_path() / ("dojo_dqn_ckpt_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  torch::manual_seed(1);
+  DQN agent(envs::make("CartPole-v1"), small(), 1);
+  Callback none;
+  agent.learn(1500, none);
+  agent.save(dir / "a.ckpt", {{"wall_time_s", 1.5}});
+
+  auto env_a = envs::make("CartPole-v1");
+  env_a->reset(99);
+  const auto before = evaluate(agent, *env_a, 3);
+
+  torch::manual_seed(2);  // a differently initialised network, overwritten by the load
+  DQN loaded(envs::make("CartPole-v1"), small(), 7);
+  const auto extra = loaded.load(dir / "a.ckpt");
+  EXPECT_EQ(extra.at("wall_time_s"), 1.5);
+  EXPECT_EQ(loaded.num_timesteps(), 1500);
+  auto env_b = envs::make("CartPole-v1");
+  env_b->reset(99);
+  const auto after = evaluate(loaded, *env_b, 3);
+  EXPECT_EQ(before.returns, after.returns);
+
+  DQN fewer_layers(envs::make("CartPole-v1"), small().net_arch({64}), 0);
+  EXPECT_THROW(fewer_layers.load(dir / "a.ckpt"), Error);
+  DQN wider(envs::make("CartPole-v1"), small().net_arch({64, 64}), 0);
+  EXPECT_THROW(wider.load(dir / "a.ckpt"), Error);
+  fs::remove_all(dir);
+}
+
+TEST(DQN, SameSeedSameRun) {
+  auto run = [] {
+    torch::manual_seed(3);
+    DQN agent(envs::make("CartPole-v1"), small(), 3);
+    Callback none;
+    agent.learn(1200, none);
+    return agent.q_net()->parameters()[0].clone();
+  };
+  EXPECT_TRUE(torch::equal(run(), run()));
+}
+
+TEST(FusedAdam, MatchesLibTorchAdam) {
+  torch::manual_seed(0);
+  auto p1 = torch::randn({257}, torch::requires_grad());
+  auto p2 = p1.detach().clone().requires_grad_();
+  torch::optim::Adam reference({p1}, torch::optim::AdamOptions(1e-2).weight_decay(0.1));
+  nn::FusedAdam fused({p2}, torch::optim::AdamOptions(1e-2).weight_decay(0.1));
+  for (int i = 0; i < 20; ++i) {
+    const auto target = torch::randn({257});
+    reference.zero_grad();
+    fused.zero_grad();
+    (p1 - target).pow(2).sum().backward();
+    (p2 - target).pow(2).sum().backward();
+    reference.step();
+    fused.step();
+  }
+  EXPECT_TRUE(torch::allclose(p1, p2, 1e-5, 1e-6));
+}
+
+TEST(ClipGradNorm, ScalesOnlyAboveTheLimit) {
+  auto p = torch::zeros({2}, torch::requires_grad());
+  p.mutable_grad() = torch::tensor({3.0f, 4.0f});
+  EXPECT_NEAR(nn::clip_grad_norm({p}, 10.0), 5.0, 1e-6);
+  EXPECT_TRUE(torch::allclose(p.grad(), torch::tensor({3.0f, 4.0f})));
+  nn::clip_grad_norm({p}, 1.0);
+  EXPECT_NEAR(p.grad().norm().item<double>(), 1.0, 1e-5);
+}
+
+}  // namespace
+}  // namespace dojo::rl

@@ -1,0 +1,193 @@
+#include "rl/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/files.h"
+
+namespace dojo::rl {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path scratch(const std::string& name) {
+  auto p = fs::temp_directory_path() / ("dojo_trainer_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+TrainRequest tiny(const fs::path& out) {
+  TrainRequest r;
+  r.algo = "dqn";
+  r.out = out;
+  r.overrides = {"n_timesteps=1500", "eval_freq=500", "n_eval_episodes=2", "final_eval_episodes=3",
+                 "learning_starts=200", "train_freq=4", "gradient_steps=1", "net_arch=[32]", "n_threads=1"};
+  return r;
+}
+
+TEST(ResolveConfig, DefaultsToDqnOnCartPoleWithItsPresetAndEveryKey) {
+  const auto cfg = resolve_config({});
+  EXPECT_EQ(cfg.get<std::string>("algo", ""), "dqn");
+  EXPECT_EQ(cfg.get<std::string>("env_id", ""), "CartPole-v1");
+  for (const char* key : {"learning_rate", "buffer_size", "learning_starts", "batch_size", "gamma", "train_freq",
+                          "target_update_interval", "exploration_fraction", "exploration_final_eps", "seed"}) {
+    EXPECT_TRUE(cfg.has(key)) << key;
+  }
+}
+
+TEST(ResolveConfig, PicksTheEnvsPresetAndAppliesOverridesInOrder) {
+  TrainRequest r;
+  r.algo = "dqn";
+  r.env_id = "Acrobot-v1";
+  r.overrides = {"learning_rate=0.5"};
+  r.seed = 9;
+  const auto cfg = resolve_config(r);
+  EXPECT_EQ(cfg.get<std::int64_t>("target_update_interval", 0), 250);  // from configs/dqn/acrobot.yaml
+  EXPECT_DOUBLE_EQ(cfg.get<double>("learning_rate", 0), 0.5);
+  EXPECT_EQ(cfg.get<std::int64_t>("seed", 0), 9);
+  EXPECT_EQ(find_preset("dqn", "MountainCar-v0")->filename(), "mountaincar.yaml");
+}
+
+TEST(ResolveConfig, BadInputIsAnError) {
+  TrainRequest r;
+  r.algo = "dqm";
+  EXPECT_THROW(resolve_config(r), Error);
+  r.algo = "dqn";
+  r.env_id = "CartPole-v9";
+  EXPECT_THROW(resolve_config(r), Error);
+  r.env_id.reset();
+  r.overrides = {"batch_size=-3"};
+  EXPECT_THROW(resolve_config(r), Error);
+  r.overrides = {"gamma=high"};
+  EXPECT_THROW(resolve_config(r), Error);
+  r.overrides = {};
+  r.config_file = "/nonexistent.yaml";
+  EXPECT_THROW(resolve_config(r), Error);
+}
+
+TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
+  const auto dir = scratch("run");
+  const auto s = train(tiny(dir));
+  for (const char* f : {"config.yaml", "metrics.csv", "eval.csv", "checkpoints/best.ckpt", "checkpoints/last.ckpt",
+                        "learning_curve.png", "summary.json"}) {
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  }
+  EXPECT_EQ(s.env_steps, 1500);
+  const auto summary = nlohmann::json::parse(core::read_text(dir / "summary.json"));
+  for (const char* k : {"algo", "env_id", "seed", "env_steps", "wall_time_s", "final_eval_mean", "final_eval_std",
+                        "best_eval_mean"}) {
+    EXPECT_TRUE(summary.contains(k)) << k;
+  }
+  EXPECT_EQ(summary["env_steps"], 1500);
+  EXPECT_EQ(core::read_csv(dir / "eval.csv").column("step"), (std::vector<double>{500, 1000, 1500}));
+  EXPECT_GT(core::read_csv(dir / "metrics.csv").rows.size(), 10u);
+
+  // The saved config repeats the run: every key is there, resolved.
+  const auto cfg = core::Config::load(dir / "config.yaml");
+  EXPECT_EQ(cfg.get<std::int64_t>("n_timesteps", 0), 1500);
+  EXPECT_TRUE(cfg.has("exploration_initial_eps"));
+
+  const auto resumed = resume(dir, 2500);
+  EXPECT_EQ(resumed.env_steps, 2500);
+  const auto steps = core::read_csv(dir / "eval.csv").column("step");
+  EXPECT_EQ(steps, (std::vector<double>{500, 1000, 1500, 2000, 2500}));
+  const auto metric_steps = core::read_csv(dir / "metrics.csv").column("step");
+  EXPECT_TRUE(std::is_sorted(metric_steps.begin(), metric_steps.end()));
+  EXPECT_GE(resumed.wall_time_s, s.wall_time_s);
+
+  const auto best = evaluate_run(dir, 2, "best", 0);
+  EXPECT_EQ(best.returns.size(), 2u);
+  EXPECT_THROW(evaluate_run(dir, 2, "worst", 0), Error);
+  EXPECT_THROW(resume(dir.parent_path()), Error);
+  fs::remove_all(dir);
+}
+
+// The CLI: bad input gives one `error:` line naming the value, exit code 2, and changes no file.
+struct Cli {
+  int rc;
+  std::string err;
+};
+
+Cli dojo(const std::string& args) {
+  const char* bin = std::getenv("DOJO_BIN");
+  EXPECT_NE(bin, nullptr) << "DOJO_BIN is set by CTest";
+  const auto err_file = fs::temp_directory_path() / ("dojo_cli_err_" + std::to_string(::getpid()));
+  const int status = std::system((std::string(bin) + " " + args + " > /dev/null 2> " + err_file.string()).c_str());
+  return {WEXITSTATUS(status), core::read_text(err_file)};
+}
+
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.is_regular_file()) files[e.path().string()] = core::read_text(e.path());
+  }
+  return files;
+}
+
+void expect_bad_input(const std::string& args, const std::string& names) {
+  const auto r = dojo(args);
+  EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
+  ASSERT_FALSE(r.err.empty()) << args;
+  const auto last_line = r.err.substr(r.err.rfind("error:"));
+  EXPECT_EQ(last_line.find('\n'), last_line.size() - 1) << "one line: " << last_line;
+  EXPECT_NE(last_line.find(names), std::string::npos) << "'" << names << "' in: " << last_line;
+}
+
+TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
+  const auto dir = scratch("cli");
+  train(tiny(dir / "run"));
+  const auto run = (dir / "run").string();
+  const auto before = snapshot(dir);
+
+  expect_bad_input("train --env CartPol-v1", "CartPol-v1");
+  expect_bad_input("train dqm", "dqm");
+  expect_bad_input("train --set learnin_rate=1", "learnin_rate");
+  expect_bad_input("train --set learning_rate=fast", "fast");
+  expect_bad_input("train --config /nonexistent/x.yaml", "/nonexistent/x.yaml");
+  expect_bad_input("train --out " + run, run);
+  expect_bad_input("train --resume " + dir.string(), dir.string());
+  expect_bad_input("eval " + dir.string(), dir.string());
+  expect_bad_input("env rollout NoSuchEnv-v0", "NoSuchEnv-v0");
+  EXPECT_EQ(snapshot(dir), before);
+
+  // A truncated checkpoint: eval and resume both refuse it, and the run is left as it was.
+  const auto ckpt = dir / "run" / "checkpoints" / "last.ckpt";
+  const auto bytes = core::read_text(ckpt);
+  core::atomic_write_text(ckpt, bytes.substr(0, bytes.size() / 3));
+  const auto corrupted = snapshot(dir);
+  expect_bad_input("eval " + run + " --checkpoint last", "last.ckpt");
+  expect_bad_input("train --resume " + run + " --steps 3000", "last.ckpt");
+  EXPECT_EQ(snapshot(dir), corrupted);
+  fs::remove_all(dir);
+}
+
+TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {
+  const auto actions = scratch("actions");
+  core::atomic_write_text(actions, "1\n0\n1\n");
+  const char* bin = std::getenv("DOJO_BIN");
+  ASSERT_NE(bin, nullptr);
+  const auto out_file = actions.string() + ".out";
+  ASSERT_EQ(std::system((std::string(bin) + " env rollout CartPole-v1 --seed 4 --steps 10 --actions " +
+                         actions.string() + " > " + out_file).c_str()),
+            0);
+  std::ifstream in(out_file);
+  std::vector<nlohmann::json> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(nlohmann::json::parse(l));
+  ASSERT_EQ(lines.size(), 4u);  // the reset line and one per action in the file
+  EXPECT_EQ(lines[0]["step"], 0);
+  EXPECT_EQ(lines[0]["obs"].size(), 4u);
+  EXPECT_EQ(lines[1]["action"], 1);
+  EXPECT_EQ(lines[2]["action"], 0);
+  EXPECT_EQ(lines[3]["reward"], 1.0);
+  EXPECT_EQ(lines[3]["terminated"], false);
+  core::atomic_write_text(actions, "1\n7\n");
+  expect_bad_input("env rollout CartPole-v1 --actions " + actions.string(), "line 2");
+}
+
+}  // namespace
+}  // namespace dojo::rl
