@@ -57,7 +57,8 @@ void BM_DQNGradientStep(benchmark::State& state) {
   rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);
   rl::ReplayBuffer replay(10'000, {4}, torch::kFloat32, {}, torch::kLong);
   for (int i = 0; i < 10'000; ++i) {
-    replay.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 1.0, torch::randn({4}), i % 50 == 0);
+    replay.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 1.0, torch::randn({4}),
+               i % 50 == 0);
   }
   std::mt19937_64 rng(0);
   for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(64, rng)));
@@ -67,7 +68,8 @@ BENCHMARK(BM_DQNGradientStep);
 
 void BM_ReplaySample64(benchmark::State& state) {
   rl::ReplayBuffer replay(100'000, {4}, torch::kFloat32, {}, torch::kLong);
-  for (int i = 0; i < 100'000; ++i) replay.add(torch::randn({4}), torch::scalar_tensor(0, torch::kLong), 1.0, torch::randn({4}), false);
+  for (int i = 0; i < 100'000; ++i)
+    replay.add(torch::randn({4}), torch::scalar_tensor(0, torch::kLong), 1.0, torch::randn({4}), false);
   std::mt19937_64 rng(0);
   for (auto _ : state) benchmark::DoNotOptimize(replay.sample(64, rng));
   state.SetItemsProcessed(state.iterations());

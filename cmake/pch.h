@@ -1,9 +1,10 @@
 // The precompiled header shared by every dojo target (see CMakeLists.txt). Only large, stable
 // third-party headers belong here.
 #pragma once
+#include <fmt/format.h>
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
-#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <map>

@@ -1,8 +1,8 @@
 // The dojo command: parses, dispatches and prints. All work happens in the library.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -28,19 +28,22 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
     req.algo = algo;
     s = rl::train(req);
   }
-  std::cout << fmt::format("final eval: {:.2f} ± {:.2f} over the last policy's episodes (best eval {:.2f})\n",
-                           s.final_eval_mean, s.final_eval_std, s.best_eval_mean)
-            << fmt::format("env steps: {}  episodes: {}  wall time: {:.1f} s ({:.0f} steps/s, {} threads)\n",
-                           s.env_steps, s.episodes, s.wall_time_s,
-                           s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0, s.n_threads)
-            << "run: " << s.run_dir.string() << "\n";
+  std::cout
+      << fmt::format(
+             "final eval: {:.2f} ± {:.2f} over {} greedy episodes of the last policy (best eval {:.2f})\n",
+             s.final_eval_mean, s.final_eval_std, s.final_eval_episodes, s.best_eval_mean)
+      << fmt::format("env steps: {}  episodes: {}  wall time: {:.1f} s ({:.0f} steps/s, {} threads)\n",
+                     s.env_steps, s.episodes, s.wall_time_s,
+                     s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0, s.n_threads)
+      << "run: " << s.run_dir.string() << "\n";
   return 0;
 }
 
-int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed) {
+int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint,
+             std::int64_t seed) {
   const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed));
-  std::cout << fmt::format("{:.2f} ± {:.2f} over {} episodes ({} checkpoint)\n", r.mean, r.std, r.returns.size(),
-                           checkpoint);
+  std::cout << fmt::format("{:.2f} ± {:.2f} over {} episodes ({} checkpoint)\n", r.mean, r.std,
+                           r.returns.size(), checkpoint);
   return 0;
 }
 
@@ -84,14 +87,17 @@ torch::Tensor parse_action(const std::string& line, const envs::Space& space, co
   } else {
     const auto& box = std::get<envs::Box>(space);
     a = torch::tensor(values, torch::kDouble).to(box.dtype);
-    if (a.numel() != box.numel()) throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+    if (a.numel() != box.numel())
+      throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
     a = a.reshape(box.shape);
   }
-  if (!envs::contains(space, a)) throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+  if (!envs::contains(space, a))
+    throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
   return a;
 }
 
-int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps, const std::string& actions_file) {
+int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
+                const std::string& actions_file) {
   auto env = envs::make(id);
   if (steps < 0) throw Error("--steps " + std::to_string(steps) + ": expected >= 0");
   std::vector<torch::Tensor> actions;
@@ -118,8 +124,10 @@ int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps, co
                      {"terminated", s.terminated},
                      {"truncated", s.truncated}};
     const auto av = to_vector(action);
-    if (action.dim() == 0 && !action.is_floating_point()) j["action"] = static_cast<std::int64_t>(av[0]);
-    else j["action"] = av;
+    if (action.dim() == 0 && !action.is_floating_point())
+      j["action"] = static_cast<std::int64_t>(av[0]);
+    else
+      j["action"] = av;
     std::cout << j.dump() << "\n";
     if (s.done()) break;  // the episode is over; Gymnasium requires a reset before the next step
   }
@@ -139,9 +147,11 @@ int main(int argc, char** argv) {
   rl::TrainRequest req;
   std::int64_t seed = 0, steps = 0;
   std::string out;
-  train->add_option("algo", algo, "Algorithm: " + dojo::core::join(rl::algorithms(), ", ") + " (default dqn)");
+  train->add_option("algo", algo,
+                    "Algorithm: " + dojo::core::join(rl::algorithms(), ", ") + " (default dqn)");
   auto* env_opt = train->add_option("--env", env_id, "Environment id (default CartPole-v1)");
-  auto* config_opt = train->add_option("--config", config_file, "YAML config (default: the preset for algo and env)");
+  auto* config_opt =
+      train->add_option("--config", config_file, "YAML config (default: the preset for algo and env)");
   train->add_option("--set", req.overrides, "Override a config key: key=value (repeatable)");
   auto* seed_opt = train->add_option("--seed", seed, "Seed for every generator");
   auto* steps_opt = train->add_option("--steps", steps, "Environment steps (n_timesteps)");
@@ -187,8 +197,10 @@ int main(int argc, char** argv) {
       if (*seed_opt) req.seed = seed;
       if (*steps_opt) req.steps = steps;
       req.out = out;
-      if (!resume_dir.empty() && (!algo.empty() || *env_opt || *config_opt || !req.overrides.empty() || *seed_opt)) {
-        throw dojo::Error("--resume takes the run's own config: expected no algo, --env, --config, --set or --seed");
+      if (!resume_dir.empty() &&
+          (!algo.empty() || *env_opt || *config_opt || !req.overrides.empty() || *seed_opt)) {
+        throw dojo::Error(
+            "--resume takes the run's own config: expected no algo, --env, --config, --set or --seed");
       }
       return cmd_train(algo, req, resume_dir);
     }

@@ -14,8 +14,12 @@ CheckpointWriter::CheckpointWriter() {
   put("version", kCheckpointVersion);
 }
 
-void CheckpointWriter::put(const std::string& key, const std::string& value) { archive_.write(key, c10::IValue(value)); }
-void CheckpointWriter::put(const std::string& key, std::int64_t value) { archive_.write(key, c10::IValue(value)); }
+void CheckpointWriter::put(const std::string& key, const std::string& value) {
+  archive_.write(key, c10::IValue(value));
+}
+void CheckpointWriter::put(const std::string& key, std::int64_t value) {
+  archive_.write(key, c10::IValue(value));
+}
 void CheckpointWriter::put(const std::string& key, double value) { archive_.write(key, c10::IValue(value)); }
 void CheckpointWriter::put(const std::string& key, const torch::Tensor& value) { archive_.write(key, value); }
 
@@ -36,7 +40,8 @@ void CheckpointWriter::save(const fs::path& path) {
 }
 
 CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
-  if (!fs::is_regular_file(path)) throw Error("checkpoint '" + path.string() + "' not found: expected a file");
+  if (!fs::is_regular_file(path))
+    throw Error("checkpoint '" + path.string() + "' not found: expected a file");
   try {
     archive_.load_from(path.string());
   } catch (const c10::Error&) {

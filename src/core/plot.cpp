@@ -62,7 +62,8 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
   cairo_paint(cr);
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
-  auto text = [&](const std::string& s, double x, double y, double size, double ax, double ay, bool vertical = false) {
+  auto text = [&](const std::string& s, double x, double y, double size, double ax, double ay,
+                  bool vertical = false) {
     cairo_set_font_size(cr, size);
     cairo_text_extents_t e;
     cairo_text_extents(cr, s.c_str(), &e);
@@ -103,8 +104,10 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
     cairo_set_source_rgb(cr, s.rgb[0], s.rgb[1], s.rgb[2]);
     cairo_set_line_width(cr, s.line_width);
     for (std::size_t i = 0; i < s.x.size() && i < s.y.size(); ++i) {
-      if (i == 0) cairo_move_to(cr, px(s.x[i]), py(s.y[i]));
-      else cairo_line_to(cr, px(s.x[i]), py(s.y[i]));
+      if (i == 0)
+        cairo_move_to(cr, px(s.x[i]), py(s.y[i]));
+      else
+        cairo_line_to(cr, px(s.x[i]), py(s.y[i]));
     }
     cairo_stroke(cr);
     if (s.markers) {

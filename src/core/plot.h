@@ -24,7 +24,8 @@ struct PlotOptions {
 };
 
 // Writes the plot atomically to `png`.
-void line_plot(const std::filesystem::path& png, const std::vector<Series>& series, const PlotOptions& options);
+void line_plot(const std::filesystem::path& png, const std::vector<Series>& series,
+               const PlotOptions& options);
 
 // Tick positions covering [lo, hi] at a 1/2/5 × 10^k step, about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);

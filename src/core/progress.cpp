@@ -39,8 +39,10 @@ std::string ProgressBar::line(std::int64_t current, const std::string& status) c
   const int filled = static_cast<int>(frac * kWidth);
   std::string bar(static_cast<std::size_t>(filled), '=');
   if (filled < kWidth) bar += '>' + std::string(static_cast<std::size_t>(kWidth - filled - 1), '.');
-  std::string s = fmt::format("{}/{} [{}] {:3.0f}% {:.0f} {}/s ", current, total_, bar, 100 * frac, rate, unit_);
-  s += current >= total_ ? fmt::format("- {}", format_duration(elapsed)) : fmt::format("ETA {}", format_duration(eta));
+  std::string s =
+      fmt::format("{}/{} [{}] {:3.0f}% {:.0f} {}/s ", current, total_, bar, 100 * frac, rate, unit_);
+  s += current >= total_ ? fmt::format("- {}", format_duration(elapsed))
+                         : fmt::format("ETA {}", format_duration(eta));
   if (!status.empty()) s += " - " + status;
   return s;
 }
@@ -61,8 +63,8 @@ void ProgressBar::update(std::int64_t current, const std::string& status) {
 void ProgressBar::finish(const std::string& status) {
   if (finished_) return;
   finished_ = true;
-  out_ << (terminal_ ? "\r" : "") << line(std::max(current_, total_), status) << (terminal_ ? "\033[K\n" : "\n")
-       << std::flush;
+  out_ << (terminal_ ? "\r" : "") << line(std::max(current_, total_), status)
+       << (terminal_ ? "\033[K\n" : "\n") << std::flush;
 }
 
 }  // namespace dojo::core

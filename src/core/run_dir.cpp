@@ -15,7 +15,8 @@ fs::path create_run_dir(const fs::path& out, const std::string& name) {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
     dir = fs::path("runs") / (name + "-" + stamp);
-    for (int i = 2; fs::exists(dir); ++i) dir = fs::path("runs") / (name + "-" + stamp + "-" + std::to_string(i));
+    for (int i = 2; fs::exists(dir); ++i)
+      dir = fs::path("runs") / (name + "-" + stamp + "-" + std::to_string(i));
   } else if (fs::exists(dir) && !(fs::is_directory(dir) && fs::is_empty(dir))) {
     throw Error("--out '" + dir.string() + "' already exists: expected a new or empty directory " +
                 "(use --resume to continue a run)");
@@ -26,7 +27,8 @@ fs::path create_run_dir(const fs::path& out, const std::string& name) {
 
 void require_run_dir(const fs::path& dir) {
   if (!fs::is_directory(dir) || !fs::exists(dir / "config.yaml") || !fs::is_directory(dir / "checkpoints")) {
-    throw Error("'" + dir.string() + "' is not a run directory: expected config.yaml and checkpoints/ inside");
+    throw Error("'" + dir.string() +
+                "' is not a run directory: expected config.yaml and checkpoints/ inside");
   }
 }
 

@@ -1,10 +1,9 @@
 #include "core/runtime.h"
 
+#include <dlfcn.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
-
-#include <dlfcn.h>
 
 #include <thread>
 
@@ -20,7 +19,8 @@ void init_logging(bool verbose) {
 void seed_everything(std::uint64_t seed) { torch::manual_seed(seed); }
 
 int configure_compute(std::int64_t n) {
-  const int threads = n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads =
+      n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   // LibTorch does not pass its thread count on to OpenBLAS, whose own pool then busy-waits in
   // sched_yield beside our thread (a quarter of a DQN run's time, measured). Looked up at run time

@@ -22,8 +22,10 @@ void Env::seed_rng(std::optional<std::uint64_t> seed) {
 void Env::check_action(const torch::Tensor& action) const {
   if (!contains(action_space(), action)) {
     std::string shown;
-    if (action.numel() == 1) shown = std::to_string(action.item<double>());
-    else shown = "tensor of shape " + std::string(c10::str(action.sizes()));
+    if (action.numel() == 1)
+      shown = std::to_string(action.item<double>());
+    else
+      shown = "tensor of shape " + std::string(c10::str(action.sizes()));
     throw Error(name() + ": action " + shown + " is not in " + to_string(action_space()));
   }
 }

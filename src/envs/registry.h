@@ -24,7 +24,7 @@ std::vector<std::string> registered_ids();
 const EnvSpec& spec(const std::string& id);
 
 struct MakeOptions {
-  std::optional<std::int64_t> max_episode_steps;  // overrides the spec's limit
+  std::optional<std::int64_t> max_episode_steps = std::nullopt;  // overrides the spec's limit
   bool record_episode_statistics = false;
 };
 

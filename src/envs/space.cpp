@@ -53,7 +53,8 @@ bool Box::contains(const torch::Tensor& x) const {
   const auto flat = x.to(torch::kDouble).contiguous();
   const double* p = flat.data_ptr<double>();
   for (std::int64_t i = 0; i < numel(); ++i) {
-    if (!(p[i] >= low[static_cast<std::size_t>(i)] && p[i] <= high[static_cast<std::size_t>(i)])) return false;
+    if (!(p[i] >= low[static_cast<std::size_t>(i)] && p[i] <= high[static_cast<std::size_t>(i)]))
+      return false;
   }
   return true;
 }
@@ -67,10 +68,14 @@ torch::Tensor Box::sample(std::mt19937_64& rng) const {
   for (std::int64_t i = 0; i < numel(); ++i) {
     const double lo = low[static_cast<std::size_t>(i)], hi = high[static_cast<std::size_t>(i)];
     const bool has_lo = std::isfinite(lo), has_hi = std::isfinite(hi);
-    if (has_lo && has_hi) p[i] = lo + (hi - lo) * uni(rng);
-    else if (has_lo) p[i] = lo + expo(rng);
-    else if (has_hi) p[i] = hi - expo(rng);
-    else p[i] = normal(rng);
+    if (has_lo && has_hi)
+      p[i] = lo + (hi - lo) * uni(rng);
+    else if (has_lo)
+      p[i] = lo + expo(rng);
+    else if (has_hi)
+      p[i] = hi - expo(rng);
+    else
+      p[i] = normal(rng);
   }
   if (!torch::isFloatingType(dtype)) out = out.floor();
   return out.reshape(shape).to(dtype);
@@ -88,8 +93,10 @@ std::string Box::str() const {
   for (std::size_t i = 0; i < shape.size(); ++i) shp += fmt::format("{}{}", i ? ", " : "", shape[i]);
   if (shape.size() == 1) shp += ",";
   shp += ")";
-  std::string dt = dtype == torch::kFloat32 ? "float32" : dtype == torch::kFloat64 ? "float64"
-                 : dtype == torch::kUInt8  ? "uint8"   : std::string(c10::toString(dtype));
+  std::string dt = dtype == torch::kFloat32   ? "float32"
+                   : dtype == torch::kFloat64 ? "float64"
+                   : dtype == torch::kUInt8   ? "uint8"
+                                              : std::string(c10::toString(dtype));
   return fmt::format("Box({}, {}, {}, {})", bound(low), bound(high), shp, dt);
 }
 

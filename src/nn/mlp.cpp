@@ -13,10 +13,14 @@ torch::nn::Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidd
   for (auto h : hidden) {
     if (h <= 0) throw Error("hidden layer size " + std::to_string(h) + ": expected a positive integer");
     net->push_back(torch::nn::Linear(width, h));
-    if (activation == "relu") net->push_back(torch::nn::ReLU());
-    else if (activation == "tanh") net->push_back(torch::nn::Tanh());
-    else if (activation == "elu") net->push_back(torch::nn::ELU());
-    else throw Error("activation '" + activation + "': expected relu, tanh or elu");
+    if (activation == "relu")
+      net->push_back(torch::nn::ReLU());
+    else if (activation == "tanh")
+      net->push_back(torch::nn::Tanh());
+    else if (activation == "elu")
+      net->push_back(torch::nn::ELU());
+    else
+      throw Error("activation '" + activation + "': expected relu, tanh or elu");
     width = h;
   }
   net->push_back(torch::nn::Linear(width, out));

@@ -16,10 +16,9 @@ bool fusable(const torch::Tensor& t) {
 
 // One pass over p, g, m, v, vectorised by the compiler (the project builds with -fno-math-errno), with
 // AVX2/AVX-512 clones picked at load time, as LibTorch's own kernels are.
-__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_kernel(float* __restrict p, const float* __restrict g,
-                                                           float* __restrict m, float* __restrict v, std::int64_t n,
-                                                           float beta1, float beta2, float step_size,
-                                                           float inv_sqrt_bc2, float eps, float weight_decay) {
+__attribute__((target_clones("avx512f", "avx2", "default"))) void adam_kernel(
+    float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, std::int64_t n,
+    float beta1, float beta2, float step_size, float inv_sqrt_bc2, float eps, float weight_decay) {
 #pragma omp simd
   for (std::int64_t i = 0; i < n; ++i) {
     const float grad = g[i] + weight_decay * p[i];
@@ -60,9 +59,10 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
       const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(s.step()));
       const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(s.step()));
       adam_kernel(p.data_ptr<float>(), g.data_ptr<float>(), s.exp_avg().data_ptr<float>(),
-                  s.exp_avg_sq().data_ptr<float>(), p.numel(), static_cast<float>(beta1), static_cast<float>(beta2),
-                  static_cast<float>(o.lr() / bc1), static_cast<float>(1.0 / std::sqrt(bc2)),
-                  static_cast<float>(o.eps()), static_cast<float>(o.weight_decay()));
+                  s.exp_avg_sq().data_ptr<float>(), p.numel(), static_cast<float>(beta1),
+                  static_cast<float>(beta2), static_cast<float>(o.lr() / bc1),
+                  static_cast<float>(1.0 / std::sqrt(bc2)), static_cast<float>(o.eps()),
+                  static_cast<float>(o.weight_decay()));
     }
   }
   return loss;
@@ -115,12 +115,15 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch:
     return std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(o.learning_rate).eps(o.eps));
   }
   if (o.name == "rmsprop") {
-    return std::make_unique<torch::optim::RMSprop>(
-        params, torch::optim::RMSpropOptions(o.learning_rate).alpha(o.alpha).eps(o.eps).momentum(o.momentum).centered(
-                    o.centered));
+    return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(o.learning_rate)
+                                                               .alpha(o.alpha)
+                                                               .eps(o.eps)
+                                                               .momentum(o.momentum)
+                                                               .centered(o.centered));
   }
   if (o.name == "sgd") {
-    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.learning_rate).momentum(o.momentum));
+    return std::make_unique<torch::optim::SGD>(
+        params, torch::optim::SGDOptions(o.learning_rate).momentum(o.momentum));
   }
   throw Error("optimizer '" + o.name + "': expected adam, rmsprop or sgd");
 }

@@ -21,7 +21,7 @@ struct StepInfo {
   std::int64_t step = 0;   // env steps so far, this one included
   std::int64_t total = 0;  // the step count training runs to
   const envs::StepResult* result = nullptr;
-  double exploration = 0.0;                    // ε for DQN
+  double exploration = 0.0;                                      // ε for DQN
   const std::map<std::string, double>* train_metrics = nullptr;  // of the last update (empty before)
 };
 
@@ -37,7 +37,8 @@ class Callback {
 class CallbackList final : public Callback {
  public:
   CallbackList() = default;
-  explicit CallbackList(std::vector<std::shared_ptr<Callback>> callbacks) : callbacks_(std::move(callbacks)) {}
+  explicit CallbackList(std::vector<std::shared_ptr<Callback>> callbacks)
+      : callbacks_(std::move(callbacks)) {}
   void add(std::shared_ptr<Callback> c) { callbacks_.push_back(std::move(c)); }
   void on_start(Agent& a, std::int64_t total) override;
   bool on_step(Agent& a, const StepInfo& info) override;
@@ -58,7 +59,8 @@ class Agent {
   virtual torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) = 0;
   virtual std::int64_t num_timesteps() const = 0;
   // Checkpoints hold networks, optimizer, step count and RNG state; `extra` adds run bookkeeping.
-  virtual void save(const std::filesystem::path& path, const std::map<std::string, double>& extra = {}) const = 0;
+  virtual void save(const std::filesystem::path& path,
+                    const std::map<std::string, double>& extra = {}) const = 0;
   // Returns the `extra` values saved with the checkpoint.
   virtual std::map<std::string, double> load(const std::filesystem::path& path) = 0;
 };

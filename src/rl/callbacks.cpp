@@ -18,7 +18,8 @@ double metric(const StepInfo& info, const char* key) {
 }  // namespace
 
 EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s)
-    : csv_(csv, {"step", "episode", "episode_return", "episode_length", "exploration", "loss", "q_mean", "time_s"},
+    : csv_(csv,
+           {"step", "episode", "episode_return", "episode_length", "exploration", "loss", "q_mean", "time_s"},
            append),
       time_offset_s_(time_offset_s) {}
 
@@ -30,9 +31,10 @@ bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
   ++episodes_;
   recent_.push_back(ret->second);
   if (recent_.size() > 20) recent_.pop_front();
-  const double t = time_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  csv_.row({static_cast<double>(info.step), static_cast<double>(episodes_), ret->second, i.at("episode_length"),
-            info.exploration, metric(info, "loss"), metric(info, "q_mean"), t});
+  const double t =
+      time_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  csv_.row({static_cast<double>(info.step), static_cast<double>(episodes_), ret->second,
+            i.at("episode_length"), info.exploration, metric(info, "loss"), metric(info, "q_mean"), t});
   return true;
 }
 
@@ -41,9 +43,10 @@ double EpisodeLogger::recent_return() const {
   return std::accumulate(recent_.begin(), recent_.end(), 0.0) / static_cast<double>(recent_.size());
 }
 
-EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eval_freq, std::int64_t n_episodes,
-                           const std::filesystem::path& run_dir, bool append, double best_so_far,
-                           std::function<std::map<std::string, double>()> bookkeeping)
+EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eval_freq,
+                           std::int64_t n_episodes, const std::filesystem::path& run_dir, bool append,
+                           double best_so_far, std::function<std::map<std::string, double>()> bookkeeping,
+                           std::optional<double> stop_threshold)
     : env_(std::move(eval_env)),
       freq_(eval_freq),
       n_episodes_(n_episodes),
@@ -51,11 +54,13 @@ EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eva
       csv_(run_dir / "eval.csv", {"step", "mean_return", "std_return", "mean_length"}, append),
       best_(best_so_far),
       last_(std::nan("")),
-      bookkeeping_(std::move(bookkeeping)) {}
+      bookkeeping_(std::move(bookkeeping)),
+      stop_threshold_(stop_threshold) {}
 
 void EvalCallback::run_eval(Agent& agent, std::int64_t step) {
   const auto r = evaluate(agent, *env_, n_episodes_);
-  const double mean_len = std::accumulate(r.lengths.begin(), r.lengths.end(), 0.0) / static_cast<double>(r.lengths.size());
+  const double mean_len =
+      std::accumulate(r.lengths.begin(), r.lengths.end(), 0.0) / static_cast<double>(r.lengths.size());
   csv_.row({static_cast<double>(step), r.mean, r.std, mean_len});
   last_ = r.mean;
   last_step_ = step;
@@ -72,7 +77,14 @@ void EvalCallback::run_eval(Agent& agent, std::int64_t step) {
 }
 
 bool EvalCallback::on_step(Agent& agent, const StepInfo& info) {
-  if (freq_ > 0 && info.step % freq_ == 0) run_eval(agent, info.step);
+  if (freq_ > 0 && info.step % freq_ == 0) {
+    run_eval(agent, info.step);
+    if (stop_threshold_ && last_ >= *stop_threshold_) {
+      spdlog::info("eval mean {:.2f} reached the reward threshold {:g} at step {}: stopping", last_,
+                   *stop_threshold_, info.step);
+      return false;
+    }
+  }
   return true;
 }
 
@@ -86,7 +98,8 @@ void ProgressCallback::on_start(Agent& agent, std::int64_t total) {
 
 std::string ProgressCallback::status() const {
   std::string s;
-  if (episodes_ && !std::isnan(episodes_->recent_return())) s += fmt::format("return {:.1f}", episodes_->recent_return());
+  if (episodes_ && !std::isnan(episodes_->recent_return()))
+    s += fmt::format("return {:.1f}", episodes_->recent_return());
   if (eval_ && !std::isnan(eval_->last_mean())) s += fmt::format(" - eval {:.1f}", eval_->last_mean());
   s += fmt::format(" - eps {:.3f}", exploration_);
   return s;

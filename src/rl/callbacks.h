@@ -4,6 +4,7 @@
 #include <deque>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 #include "core/csv.h"
 #include "core/progress.h"
@@ -32,12 +33,14 @@ class EpisodeLogger final : public Callback {
 };
 
 // Every eval_freq steps: n_episodes greedy episodes on eval_env, a row in eval.csv, the last
-// checkpoint, and the best checkpoint whenever the mean return improves.
+// checkpoint, and the best checkpoint whenever the mean return improves. With a stop_threshold,
+// training stops after an evaluation whose mean reaches it (SB3's StopTrainingOnRewardThreshold).
 class EvalCallback final : public Callback {
  public:
   EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eval_freq, std::int64_t n_episodes,
                const std::filesystem::path& run_dir, bool append, double best_so_far,
-               std::function<std::map<std::string, double>()> bookkeeping);
+               std::function<std::map<std::string, double>()> bookkeeping,
+               std::optional<double> stop_threshold = std::nullopt);
   bool on_step(Agent& agent, const StepInfo& info) override;
   void on_end(Agent& agent) override;
   double best_mean() const { return best_; }
@@ -53,11 +56,13 @@ class EvalCallback final : public Callback {
   double best_, last_;
   std::int64_t evaluations_ = 0, last_step_ = -1;
   std::function<std::map<std::string, double>()> bookkeeping_;
+  std::optional<double> stop_threshold_;
 };
 
 class ProgressCallback final : public Callback {
  public:
-  ProgressCallback(const EpisodeLogger* episodes, const EvalCallback* eval) : episodes_(episodes), eval_(eval) {}
+  ProgressCallback(const EpisodeLogger* episodes, const EvalCallback* eval)
+      : episodes_(episodes), eval_(eval) {}
   void on_start(Agent& agent, std::int64_t total) override;
   bool on_step(Agent& agent, const StepInfo& info) override;
   void on_end(Agent& agent) override;

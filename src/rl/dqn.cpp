@@ -21,7 +21,8 @@ void require(bool ok, const std::string& field, double value, const std::string&
 const envs::Discrete& discrete_actions(const envs::Env& env) {
   const auto* d = std::get_if<envs::Discrete>(&env.action_space());
   if (!d) {
-    throw Error("dqn needs a Discrete action space; " + env.id() + " has " + envs::to_string(env.action_space()));
+    throw Error("dqn needs a Discrete action space; " + env.id() + " has " +
+                envs::to_string(env.action_space()));
   }
   return *d;
 }
@@ -46,13 +47,14 @@ void DQNOptions::validate() const {
   require(gamma_ >= 0 && gamma_ <= 1, "gamma", gamma_, "in [0, 1]");
   require(train_freq_ > 0, "train_freq", static_cast<double>(train_freq_), "> 0");
   require(gradient_steps_ > 0, "gradient_steps", static_cast<double>(gradient_steps_), "> 0");
-  require(target_update_interval_ > 0, "target_update_interval", static_cast<double>(target_update_interval_), "> 0");
-  require(exploration_fraction_ >= 0 && exploration_fraction_ <= 1, "exploration_fraction", exploration_fraction_,
-          "in [0, 1]");
+  require(target_update_interval_ > 0, "target_update_interval", static_cast<double>(target_update_interval_),
+          "> 0");
+  require(exploration_fraction_ >= 0 && exploration_fraction_ <= 1, "exploration_fraction",
+          exploration_fraction_, "in [0, 1]");
   require(exploration_initial_eps_ >= 0 && exploration_initial_eps_ <= 1, "exploration_initial_eps",
           exploration_initial_eps_, "in [0, 1]");
-  require(exploration_final_eps_ >= 0 && exploration_final_eps_ <= 1, "exploration_final_eps", exploration_final_eps_,
-          "in [0, 1]");
+  require(exploration_final_eps_ >= 0 && exploration_final_eps_ <= 1, "exploration_final_eps",
+          exploration_final_eps_, "in [0, 1]");
   require(max_grad_norm_ > 0, "max_grad_norm", max_grad_norm_, "> 0");
   require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
   if (loss_ != "huber" && loss_ != "mse") throw Error("loss = '" + loss_ + "': expected huber or mse");
@@ -68,7 +70,8 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       seed_(seed),
       action_space_(discrete_actions(*env_)),
       replay_(opts_.buffer_size(), box_observations(*env_).shape, torch::kFloat32, {}, torch::kLong),
-      exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(), opts_.exploration_fraction()},
+      exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
+                   opts_.exploration_fraction()},
       rng_(seed),
       epsilon_(opts_.exploration_initial_eps()) {
   const auto obs_dim = box_observations(*env_).numel();
@@ -91,17 +94,20 @@ std::int64_t DQN::greedy_action(const torch::Tensor& obs) {
 }
 
 torch::Tensor DQN::act(const torch::Tensor& obs, bool deterministic) {
-  if (!deterministic && std::uniform_real_distribution<double>()(rng_) < epsilon_) return action_space_.sample(rng_);
+  if (!deterministic && std::uniform_real_distribution<double>()(rng_) < epsilon_)
+    return action_space_.sample(rng_);
   return torch::scalar_tensor(greedy_action(obs), torch::kLong);
 }
 
 void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
   callback.on_start(*this, total_timesteps);
   // The first call seeds the env; a resumed agent restarts it from a seed derived from the step count.
-  auto obs = env_->reset(env_started_ ? std::nullopt : std::optional<std::uint64_t>(seed_ + num_timesteps_)).obs;
+  auto obs =
+      env_->reset(env_started_ ? std::nullopt : std::optional<std::uint64_t>(seed_ + num_timesteps_)).obs;
   env_started_ = true;
   // A resumed run starts with an empty buffer: refill learning_starts transitions before updating.
-  const std::int64_t min_replay = std::max<std::int64_t>(1, std::min(opts_.learning_starts(), replay_.capacity()));
+  const std::int64_t min_replay =
+      std::max<std::int64_t>(1, std::min(opts_.learning_starts(), replay_.capacity()));
 
   while (num_timesteps_ < total_timesteps) {
     // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training.
@@ -143,7 +149,8 @@ std::map<std::string, double> DQN::update(const Batch& b) {
   }
   const auto q = q_net_->forward(b.obs).gather(1, b.action.unsqueeze(1)).squeeze(1);  // Q(s, a): [B]
   // Huber loss = the paper's clipping of the TD error to [-1, 1].
-  const auto loss = opts_.loss() == "huber" ? torch::smooth_l1_loss(q, td_target) : torch::mse_loss(q, td_target);
+  const auto loss =
+      opts_.loss() == "huber" ? torch::smooth_l1_loss(q, td_target) : torch::mse_loss(q, td_target);
   const double loss_value = nn::gradient_step(*optimizer_, loss, opts_.max_grad_norm());
   return {{"loss", loss_value}, {"q_mean", q.detach().mean().item<double>()}};
 }
@@ -153,8 +160,10 @@ void DQN::update_target() {
   const auto online = q_net_->parameters();
   auto target = target_net_->parameters();
   for (std::size_t i = 0; i < online.size(); ++i) {
-    if (opts_.tau() >= 1.0) target[i].copy_(online[i]);
-    else target[i].mul_(1.0 - opts_.tau()).add_(online[i], opts_.tau());
+    if (opts_.tau() >= 1.0)
+      target[i].copy_(online[i]);
+    else
+      target[i].mul_(1.0 - opts_.tau()).add_(online[i], opts_.tau());
   }
 }
 

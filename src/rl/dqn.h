@@ -32,10 +32,10 @@ struct DQNOptions {
   TORCH_ARG(std::int64_t, batch_size) = 32;
   TORCH_ARG(double, tau) = 1.0;  // target update coefficient; 1 = hard copy
   TORCH_ARG(double, gamma) = 0.99;
-  TORCH_ARG(std::int64_t, train_freq) = 4;  // env steps between update rounds
-  TORCH_ARG(std::int64_t, gradient_steps) = 1;  // updates per round
+  TORCH_ARG(std::int64_t, train_freq) = 4;                   // env steps between update rounds
+  TORCH_ARG(std::int64_t, gradient_steps) = 1;               // updates per round
   TORCH_ARG(std::int64_t, target_update_interval) = 10'000;  // env steps
-  TORCH_ARG(double, exploration_fraction) = 0.1;  // of total steps over which ε anneals
+  TORCH_ARG(double, exploration_fraction) = 0.1;             // of total steps over which ε anneals
   TORCH_ARG(double, exploration_initial_eps) = 1.0;
   TORCH_ARG(double, exploration_final_eps) = 0.05;
   TORCH_ARG(double, max_grad_norm) = 10.0;
@@ -87,7 +87,8 @@ class DQN final : public Agent {
   void learn(std::int64_t total_timesteps, Callback& callback) override;
   torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) override;
   std::int64_t num_timesteps() const override { return num_timesteps_; }
-  void save(const std::filesystem::path& path, const std::map<std::string, double>& extra = {}) const override;
+  void save(const std::filesystem::path& path,
+            const std::map<std::string, double>& extra = {}) const override;
   std::map<std::string, double> load(const std::filesystem::path& path) override;
 
   // One gradient step on a minibatch; returns {"loss", "q_mean"}.

@@ -24,14 +24,16 @@ void put_row(torch::Tensor& dst, std::int64_t row, const torch::Tensor& src) {
     throw Error("replay buffer: transition of " + std::to_string(s.numel()) + " values, expected " +
                 std::to_string(dst[0].numel()));
   }
-  std::memcpy(static_cast<char*>(dst.data_ptr()) + static_cast<std::size_t>(row) * row_bytes, s.data_ptr(), row_bytes);
+  std::memcpy(static_cast<char*>(dst.data_ptr()) + static_cast<std::size_t>(row) * row_bytes, s.data_ptr(),
+              row_bytes);
 }
 }  // namespace
 
 ReplayBuffer::ReplayBuffer(std::int64_t capacity, std::vector<std::int64_t> obs_shape, torch::Dtype obs_dtype,
                            std::vector<std::int64_t> action_shape, torch::Dtype action_dtype)
     : capacity_(capacity) {
-  if (capacity <= 0) throw Error("buffer_size = " + std::to_string(capacity) + ": expected a positive integer");
+  if (capacity <= 0)
+    throw Error("buffer_size = " + std::to_string(capacity) + ": expected a positive integer");
   obs_ = torch::zeros(with_leading(capacity, obs_shape), obs_dtype);
   next_obs_ = torch::zeros(with_leading(capacity, obs_shape), obs_dtype);
   action_ = torch::zeros(with_leading(capacity, action_shape), action_dtype);

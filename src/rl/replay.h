@@ -24,8 +24,8 @@ class ReplayBuffer {
                std::vector<std::int64_t> action_shape, torch::Dtype action_dtype);
 
   // Copies one transition in, overwriting the oldest once full.
-  void add(const torch::Tensor& obs, const torch::Tensor& action, double reward, const torch::Tensor& next_obs,
-           bool terminated);
+  void add(const torch::Tensor& obs, const torch::Tensor& action, double reward,
+           const torch::Tensor& next_obs, bool terminated);
   // batch_size indices drawn uniformly (with replacement) from the filled slots.
   Batch sample(std::int64_t batch_size, std::mt19937_64& rng) const;
   Batch gather(const torch::Tensor& indices) const;

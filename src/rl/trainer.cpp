@@ -60,18 +60,26 @@ void truncate_csv(const fs::path& path, std::int64_t max_step) {
 }
 
 void write_learning_curve(const fs::path& dir, const RunOptions& run) {
-  core::Series episodes{"episode return", {}, {}, {0.55, 0.7, 0.9}, 1.0, false};
+  core::Series episodes{"episode return", {}, {}, {0.7, 0.8, 0.95}, 1.0, false};
+  core::Series smoothed{"episode return, mean of 20", {}, {}, {0.15, 0.35, 0.75}, 2.0, false};
   core::Series evals{"greedy eval (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
   if (fs::exists(dir / "metrics.csv")) {
     const auto t = core::read_csv(dir / "metrics.csv");
     episodes.x = t.column("step"), episodes.y = t.column("episode_return");
+    double sum = 0.0;
+    for (std::size_t i = 0; i < episodes.y.size(); ++i) {
+      sum += episodes.y[i] - (i >= 20 ? episodes.y[i - 20] : 0.0);
+      smoothed.x.push_back(episodes.x[i]);
+      smoothed.y.push_back(sum / static_cast<double>(std::min<std::size_t>(i + 1, 20)));
+    }
   }
   if (fs::exists(dir / "eval.csv")) {
     const auto t = core::read_csv(dir / "eval.csv");
     evals.x = t.column("step"), evals.y = t.column("mean_return");
   }
-  core::line_plot(dir / "learning_curve.png", {episodes, evals},
-                  {fmt::format("{} on {} (seed {})", run.algo(), run.env_id(), run.seed()), "env steps", "return"});
+  core::line_plot(
+      dir / "learning_curve.png", {episodes, smoothed, evals},
+      {fmt::format("{} on {} (seed {})", run.algo(), run.env_id(), run.seed()), "env steps", "return"});
 }
 
 void write_summary(const TrainSummary& s) {
@@ -85,6 +93,7 @@ void write_summary(const TrainSummary& s) {
   j["steps_per_s"] = s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0;
   j["final_eval_mean"] = s.final_eval_mean;
   j["final_eval_std"] = s.final_eval_std;
+  j["final_eval_episodes"] = s.final_eval_episodes;
   j["best_eval_mean"] = s.best_eval_mean;
   j["n_threads"] = s.n_threads;
   core::atomic_write_text(s.run_dir / "summary.json", j.dump(2) + "\n");
@@ -101,9 +110,8 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   const auto seed = static_cast<std::uint64_t>(run.seed());
   core::seed_everything(seed);
 
-  envs::MakeOptions with_stats;
-  with_stats.record_episode_statistics = true;
-  auto agent = make_agent(run.algo(), cfg, envs::make(run.env_id(), with_stats), seed);
+  auto agent =
+      make_agent(run.algo(), cfg, envs::make(run.env_id(), {.record_episode_statistics = true}), seed);
   double wall_offset = 0.0, best = std::nan("");
   if (resuming) {
     const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
@@ -115,15 +123,19 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   }
 
   const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] { return wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto elapsed = [&] {
+    return wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  };
 
   auto eval_env = envs::make(run.env_id());
   eval_env->reset(seed + kEvalSeedOffset + static_cast<std::uint64_t>(agent->num_timesteps()));
   auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset);
-  auto eval = std::make_shared<EvalCallback>(std::move(eval_env), run.eval_freq(), run.n_eval_episodes(), dir,
-                                             resuming, best, [&] {
-                                               return std::map<std::string, double>{{"wall_time_s", elapsed()}};
-                                             });
+  auto eval = std::make_shared<EvalCallback>(
+      std::move(eval_env), run.eval_freq(), run.n_eval_episodes(), dir, resuming, best,
+      [&] {
+        return std::map<std::string, double>{{"wall_time_s", elapsed()}};
+      },
+      run.stop_on_reward_threshold() ? envs::spec(run.env_id()).reward_threshold : std::nullopt);
   CallbackList callbacks({episodes, eval, std::make_shared<ProgressCallback>(episodes.get(), eval.get())});
   agent->learn(run.n_timesteps(), callbacks);
   const double wall = elapsed();
@@ -143,7 +155,9 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   s.wall_time_s = wall;
   s.final_eval_mean = final_eval.mean;
   s.final_eval_std = final_eval.std;
-  s.best_eval_mean = std::isnan(eval->best_mean()) ? final_eval.mean : std::max(eval->best_mean(), final_eval.mean);
+  s.final_eval_episodes = run.final_eval_episodes();
+  s.best_eval_mean =
+      std::isnan(eval->best_mean()) ? final_eval.mean : std::max(eval->best_mean(), final_eval.mean);
   write_summary(s);
   write_learning_curve(dir, run);
   return s;
@@ -157,11 +171,19 @@ void RunOptions::validate() const {
   if (seed_ < 0) throw Error("seed = " + std::to_string(seed_) + ": expected a non-negative integer");
   if (n_timesteps_ <= 0) throw Error("n_timesteps = " + std::to_string(n_timesteps_) + ": expected > 0");
   if (eval_freq_ < 0) throw Error("eval_freq = " + std::to_string(eval_freq_) + ": expected >= 0");
-  if (n_eval_episodes_ <= 0) throw Error("n_eval_episodes = " + std::to_string(n_eval_episodes_) + ": expected > 0");
+  if (n_eval_episodes_ <= 0)
+    throw Error("n_eval_episodes = " + std::to_string(n_eval_episodes_) + ": expected > 0");
   if (final_eval_episodes_ <= 0) {
     throw Error("final_eval_episodes = " + std::to_string(final_eval_episodes_) + ": expected > 0");
   }
-  if (n_threads_ < 0) throw Error("n_threads = " + std::to_string(n_threads_) + ": expected >= 0 (0 = all cores)");
+  if (n_threads_ < 0)
+    throw Error("n_threads = " + std::to_string(n_threads_) + ": expected >= 0 (0 = all cores)");
+  if (stop_on_reward_threshold_ && !envs::spec(env_id_).reward_threshold) {
+    throw Error("stop_on_reward_threshold: " + env_id_ + " has no registered reward threshold");
+  }
+  if (stop_on_reward_threshold_ && eval_freq_ == 0) {
+    throw Error("stop_on_reward_threshold needs periodic evaluation: expected eval_freq > 0");
+  }
 }
 
 fs::path config_dir() {
@@ -172,7 +194,8 @@ fs::path config_dir() {
 std::optional<fs::path> find_preset(const std::string& algo, const std::string& env_id) {
   std::string stem;
   for (char c : env_id.substr(0, env_id.rfind("-v"))) {
-    if (std::isalnum(static_cast<unsigned char>(c))) stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      stem += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   const auto path = config_dir() / algo / (stem + ".yaml");
   if (fs::exists(path)) return path;
@@ -216,7 +239,8 @@ core::Config resolve_config(const TrainRequest& req) {
 TrainSummary train(const TrainRequest& req) {
   const auto cfg = resolve_config(req);  // every check happens before the run directory exists
   const auto run = run_options(cfg);
-  const auto dir = core::create_run_dir(req.out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
+  const auto dir =
+      core::create_run_dir(req.out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
   core::atomic_write_text(dir / "config.yaml", cfg.dump());
   spdlog::info("run directory {}", dir.string());
   return run_training(cfg, dir, false);
@@ -238,7 +262,8 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
   return run_training(cfg, dir, true);
 }
 
-EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint, std::uint64_t seed) {
+EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint,
+                        std::uint64_t seed) {
   core::require_run_dir(dir);
   if (checkpoint != "best" && checkpoint != "last") {
     throw Error("--checkpoint '" + checkpoint + "': expected best or last");

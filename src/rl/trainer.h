@@ -26,6 +26,8 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, n_eval_episodes) = 10;      // per periodic evaluation
   TORCH_ARG(std::int64_t, final_eval_episodes) = 20;  // after training
   TORCH_ARG(std::int64_t, n_threads) = 0;             // LibTorch threads; 0 = all cores
+  // Stop once a periodic evaluation reaches the env's registered reward threshold.
+  TORCH_ARG(bool, stop_on_reward_threshold) = false;
 
  public:  // TORCH_ARG leaves the access private
   void validate() const;
@@ -39,23 +41,24 @@ struct RunOptions {
     f("n_eval_episodes", n_eval_episodes_);
     f("final_eval_episodes", final_eval_episodes_);
     f("n_threads", n_threads_);
+    f("stop_on_reward_threshold", stop_on_reward_threshold_);
   }
 };
 
 struct TrainRequest {
-  std::string algo;                         // "" = from the config, else dqn
-  std::optional<std::string> env_id;        // --env
+  std::string algo;                                  // "" = from the config, else dqn
+  std::optional<std::string> env_id;                 // --env
   std::optional<std::filesystem::path> config_file;  // --config; else the preset for algo and env
-  std::vector<std::string> overrides;       // --set key=value
-  std::optional<std::int64_t> seed;         // --seed
-  std::optional<std::int64_t> steps;        // --steps (n_timesteps)
-  std::filesystem::path out;                // --out; "" = runs/<algo>-<env>-s<seed>-<time>
+  std::vector<std::string> overrides;                // --set key=value
+  std::optional<std::int64_t> seed;                  // --seed
+  std::optional<std::int64_t> steps;                 // --steps (n_timesteps)
+  std::filesystem::path out;                         // --out; "" = runs/<algo>-<env>-s<seed>-<time>
 };
 
 struct TrainSummary {
   std::filesystem::path run_dir;
   std::string algo, env_id;
-  std::int64_t seed = 0, env_steps = 0, episodes = 0, n_threads = 0;
+  std::int64_t seed = 0, env_steps = 0, episodes = 0, n_threads = 0, final_eval_episodes = 0;
   double wall_time_s = 0, final_eval_mean = 0, final_eval_std = 0, best_eval_mean = 0;
 };
 
@@ -73,7 +76,7 @@ TrainSummary train(const TrainRequest& request);
 // Continues the run in run_dir from its last checkpoint; `steps` raises n_timesteps.
 TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
 // Greedy evaluation of a saved run's "best" or "last" checkpoint.
-EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes, const std::string& checkpoint,
-                        std::uint64_t seed);
+EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes,
+                        const std::string& checkpoint, std::uint64_t seed);
 
 }  // namespace dojo::rl

@@ -25,7 +25,8 @@ struct Opts {
 };
 
 TEST(Config, ParsesYamlAndReadsTypedOptions) {
-  auto c = Config::parse("learning_rate: 2.3e-3\nn_timesteps: !!float 5e4\ndouble_q: true\nnet_arch: [256, 256]\n", "t");
+  auto c = Config::parse(
+      "learning_rate: 2.3e-3\nn_timesteps: !!float 5e4\ndouble_q: true\nnet_arch: [256, 256]\n", "t");
   Opts o;
   read_options(c, o);
   EXPECT_DOUBLE_EQ(o.lr, 2.3e-3);

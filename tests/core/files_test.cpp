@@ -1,3 +1,5 @@
+#include "core/files.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -5,7 +7,6 @@
 
 #include "core/checkpoint.h"
 #include "core/error.h"
-#include "core/files.h"
 #include "core/run_dir.h"
 
 namespace dojo::core {

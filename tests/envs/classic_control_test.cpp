@@ -134,7 +134,8 @@ TEST(Acrobot, TerminatesWhenTheTipIsAboveTheBarWithZeroReward) {
 }
 
 // Steps an env made by id until done; returns the step count and the last result.
-std::pair<int, StepResult> run_until_done(Env& env, const std::function<torch::Tensor(const torch::Tensor&)>& policy) {
+std::pair<int, StepResult> run_until_done(Env& env,
+                                          const std::function<torch::Tensor(const torch::Tensor&)>& policy) {
   auto obs = env.reset(0).obs;
   for (int t = 1;; ++t) {
     auto s = env.step(policy(obs));

@@ -54,8 +54,10 @@ TEST(Wrappers, RecordEpisodeStatisticsOnlyAtEpisodeEnd) {
   for (int t = 1; t <= 200; ++t) {
     const auto s = env->step(1);
     total += s.reward;
-    if (t < 200) EXPECT_TRUE(s.info.empty());
-    else EXPECT_EQ(s.info.at("episode_return"), total);
+    if (t < 200)
+      EXPECT_TRUE(s.info.empty());
+    else
+      EXPECT_EQ(s.info.at("episode_return"), total);
   }
   EXPECT_THROW(TimeLimit(make("CartPole-v1"), 0), dojo::Error);
 }

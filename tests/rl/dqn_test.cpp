@@ -14,8 +14,14 @@ namespace {
 namespace fs = std::filesystem;
 
 DQNOptions small() {
-  return DQNOptions().net_arch({32, 32}).buffer_size(2000).learning_starts(200).batch_size(32).train_freq(4)
-      .target_update_interval(100).learning_rate(1e-3);
+  return DQNOptions()
+      .net_arch({32, 32})
+      .buffer_size(2000)
+      .learning_starts(200)
+      .batch_size(32)
+      .train_freq(4)
+      .target_update_interval(100)
+      .learning_rate(1e-3);
 }
 
 TEST(DQN, UpdateFitsTheTdTargetOnAFixedBatch) {
@@ -23,7 +29,8 @@ TEST(DQN, UpdateFitsTheTdTargetOnAFixedBatch) {
   DQN agent(envs::make("CartPole-v1"), small().gamma(0.0), 0);  // γ = 0: the target is the reward
   ReplayBuffer rb(64, {4}, torch::kFloat32, {}, torch::kLong);
   for (int i = 0; i < 64; ++i) {
-    rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), i % 2 ? 1.0 : -1.0, torch::randn({4}), false);
+    rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), i % 2 ? 1.0 : -1.0,
+           torch::randn({4}), false);
   }
   const auto batch = rb.gather(torch::arange(64));
   const double first = agent.update(batch).at("loss");

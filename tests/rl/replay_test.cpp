@@ -13,8 +13,8 @@ namespace {
 TEST(ReplayBuffer, WrapsAroundOverwritingTheOldest) {
   ReplayBuffer rb(4, {2}, torch::kFloat32, {}, torch::kLong);
   for (int i = 0; i < 6; ++i) {
-    rb.add(torch::full({2}, static_cast<float>(i)), torch::scalar_tensor(i, torch::kLong), i, torch::full({2}, i + 0.5f),
-           i == 5);
+    rb.add(torch::full({2}, static_cast<float>(i)), torch::scalar_tensor(i, torch::kLong), i,
+           torch::full({2}, i + 0.5f), i == 5);
   }
   EXPECT_EQ(rb.size(), 4);
   EXPECT_EQ(rb.position(), 2);
@@ -32,7 +32,8 @@ TEST(ReplayBuffer, WrapsAroundOverwritingTheOldest) {
 
 TEST(ReplayBuffer, SamplesOnlyFilledSlots) {
   ReplayBuffer rb(100, {1}, torch::kFloat32, {}, torch::kLong);
-  for (int i = 0; i < 5; ++i) rb.add(torch::ones({1}), torch::scalar_tensor(i + 1, torch::kLong), 0, torch::ones({1}), false);
+  for (int i = 0; i < 5; ++i)
+    rb.add(torch::ones({1}), torch::scalar_tensor(i + 1, torch::kLong), 0, torch::ones({1}), false);
   std::mt19937_64 rng(0);
   std::set<std::int64_t> seen;
   for (int k = 0; k < 50; ++k) {
@@ -46,10 +47,12 @@ TEST(ReplayBuffer, SamplesOnlyFilledSlots) {
 
 TEST(ReplayBuffer, SameSeedSameBatchAndShapeChecks) {
   ReplayBuffer rb(10, {3}, torch::kFloat32, {}, torch::kLong);
-  for (int i = 0; i < 10; ++i) rb.add(torch::randn({3}), torch::scalar_tensor(i, torch::kLong), i, torch::randn({3}), false);
+  for (int i = 0; i < 10; ++i)
+    rb.add(torch::randn({3}), torch::scalar_tensor(i, torch::kLong), i, torch::randn({3}), false);
   std::mt19937_64 a(5), b(5);
   EXPECT_TRUE(torch::equal(rb.sample(8, a).action, rb.sample(8, b).action));
-  EXPECT_ANY_THROW(rb.add(torch::randn({4}), torch::scalar_tensor(0, torch::kLong), 0, torch::randn({4}), false));
+  EXPECT_ANY_THROW(
+      rb.add(torch::randn({4}), torch::scalar_tensor(0, torch::kLong), 0, torch::randn({4}), false));
   EXPECT_ANY_THROW(ReplayBuffer(0, {1}, torch::kFloat32, {}, torch::kLong));
 }
 

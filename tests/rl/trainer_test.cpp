@@ -9,6 +9,9 @@
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "envs/registry.h"
+#include "rl/callbacks.h"
+#include "rl/dqn.h"
 
 namespace dojo::rl {
 namespace {
@@ -25,8 +28,9 @@ TrainRequest tiny(const fs::path& out) {
   TrainRequest r;
   r.algo = "dqn";
   r.out = out;
-  r.overrides = {"n_timesteps=1500", "eval_freq=500", "n_eval_episodes=2", "final_eval_episodes=3",
-                 "learning_starts=200", "train_freq=4", "gradient_steps=1", "net_arch=[32]", "n_threads=1"};
+  r.overrides = {"n_timesteps=1500",      "eval_freq=500",       "n_eval_episodes=2",
+                 "final_eval_episodes=3", "learning_starts=200", "train_freq=4",
+                 "gradient_steps=1",      "net_arch=[32]",       "n_threads=1"};
   return r;
 }
 
@@ -34,8 +38,9 @@ TEST(ResolveConfig, DefaultsToDqnOnCartPoleWithItsPresetAndEveryKey) {
   const auto cfg = resolve_config({});
   EXPECT_EQ(cfg.get<std::string>("algo", ""), "dqn");
   EXPECT_EQ(cfg.get<std::string>("env_id", ""), "CartPole-v1");
-  for (const char* key : {"learning_rate", "buffer_size", "learning_starts", "batch_size", "gamma", "train_freq",
-                          "target_update_interval", "exploration_fraction", "exploration_final_eps", "seed"}) {
+  for (const char* key :
+       {"learning_rate", "buffer_size", "learning_starts", "batch_size", "gamma", "train_freq",
+        "target_update_interval", "exploration_fraction", "exploration_final_eps", "seed"}) {
     EXPECT_TRUE(cfg.has(key)) << key;
   }
 }
@@ -70,17 +75,37 @@ TEST(ResolveConfig, BadInputIsAnError) {
   EXPECT_THROW(resolve_config(r), Error);
 }
 
+TEST(EvalCallback, StopsTrainingOnceAnEvaluationReachesTheThreshold) {
+  const auto dir = scratch("stop");
+  std::filesystem::create_directories(dir / "checkpoints");
+  DQN agent(envs::make("CartPole-v1", {.record_episode_statistics = true}),
+            DQNOptions().net_arch({16}).learning_starts(100), 0);
+  auto eval_env = envs::make("CartPole-v1");
+  eval_env->reset(5);
+  EvalCallback eval(std::move(eval_env), 300, 1, dir, false, std::nan(""), nullptr, /*stop_threshold=*/1.0);
+  agent.learn(5000, eval);
+  EXPECT_EQ(agent.num_timesteps(), 300);  // every CartPole episode returns >= 1
+  EXPECT_EQ(eval.evaluations(), 1);
+  EXPECT_TRUE(fs::exists(dir / "checkpoints" / "best.ckpt"));
+  fs::remove_all(dir);
+
+  TrainRequest r;
+  r.env_id = "Pendulum-v1";  // no reward threshold registered
+  r.overrides = {"stop_on_reward_threshold=true"};
+  EXPECT_THROW(resolve_config(r), Error);
+}
+
 TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
   const auto dir = scratch("run");
   const auto s = train(tiny(dir));
-  for (const char* f : {"config.yaml", "metrics.csv", "eval.csv", "checkpoints/best.ckpt", "checkpoints/last.ckpt",
-                        "learning_curve.png", "summary.json"}) {
+  for (const char* f : {"config.yaml", "metrics.csv", "eval.csv", "checkpoints/best.ckpt",
+                        "checkpoints/last.ckpt", "learning_curve.png", "summary.json"}) {
     EXPECT_TRUE(fs::exists(dir / f)) << f;
   }
   EXPECT_EQ(s.env_steps, 1500);
   const auto summary = nlohmann::json::parse(core::read_text(dir / "summary.json"));
-  for (const char* k : {"algo", "env_id", "seed", "env_steps", "wall_time_s", "final_eval_mean", "final_eval_std",
-                        "best_eval_mean"}) {
+  for (const char* k : {"algo", "env_id", "seed", "env_steps", "wall_time_s", "final_eval_mean",
+                        "final_eval_std", "best_eval_mean"}) {
     EXPECT_TRUE(summary.contains(k)) << k;
   }
   EXPECT_EQ(summary["env_steps"], 1500);
@@ -117,7 +142,8 @@ Cli dojo(const std::string& args) {
   const char* bin = std::getenv("DOJO_BIN");
   EXPECT_NE(bin, nullptr) << "DOJO_BIN is set by CTest";
   const auto err_file = fs::temp_directory_path() / ("dojo_cli_err_" + std::to_string(::getpid()));
-  const int status = std::system((std::string(bin) + " " + args + " > /dev/null 2> " + err_file.string()).c_str());
+  const int status =
+      std::system((std::string(bin) + " " + args + " > /dev/null 2> " + err_file.string()).c_str());
   return {WEXITSTATUS(status), core::read_text(err_file)};
 }
 
@@ -173,7 +199,8 @@ TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {
   ASSERT_NE(bin, nullptr);
   const auto out_file = actions.string() + ".out";
   ASSERT_EQ(std::system((std::string(bin) + " env rollout CartPole-v1 --seed 4 --steps 10 --actions " +
-                         actions.string() + " > " + out_file).c_str()),
+                         actions.string() + " > " + out_file)
+                            .c_str()),
             0);
   std::ifstream in(out_file);
   std::vector<nlohmann::json> lines;

@@ -17,7 +17,8 @@ double wrap(double x, double m, double M) {
 
 Acrobot::Acrobot()
     : action_space_(Discrete{3}),
-      observation_space_(Box({-1, -1, -1, -1, -kMaxVel1, -kMaxVel2}, {1, 1, 1, 1, kMaxVel1, kMaxVel2}, {6})) {}
+      observation_space_(Box({-1, -1, -1, -1, -kMaxVel1, -kMaxVel2}, {1, 1, 1, 1, kMaxVel1, kMaxVel2}, {6})) {
+}
 
 torch::Tensor Acrobot::observation() const {
   const auto& s = state_;

@@ -50,7 +50,8 @@ StepResult CartPole::step(const torch::Tensor& action) {
   }
   state_ = {x, x_dot, theta, theta_dot};
 
-  const bool terminated = x < -kXThreshold || x > kXThreshold || theta < -kThetaThreshold || theta > kThetaThreshold;
+  const bool terminated =
+      x < -kXThreshold || x > kXThreshold || theta < -kThetaThreshold || theta > kThetaThreshold;
   double reward = 1.0;
   if (terminated) {
     if (steps_beyond_terminated_ < 0) {

@@ -28,10 +28,12 @@ StepResult Pendulum::step(const torch::Tensor& action) {
   if (action.numel() != 1 || !action.is_floating_point()) check_action(action);
   const auto [th, thdot] = state_;
   // Gymnasium clips out-of-range torques rather than rejecting them; the action is float32.
-  const double u = std::clamp(static_cast<double>(action.to(torch::kFloat32).item<float>()), -kMaxTorque, kMaxTorque);
+  const double u =
+      std::clamp(static_cast<double>(action.to(torch::kFloat32).item<float>()), -kMaxTorque, kMaxTorque);
   const double costs = std::pow(angle_normalize(th), 2) + 0.1 * thdot * thdot + 0.001 * u * u;
 
-  double newthdot = thdot + (3 * g_ / (2 * kLength) * std::sin(th) + 3.0 / (kMass * kLength * kLength) * u) * kDt;
+  double newthdot =
+      thdot + (3 * g_ / (2 * kLength) * std::sin(th) + 3.0 / (kMass * kLength * kLength) * u) * kDt;
   newthdot = std::clamp(newthdot, -kMaxSpeed, kMaxSpeed);
   const double newth = th + newthdot * kDt;
   state_ = {newth, newthdot};
