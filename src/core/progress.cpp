@@ -30,7 +30,7 @@ std::string ProgressBar::format_duration(double seconds) {
   return fmt::format("{}s", s);
 }
 
-std::string ProgressBar::line(std::int64_t current, const std::string& status) const {
+std::string ProgressBar::line(std::int64_t current, const std::string& status, bool done) const {
   const double elapsed = std::chrono::duration<double>(Clock::now() - t0_).count();
   const double rate = elapsed > 0 ? static_cast<double>(current - start_) / elapsed : 0.0;
   const double eta = rate > 0 ? static_cast<double>(total_ - current) / rate : 0.0;
@@ -41,8 +41,7 @@ std::string ProgressBar::line(std::int64_t current, const std::string& status) c
   if (filled < kWidth) bar += '>' + std::string(static_cast<std::size_t>(kWidth - filled - 1), '.');
   std::string s =
       fmt::format("{}/{} [{}] {:3.0f}% {:.0f} {}/s ", current, total_, bar, 100 * frac, rate, unit_);
-  s += current >= total_ ? fmt::format("- {}", format_duration(elapsed))
-                         : fmt::format("ETA {}", format_duration(eta));
+  s += done ? fmt::format("- {}", format_duration(elapsed)) : fmt::format("ETA {}", format_duration(eta));
   if (!status.empty()) s += " - " + status;
   return s;
 }
@@ -53,9 +52,9 @@ void ProgressBar::update(std::int64_t current, const std::string& status) {
     const auto now = Clock::now();
     if (now - last_draw_ < std::chrono::milliseconds(100)) return;
     last_draw_ = now;
-    out_ << "\r" << line(current, status) << "\033[K" << std::flush;
+    out_ << "\r" << line(current, status, false) << "\033[K" << std::flush;
   } else if (current >= next_plain_ && current < total_) {
-    out_ << line(current, status) << "\n" << std::flush;
+    out_ << line(current, status, false) << "\n" << std::flush;
     while (next_plain_ <= current) next_plain_ += std::max<std::int64_t>(1, (total_ - start_) / 10);
   }
 }
@@ -63,8 +62,8 @@ void ProgressBar::update(std::int64_t current, const std::string& status) {
 void ProgressBar::finish(const std::string& status) {
   if (finished_) return;
   finished_ = true;
-  out_ << (terminal_ ? "\r" : "") << line(std::max(current_, total_), status)
-       << (terminal_ ? "\033[K\n" : "\n") << std::flush;
+  out_ << (terminal_ ? "\r" : "") << line(current_, status, true) << (terminal_ ? "\033[K\n" : "\n")
+       << std::flush;
 }
 
 }  // namespace dojo::core

@@ -15,13 +15,14 @@ class ProgressBar {
   ProgressBar(std::int64_t total, std::string unit, std::ostream& out, bool terminal, std::int64_t start = 0);
 
   void update(std::int64_t current, const std::string& status = "");
+  // The closing line, at the step reached (which may be short of total when training stopped early).
   void finish(const std::string& status = "");
 
   // "1m05s", "42s", "1h02m"
   static std::string format_duration(double seconds);
 
  private:
-  std::string line(std::int64_t current, const std::string& status) const;
+  std::string line(std::int64_t current, const std::string& status, bool done) const;
   using Clock = std::chrono::steady_clock;
   std::int64_t total_, start_;
   std::string unit_;

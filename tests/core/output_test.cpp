@@ -36,6 +36,12 @@ TEST(ProgressBar, TerminalRedrawsInPlaceWithRateAndEta) {
   EXPECT_NE(out.str().find("ETA"), std::string::npos);
   EXPECT_NE(out.str().find("steps/s"), std::string::npos);
   EXPECT_EQ(ProgressBar::format_duration(65), "1m05s");
+  std::ostringstream early;
+  ProgressBar stopped(100, "steps", early, /*terminal=*/false);
+  stopped.update(40);
+  stopped.finish();
+  EXPECT_NE(early.str().find("40/100"), std::string::npos);  // a run stopped early ends where it stopped
+  EXPECT_EQ(early.str().find("100/100"), std::string::npos);
   EXPECT_EQ(ProgressBar::format_duration(3720), "1h02m");
 }
 
