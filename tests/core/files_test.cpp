@@ -8,6 +8,7 @@
 #include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/run_dir.h"
+#include "test_util.h"
 
 namespace dojo::core {
 namespace {
@@ -15,8 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 
 fs::path scratch(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("dojo_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
+  const auto p = test::fresh_path(name);
   fs::create_directories(p);
   return p;
 }

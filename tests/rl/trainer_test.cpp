@@ -12,17 +12,14 @@
 #include "envs/registry.h"
 #include "rl/callbacks.h"
 #include "rl/dqn.h"
+#include "test_util.h"
 
 namespace dojo::rl {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path scratch(const std::string& name) {
-  auto p = fs::temp_directory_path() / ("dojo_trainer_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  return p;
-}
+using test::fresh_path;
 
 TrainRequest tiny(const fs::path& out) {
   TrainRequest r;
@@ -76,7 +73,7 @@ TEST(ResolveConfig, BadInputIsAnError) {
 }
 
 TEST(EvalCallback, StopsTrainingOnceAnEvaluationReachesTheThreshold) {
-  const auto dir = scratch("stop");
+  const auto dir = fresh_path("stop");
   std::filesystem::create_directories(dir / "checkpoints");
   DQN agent(envs::make("CartPole-v1", {.record_episode_statistics = true}),
             DQNOptions().net_arch({16}).learning_starts(100), 0);
@@ -96,7 +93,7 @@ TEST(EvalCallback, StopsTrainingOnceAnEvaluationReachesTheThreshold) {
 }
 
 TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
-  const auto dir = scratch("run");
+  const auto dir = fresh_path("run");
   const auto s = train(tiny(dir));
   for (const char* f : {"config.yaml", "metrics.csv", "eval.csv", "checkpoints/best.ckpt",
                         "checkpoints/last.ckpt", "learning_curve.png", "summary.json"}) {
@@ -165,7 +162,7 @@ void expect_bad_input(const std::string& args, const std::string& names) {
 }
 
 TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
-  const auto dir = scratch("cli");
+  const auto dir = fresh_path("cli");
   train(tiny(dir / "run"));
   const auto run = (dir / "run").string();
   const auto before = snapshot(dir);
@@ -193,7 +190,7 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
 }
 
 TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {
-  const auto actions = scratch("actions");
+  const auto actions = fresh_path("actions");
   core::atomic_write_text(actions, "1\n0\n1\n");
   const char* bin = std::getenv("DOJO_BIN");
   ASSERT_NE(bin, nullptr);
