@@ -2,6 +2,7 @@
 // third-party headers belong here.
 #pragma once
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 #include <yaml-cpp/yaml.h>
 

@@ -23,10 +23,13 @@ int configure_compute(std::int64_t n) {
       n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
   // LibTorch does not pass its thread count on to OpenBLAS, whose own pool then busy-waits in
-  // sched_yield beside our thread (a quarter of a DQN run's time, measured). Looked up at run time
-  // so another BLAS behind libblas.so.3 still works.
+  // sched_yield beside our thread (a quarter of a DQN run's time, measured). With several threads,
+  // LibTorch's OpenMP pool and OpenBLAS's pool spin against each other on the same cores; giving
+  // the products one BLAS thread and the rest OpenMP's was fastest (seed CNN on 2 cores: 5.1 s with
+  // both pools at 2 threads, 3.3 s at torch 1 / BLAS 2, 3.05 s at torch 2 / BLAS 1). Looked up at
+  // run time so another BLAS behind libblas.so.3 still works.
   using SetThreads = void (*)(int);
-  if (auto* f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
+  if (auto* f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
   // Adam's second moments of small gradients underflow into denormals, which the FPU handles ~100x
   // slower (measured: Adam 124 -> 57 us per step for a 66k-parameter MLP). Values below 1.2e-38 carry
   // nothing a network can use; torch.set_flush_denormal exists for the same reason.

@@ -112,20 +112,39 @@ double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& lo
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
                                                         const OptimizerOptions& o) {
   if (o.name == "adam") {
-    return std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(o.learning_rate).eps(o.eps));
+    return std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(o.learning_rate)
+                                                   .eps(o.eps)
+                                                   .betas({o.beta1, o.beta2})
+                                                   .weight_decay(o.weight_decay));
+  }
+  if (o.name == "adamw") {
+    return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.learning_rate)
+                                                             .eps(o.eps)
+                                                             .betas({o.beta1, o.beta2})
+                                                             .weight_decay(o.weight_decay));
+  }
+  if (o.name == "adagrad") {
+    return std::make_unique<torch::optim::Adagrad>(
+        params, torch::optim::AdagradOptions(o.learning_rate)
+                    .eps(o.eps)
+                    .weight_decay(o.weight_decay)
+                    .initial_accumulator_value(o.initial_accumulator_value));
   }
   if (o.name == "rmsprop") {
     return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(o.learning_rate)
                                                                .alpha(o.alpha)
                                                                .eps(o.eps)
                                                                .momentum(o.momentum)
-                                                               .centered(o.centered));
+                                                               .centered(o.centered)
+                                                               .weight_decay(o.weight_decay));
   }
   if (o.name == "sgd") {
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.learning_rate).momentum(o.momentum));
+    return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.learning_rate)
+                                                           .momentum(o.momentum)
+                                                           .nesterov(o.nesterov)
+                                                           .weight_decay(o.weight_decay));
   }
-  throw Error("optimizer '" + o.name + "': expected adam, rmsprop or sgd");
+  throw Error("unknown optimizer '" + o.name + "', expected adam, adamw, rmsprop, sgd or adagrad");
 }
 
 void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate) {

@@ -11,12 +11,16 @@
 namespace dojo::nn {
 
 struct OptimizerOptions {
-  std::string name = "adam";  // adam | rmsprop | sgd
+  std::string name = "adam";  // adam | adamw | rmsprop | sgd | adagrad
   double learning_rate = 1e-3;
-  double eps = 1e-8;      // Adam's epsilon, RMSprop's epsilon
-  double alpha = 0.99;    // RMSprop smoothing constant
-  double momentum = 0.0;  // RMSprop and SGD
-  bool centered = false;  // RMSprop
+  double eps = 1e-8;                       // Adam's, RMSprop's and Adagrad's epsilon
+  double alpha = 0.99;                     // RMSprop smoothing constant
+  double momentum = 0.0;                   // RMSprop and SGD
+  bool centered = false;                   // RMSprop
+  bool nesterov = false;                   // SGD
+  double beta1 = 0.9, beta2 = 0.999;       // Adam, AdamW
+  double weight_decay = 0.0;               // AdamW (decoupled), the others as an L2 term
+  double initial_accumulator_value = 0.0;  // Adagrad
 };
 
 // Throws dojo::Error for an unknown name. "adam" gives a FusedAdam.

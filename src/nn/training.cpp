@@ -1,0 +1,336 @@
+// compile / fit / evaluate / predict: Keras' training loop on LibTorch.
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "core/error.h"
+#include "core/strings.h"
+#include "nn/model.h"
+#include "nn/progbar.h"
+
+namespace dojo::nn {
+
+Optimizer::Optimizer(const std::string& name) {
+  // Keras' defaults per optimizer (its epsilon is 1e-7 where LibTorch's is 1e-8).
+  options.name = name;
+  options.eps = 1e-7;
+  if (name == "adam") {
+    options.learning_rate = 1e-3;
+  } else if (name == "adamw") {
+    options.learning_rate = 1e-3;
+    options.weight_decay = 0.004;
+  } else if (name == "rmsprop") {
+    options.learning_rate = 1e-3;
+    options.alpha = 0.9;
+  } else if (name == "sgd") {
+    options.learning_rate = 0.01;
+  } else if (name == "adagrad") {
+    options.learning_rate = 1e-3;
+    options.initial_accumulator_value = 0.1;
+  } else {
+    throw Error("unknown optimizer '" + name + "'" +
+                core::did_you_mean(name, {"adam", "adamw", "rmsprop", "sgd", "adagrad"}));
+  }
+}
+
+namespace optimizers {
+Optimizer SGD(double lr, double momentum, bool nesterov) {
+  Optimizer o("sgd");
+  o.options.learning_rate = lr;
+  o.options.momentum = momentum;
+  o.options.nesterov = nesterov;
+  return o;
+}
+Optimizer RMSprop(double lr, double rho, double momentum) {
+  Optimizer o("rmsprop");
+  o.options.learning_rate = lr;
+  o.options.alpha = rho;
+  o.options.momentum = momentum;
+  return o;
+}
+Optimizer Adam(double lr, double beta_1, double beta_2, double epsilon) {
+  Optimizer o("adam");
+  o.options.learning_rate = lr;
+  o.options.beta1 = beta_1;
+  o.options.beta2 = beta_2;
+  o.options.eps = epsilon;
+  return o;
+}
+Optimizer AdamW(double lr, double weight_decay) {
+  Optimizer o("adamw");
+  o.options.learning_rate = lr;
+  o.options.weight_decay = weight_decay;
+  return o;
+}
+Optimizer Adagrad(double lr, double initial_accumulator_value) {
+  Optimizer o("adagrad");
+  o.options.learning_rate = lr;
+  o.options.initial_accumulator_value = initial_accumulator_value;
+  return o;
+}
+}  // namespace optimizers
+
+void ModelImpl::compile(Optimizer optimizer, Loss loss, std::vector<Metric> metrics) {
+  if (optimizer.options.learning_rate <= 0) {
+    throw Error("optimizer '" + optimizer.options.name + "': learning_rate must be positive, got " +
+                std::to_string(optimizer.options.learning_rate));
+  }
+  optimizer_options_ = optimizer.options;
+  optimizer_.reset();  // made at the first step, from the weights that train then
+  loss_ = std::make_unique<Loss>(std::move(loss));
+  metrics_.clear();
+  for (const auto& m : metrics) metrics_.push_back(m.resolved(*loss_));
+}
+
+double ModelImpl::learning_rate() const {
+  if (optimizer_) return optimizer_->param_groups().at(0).options().get_lr();
+  return optimizer_options_.learning_rate;
+}
+
+void ModelImpl::set_learning_rate(double lr) {
+  optimizer_options_.learning_rate = lr;
+  if (optimizer_) nn::set_learning_rate(*optimizer_, lr);
+}
+
+void ModelImpl::check_data(const Dataset& data, const std::string& what) const {
+  const auto where = "model '" + name() + "' " + what;
+  if (data.x.size() != inputs_.size()) {
+    throw Error(where + ": takes " + std::to_string(inputs_.size()) + " input(s), got " +
+                std::to_string(data.x.size()));
+  }
+  const auto n = data.size();
+  for (std::size_t i = 0; i < data.x.size(); ++i) {
+    const auto& x = data.x[i];
+    if (!x.defined() || x.dim() < 1) throw Error(where + ": input " + std::to_string(i) + " is empty");
+    Shape shape(x.sizes().begin() + 1, x.sizes().end());
+    if (!shape_fits(inputs_[i].shape(), shape)) {
+      throw Error(where + ": input " + std::to_string(i) + " ('" + inputs_[i].node()->layer->name() +
+                  "') expects shape " + shape_str(inputs_[i].shape()) + ", got " + shape_str(shape));
+    }
+    if (x.size(0) != n) throw Error(where + ": inputs hold different numbers of samples");
+  }
+  if (data.y.defined() && data.y.size(0) != n) {
+    throw Error(where + ": " + std::to_string(n) + " samples but " + std::to_string(data.y.size(0)) +
+                " targets");
+  }
+}
+
+std::pair<torch::Tensor, std::vector<torch::Tensor>> ModelImpl::step_losses(const Dataset& batch,
+                                                                            bool train) {
+  auto outputs = call(batch.x);
+  const auto& y_pred = outputs[0];
+  auto per_sample = loss_->per_sample(y_pred, batch.y);
+  if (batch.sample_weight.defined()) per_sample = per_sample * batch.sample_weight;
+  std::vector<torch::Tensor> metric_values;
+  {
+    torch::NoGradGuard no_grad;
+    auto p = train ? y_pred.detach() : y_pred;
+    for (const auto& m : metrics_) metric_values.push_back(m.per_sample(p, batch.y).sum());
+  }
+  return {per_sample, metric_values};
+}
+
+namespace {
+
+void require_single_output(const ModelImpl& m, const std::vector<SymbolicTensor>& outputs) {
+  if (outputs.size() != 1) {
+    throw Error("model '" + m.name() + "' has " + std::to_string(outputs.size()) +
+                " outputs; fit and evaluate train one output (wrap the rest in another model)");
+  }
+}
+
+// Keras' class_weight: each sample weighs as much as its class (sparse labels or one-hot rows).
+torch::Tensor class_weights(const torch::Tensor& y, const std::map<std::int64_t, double>& weights) {
+  auto labels = (y.dim() >= 2 && y.size(-1) > 1) ? y.argmax(-1) : y.reshape({y.size(0), -1}).select(1, 0);
+  labels = labels.to(torch::kLong).reshape({y.size(0), -1}).select(1, 0);
+  const auto max_label = labels.max().item<std::int64_t>();
+  std::vector<float> table(static_cast<std::size_t>(max_label + 1), 1.0f);
+  for (std::int64_t c = 0; c <= max_label; ++c) {
+    auto it = weights.find(c);
+    if (it == weights.end()) {
+      if ((labels == c).any().item<bool>()) {
+        throw Error("class_weight has no weight for class " + std::to_string(c) +
+                    ", which occurs in the targets");
+      }
+      continue;
+    }
+    table[static_cast<std::size_t>(c)] = static_cast<float>(it->second);
+  }
+  return torch::tensor(table).index_select(0, labels);
+}
+
+bool stdout_is_terminal() { return isatty(STDOUT_FILENO) != 0; }
+
+}  // namespace
+
+Logs ModelImpl::run_epoch(const Dataset& train, const FitOptions& o, Progbar& bar,
+                          std::vector<CallbackPtr>& callbacks) {
+  const auto n = train.size();
+  const auto steps = (n + o.batch_size - 1) / o.batch_size;
+  auto perm = o.shuffle ? torch::randperm(n, torch::kLong) : torch::Tensor();
+  double loss_sum = 0;
+  std::vector<double> metric_sums(metrics_.size(), 0.0);
+  std::int64_t seen = 0;
+  Logs logs;
+  this->train();
+  for (std::int64_t step = 0; step < steps; ++step) {
+    const auto begin = step * o.batch_size, end = std::min(n, begin + o.batch_size);
+    auto batch = o.shuffle ? train.index(perm.slice(0, begin, end)) : train.slice(begin, end);
+    for (auto& cb : callbacks) cb->on_train_batch_begin(step, logs);
+    auto [per_sample, metric_values] = step_losses(batch, true);
+    const double loss = gradient_step(*optimizer_, per_sample.mean(), 0.0);
+    const auto bs = end - begin;
+    loss_sum += loss * static_cast<double>(bs);
+    for (std::size_t m = 0; m < metrics_.size(); ++m) metric_sums[m] += metric_values[m].item<double>();
+    seen += bs;
+    logs = Logs();
+    logs.set("loss", loss_sum / static_cast<double>(seen));
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+      logs.set(metrics_[m].name(), metric_sums[m] / static_cast<double>(seen));
+    }
+    for (auto& cb : callbacks) cb->on_train_batch_end(step, logs);
+    if (step + 1 < steps) bar.update(step + 1, logs);
+    if (stop_training) break;
+  }
+  this->eval();
+  return logs;
+}
+
+Logs ModelImpl::test_step_all(const Dataset& data, std::int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  this->eval();
+  const auto n = data.size();
+  double loss_sum = 0;
+  std::vector<double> metric_sums(metrics_.size(), 0.0);
+  for (std::int64_t begin = 0; begin < n; begin += batch_size) {
+    auto batch = data.slice(begin, std::min(n, begin + batch_size));
+    auto [per_sample, metric_values] = step_losses(batch, false);
+    loss_sum += per_sample.sum().item<double>();
+    for (std::size_t m = 0; m < metrics_.size(); ++m) metric_sums[m] += metric_values[m].item<double>();
+  }
+  Logs logs;
+  logs.set("loss", loss_sum / static_cast<double>(std::max<std::int64_t>(n, 1)));
+  for (std::size_t m = 0; m < metrics_.size(); ++m) {
+    logs.set(metrics_[m].name(), metric_sums[m] / static_cast<double>(std::max<std::int64_t>(n, 1)));
+  }
+  return logs;
+}
+
+History ModelImpl::fit(const torch::Tensor& x, const torch::Tensor& y, FitOptions o) {
+  return fit(Dataset{{x}, y}, std::move(o));
+}
+
+History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
+  if (!loss_) throw Error("model '" + name() + "': call compile() before fit()");
+  if (o.batch_size <= 0) throw Error("fit: batch_size must be positive, got " + std::to_string(o.batch_size));
+  if (o.epochs < 0 || o.initial_epoch < 0) throw Error("fit: epochs and initial_epoch must not be negative");
+  if (!(o.validation_split >= 0 && o.validation_split < 1)) {
+    throw Error("fit: validation_split must be in [0, 1), got " + std::to_string(o.validation_split));
+  }
+  if (o.verbose < 0 || o.verbose > 2)
+    throw Error("fit: verbose must be 0, 1 or 2, got " + std::to_string(o.verbose));
+  if (!data_in.y.defined()) throw Error("fit: targets (y) are missing");
+  ensure_built(data_in.x);
+  require_single_output(*this, outputs_);
+  check_data(data_in, "fit");
+  Dataset train = data_in, val = o.validation_data;
+  if (!val.defined() && o.validation_split > 0) {
+    // Keras takes the last samples, before any shuffling.
+    const auto split_at =
+        static_cast<std::int64_t>(static_cast<double>(train.size()) * (1.0 - o.validation_split));
+    val = data_in.slice(split_at, data_in.size());
+    train = data_in.slice(0, split_at);
+  }
+  if (val.defined()) check_data(val, "validation data");
+  if (train.size() == 0) throw Error("fit: no training samples");
+  if (!o.class_weight.empty()) {
+    auto w = class_weights(train.y, o.class_weight);
+    train.sample_weight = train.sample_weight.defined() ? train.sample_weight * w : w;
+  }
+  if (!optimizer_) {
+    std::vector<torch::Tensor> params;
+    for (const auto& p : parameters()) {
+      if (p.requires_grad()) params.push_back(p);
+    }
+    if (params.empty()) throw Error("model '" + name() + "' has no trainable weights");
+    optimizer_ = make_optimizer(params, optimizer_options_);
+  }
+
+  History history;
+  auto callbacks = o.callbacks;
+  for (auto& cb : callbacks) cb->set_model(this);
+  stop_training = false;
+  for (auto& cb : callbacks) cb->on_train_begin({});
+  Logs logs;
+  for (std::int64_t epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
+    if (o.verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << o.epochs << "\n" << std::flush;
+    for (auto& cb : callbacks) cb->on_epoch_begin(epoch, {});
+    Progbar bar((train.size() + o.batch_size - 1) / o.batch_size, o.verbose, std::cout, stdout_is_terminal());
+    logs = run_epoch(train, o, bar, callbacks);
+    if (val.defined() && !stop_training) {
+      auto v = test_step_all(val, o.batch_size);
+      for (const auto& [k, value] : v.items()) logs.set("val_" + k, value);
+    }
+    bar.update((train.size() + o.batch_size - 1) / o.batch_size, logs, true);
+    for (auto& cb : callbacks) cb->on_epoch_end(epoch, logs);
+    history.epoch.push_back(epoch);
+    for (const auto& [k, value] : logs.items()) history.history[k].push_back(value);
+    if (stop_training) break;
+  }
+  for (auto& cb : callbacks) cb->on_train_end(logs);
+  return history;
+}
+
+Logs ModelImpl::train_on_batch(const std::vector<torch::Tensor>& x, const torch::Tensor& y) {
+  FitOptions o;
+  o.batch_size = x.empty() ? 1 : std::max<std::int64_t>(x[0].size(0), 1);
+  o.verbose = 0;
+  o.shuffle = false;
+  o.epochs = 1;
+  auto h = fit(Dataset{x, y}, o);
+  Logs logs;
+  for (const auto& [k, v] : h.history) logs.set(k, v.back());
+  return logs;
+}
+
+Logs ModelImpl::evaluate(const torch::Tensor& x, const torch::Tensor& y, std::int64_t batch_size,
+                         int verbose) {
+  return evaluate(Dataset{{x}, y}, batch_size, verbose);
+}
+
+Logs ModelImpl::evaluate(const Dataset& data, std::int64_t batch_size, int verbose) {
+  if (!loss_) throw Error("model '" + name() + "': call compile() before evaluate()");
+  if (batch_size <= 0)
+    throw Error("evaluate: batch_size must be positive, got " + std::to_string(batch_size));
+  ensure_built(data.x);
+  require_single_output(*this, outputs_);
+  check_data(data, "evaluate");
+  auto logs = test_step_all(data, batch_size);
+  if (verbose > 0) {
+    Progbar bar((data.size() + batch_size - 1) / batch_size, verbose, std::cout, stdout_is_terminal());
+    bar.update((data.size() + batch_size - 1) / batch_size, logs, true);
+  }
+  return logs;
+}
+
+torch::Tensor ModelImpl::predict(const torch::Tensor& x, std::int64_t batch_size) {
+  return predict(std::vector<torch::Tensor>{x}, batch_size);
+}
+
+torch::Tensor ModelImpl::predict(const std::vector<torch::Tensor>& x, std::int64_t batch_size) {
+  if (batch_size <= 0) throw Error("predict: batch_size must be positive, got " + std::to_string(batch_size));
+  ensure_built(x);
+  Dataset d{x};
+  check_data(d, "predict");
+  torch::NoGradGuard no_grad;
+  this->eval();
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t begin = 0; begin < d.size(); begin += batch_size) {
+    parts.push_back(call(d.slice(begin, std::min(d.size(), begin + batch_size)).x)[0]);
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
+}
+
+}  // namespace dojo::nn

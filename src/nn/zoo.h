@@ -1,0 +1,24 @@
+// The model zoo: classic image classifiers built from the Keras-style layers, in torchvision's layouts
+// so their trainable parameter counts equal torchvision's (AlexNet 61,100,840; VGG16 138,357,544;
+// ResNet-18 11,689,512). Keras also counts BatchNormalization's moving statistics, as non-trainable.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "nn/model.h"
+
+namespace dojo::nn::zoo {
+
+struct ZooOptions {
+  Shape input_shape = {};    // empty: the model's usual input (LeNet-5 32×32×1, the others 224×224×3)
+  std::int64_t classes = 0;  // 0: the usual (LeNet-5 10, the others 1000)
+};
+
+struct ZooEntry {
+  std::string name, description;
+};
+const std::vector<ZooEntry>& entries();
+// lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50. Throws dojo::Error for another name.
+Model build(const std::string& name, ZooOptions options = {});
+
+}  // namespace dojo::nn::zoo
