@@ -8,10 +8,14 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/checkpoint.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "core/strings.h"
 #include "envs/registry.h"
+#include "examples/examples.h"
+#include "nn/model.h"
+#include "nn/zoo.h"
 #include "rl/algos.h"
 #include "rl/trainer.h"
 
@@ -134,6 +138,41 @@ int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
   return 0;
 }
 
+int cmd_example(const std::string& name, const examples::ExampleOptions& o) {
+  if (name.empty()) {
+    for (const auto& e : examples::all()) std::cout << fmt::format("{:<16} {}\n", e.name, e.description);
+    return 0;
+  }
+  const auto result = examples::run(name, o);
+  std::cout << result.dump(2) << "\n";
+  return 0;
+}
+
+// Loads a saved model without the code that built it and runs it on the tensors x0, x1, … of a
+// checkpoint file, writing its first output as "y".
+int cmd_model_predict(const std::string& model_path, const std::string& input, const std::string& output) {
+  auto model = nn::load_model(model_path);
+  core::CheckpointReader in(input);
+  std::vector<torch::Tensor> xs;
+  for (std::size_t i = 0; i < model->inputs().size(); ++i)
+    xs.push_back(in.get_tensor("x" + std::to_string(i)));
+  auto y = model.predict(xs);
+  core::CheckpointWriter out;
+  out.put("y", y);
+  out.save(output);
+  std::cout << "wrote " << output << ": y " << y.sizes() << "\n";
+  return 0;
+}
+
+int cmd_zoo_list() {
+  for (const auto& e : nn::zoo::entries()) {
+    auto model = nn::zoo::build(e.name);
+    std::cout << fmt::format("{:<10} {:>12} params  {}\n", e.name, model->trainable_param_count(),
+                             e.description);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -178,6 +217,38 @@ int main(int argc, char** argv) {
   rollout->add_option("--steps", rollout_steps, "Steps at most (default 100)");
   rollout->add_option("--actions", actions_file, "File with one action per line (default: sampled)");
 
+  auto* example = app.add_subcommand("example", "Run one of the seed's example models (no name: list them)");
+  std::string example_name;
+  examples::ExampleOptions ex;
+  std::string ex_out, ex_data;
+  example->add_option("name", example_name, "Example name");
+  example->add_option("--epochs", ex.epochs, "Epochs (default: the example's own)");
+  example->add_option("--seed", ex.seed, "Seed (default 0)");
+  example->add_option("--threads", ex.n_threads, "Threads (default: all cores)");
+  example->add_option("--limit", ex.limit, "Train on at most this many samples");
+  example->add_option("--verbose", ex.verbose, "0 silent, 1 progress bar, 2 one line per epoch (default 1)")
+      ->check(CLI::Range(0, 2));
+  example->add_option("--out", ex_out, "Folder for summary.json, the saved model and images");
+  example->add_option("--data", ex_data, "Input file or folder, where the example reads one");
+
+  auto* zoo = app.add_subcommand("zoo", "The model zoo");
+  zoo->require_subcommand(1);
+  zoo->add_subcommand("list", "List the zoo's models with their trainable parameter counts");
+  auto* zoo_summary = zoo->add_subcommand("summary", "Print a zoo model's summary");
+  std::string zoo_name;
+  zoo_summary->add_option("name", zoo_name, "Model name")->required();
+
+  auto* model_cmd = app.add_subcommand("model", "Saved Keras-style models");
+  model_cmd->require_subcommand(1);
+  auto* model_summary = model_cmd->add_subcommand("summary", "Print a saved model's summary");
+  auto* model_predict =
+      model_cmd->add_subcommand("predict", "Run a saved model on tensors from a checkpoint file");
+  std::string model_path, model_input, model_output;
+  model_summary->add_option("model", model_path, "Model file (written by save)")->required();
+  model_predict->add_option("model", model_path, "Model file (written by save)")->required();
+  model_predict->add_option("--input", model_input, "Checkpoint with tensors x0, x1, …")->required();
+  model_predict->add_option("--output", model_output, "Checkpoint to write, with tensor y")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -207,6 +278,21 @@ int main(int argc, char** argv) {
     if (*eval) return cmd_eval(eval_dir, episodes, checkpoint, eval_seed);
     if (app.got_subcommand("envs")) return cmd_envs();
     if (*rollout) return cmd_rollout(rollout_id, rollout_seed, rollout_steps, actions_file);
+    if (*example) {
+      ex.out = ex_out;
+      ex.data = ex_data;
+      return cmd_example(example_name, ex);
+    }
+    if (zoo->got_subcommand("list")) return cmd_zoo_list();
+    if (*model_summary) {
+      nn::load_model(model_path).summary();
+      return 0;
+    }
+    if (*model_predict) return cmd_model_predict(model_path, model_input, model_output);
+    if (*zoo_summary) {
+      nn::zoo::build(zoo_name).summary();
+      return 0;
+    }
   } catch (const dojo::Error& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

@@ -1,0 +1,51 @@
+#include "examples/examples.h"
+
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/runtime.h"
+#include "core/strings.h"
+
+namespace dojo::examples {
+
+const std::vector<Example>& all() {
+  static const std::vector<Example> list = {
+      {"seed-mlp", "Dense(32, input 500) -> Dense(10, softmax): summary, then fit on random data", seed_mlp},
+      {"seed-functional",
+       "two inputs (16, 32) -> Dense 8 relu each -> Add -> Dense 4: summary with Connected to",
+       seed_functional},
+      {"fashion-cnn", "Conv2D 64 2x2 -> MaxPooling -> Dense 216 -> Dropout -> Dense 10 on Fashion-MNIST",
+       fashion_cnn},
+      {"lstm-addition", "seq2seq LSTM learning two-digit addition (\"34+14\" -> \"48\")", lstm_addition},
+      {"recommender", "user and movie Embeddings -> Dense 70 -> rating, on MovieLens files", recommender},
+      {"transfer", "a Fashion-MNIST CNN frozen after 5 classes, a new head for the other 5", transfer},
+  };
+  return list;
+}
+
+const Example& find(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& e : all()) {
+    if (e.name == name) return e;
+    names.push_back(e.name);
+  }
+  throw Error("unknown example '" + name + "'" + core::did_you_mean(name, names) +
+              " (have: " + core::join(names, ", ") + ")");
+}
+
+nlohmann::json run(const std::string& name, const ExampleOptions& o) {
+  const auto& example = find(name);
+  if (o.epochs < 0 || o.limit < 0) throw Error("--epochs and --limit must not be negative");
+  if (!o.out.empty()) std::filesystem::create_directories(o.out);
+  core::seed_everything(o.seed);
+  const auto threads = core::configure_compute(o.n_threads);
+  auto result = example.run(o);
+  result["example"] = name;
+  result["seed"] = o.seed;
+  result["threads"] = threads;
+  if (!o.out.empty()) core::atomic_write_text(o.out / "summary.json", result.dump(2) + "\n");
+  return result;
+}
+
+}  // namespace dojo::examples
