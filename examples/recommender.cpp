@@ -1,7 +1,9 @@
 // The seed's recommender: user and movie ids through Embeddings, concatenated, then a small MLP
-// predicting the rating (Dense 70 relu, dropout), trained with MSE on MovieLens ratings. Without
+// predicting the rating (Dense 70 relu, dropout 0.1 — at 0.3/0.5 it learned only the biases in
+// 20 epochs), trained with MSE on MovieLens ratings. Without
 // --data it writes and reads synthetic low-rank ratings in u.data's format.
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -15,7 +17,9 @@ namespace dojo::examples {
 nlohmann::json recommender(const ExampleOptions& o) {
   auto path = o.data;
   if (path.empty()) {
-    path = (o.out.empty() ? std::filesystem::temp_directory_path() : o.out) / "u.data";
+    path = o.out.empty()
+               ? std::filesystem::temp_directory_path() / ("dojo-u-" + std::to_string(getpid()) + ".data")
+               : o.out / "u.data";
     nn::data::write_synthetic_movielens(path, {.seed = o.seed});
     std::cout << "wrote synthetic ratings to " << path.string() << "\n";
   }
@@ -41,15 +45,15 @@ nlohmann::json recommender(const ExampleOptions& o) {
   auto m = nn::Embedding(r.n_items, k)(movie_in);  // (1, 50)
   auto x = nn::Concatenate()({u, m});
   x = nn::Flatten()(x);
-  x = nn::Dropout(0.3)(x);
+  x = nn::Dropout(0.1)(x);
   x = nn::Dense(70, {.activation = "relu"})(x);
-  x = nn::Dropout(0.5)(x);
+  x = nn::Dropout(0.1)(x);
   auto rating = nn::Dense(1)(x);
   nn::Model model({user_in, movie_in}, rating, "recommender");
   model.summary();
   model.compile("adam", "mse", {"mae"});
   model.fit(train, {.batch_size = 64,
-                    .epochs = o.epochs > 0 ? o.epochs : 8,
+                    .epochs = o.epochs > 0 ? o.epochs : 20,
                     .verbose = o.verbose,
                     .validation_split = 0.05});
 

@@ -58,7 +58,8 @@ torch::Tensor activation_maximization(const Model& model, const std::string& lay
   probe->eval();
   for (std::int64_t s = 0; s < o.steps; ++s) {
     opt.zero_grad();
-    auto act = probe->forward(img).select(-1, unit).mean();
+    auto unit_out = probe->forward(img).select(-1, unit);
+    auto act = (o.log_activation ? unit_out.clamp_min(1e-12).log() : unit_out).mean();
     auto loss = -act + o.l2 * img.square().sum();
     loss.backward();
     opt.step();

@@ -21,7 +21,8 @@ torch::Tensor occlusion_map(const Model& model, const torch::Tensor& image, std:
 struct ActivationMaxOptions {
   std::int64_t steps = 200;
   double learning_rate = 0.05;
-  double l2 = 1e-3;  // keeps the image from growing without bound
+  double l2 = 1e-3;             // keeps the image from growing without bound
+  bool log_activation = false;  // maximise log(activation): for softmax outputs, which saturate
 };
 // The input [H, W, C] in [0, 1] that most excites `unit` (the last-axis channel) of layer `layer_name`,
 // by gradient ascent from grey noise. Throws dojo::Error for an unknown layer or unit.

@@ -18,6 +18,9 @@ struct Case {
   bool integer_input = false;
 };
 
+// Test names print as the case's name, not its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<torch::Tensor> make_inputs(const Case& c, std::int64_t batch) {
   std::vector<torch::Tensor> xs;
   for (const auto& s : c.inputs) {
