@@ -54,8 +54,9 @@ void look_inside(const nn::Model& model, const nn::data::ImageSplit& data, const
   core::save_image_grid(out / "occlusion.png", torch::stack(tiles), 4, 4);
   std::vector<torch::Tensor> maxed;
   for (std::int64_t unit = 0; unit < 10; ++unit) {
-    maxed.push_back(
-        nn::inspect::activation_maximization(model, model->layers().back()->name(), unit).squeeze(-1));
+    maxed.push_back(nn::inspect::activation_maximization(model, model->layers().back()->name(), unit,
+                                                         {.steps = 300, .log_activation = true})
+                        .squeeze(-1));
   }
   core::save_image_grid(out / "activation_max.png", torch::stack(maxed), 5, 4);
   core::save_image_grid(out / "filters.png",
@@ -79,7 +80,7 @@ nlohmann::json fashion_cnn(const ExampleOptions& o) {
                            {.batch_size = 32,
                             .epochs = o.epochs > 0 ? o.epochs : 10,
                             .verbose = o.verbose,
-                            .validation_data = {{data.test_x}, data.test_y},
+                            .validation_data = {{data.test_x}, {data.test_y}},
                             .callbacks = {timer}});
   const auto& acc = history.history["val_accuracy"];
   const double best = *std::max_element(acc.begin(), acc.end());

@@ -34,7 +34,7 @@ nlohmann::json recommender(const ExampleOptions& o) {
   if (o.limit > 0 && o.limit < train_idx.size(0)) train_idx = train_idx.slice(0, 0, o.limit);
   auto take = [&](const torch::Tensor& idx) {
     return nn::Dataset{{r.user.index_select(0, idx).unsqueeze(1), r.item.index_select(0, idx).unsqueeze(1)},
-                       r.rating.index_select(0, idx).unsqueeze(1)};
+                       {r.rating.index_select(0, idx).unsqueeze(1)}};
   };
   auto train = take(train_idx), test = take(test_idx);
 
@@ -57,8 +57,8 @@ nlohmann::json recommender(const ExampleOptions& o) {
                     .verbose = o.verbose,
                     .validation_split = 0.05});
 
-  const double mean = train.y.mean().item<double>();
-  const double baseline = (test.y - mean).square().mean().sqrt().item<double>();
+  const double mean = train.y[0].mean().item<double>();
+  const double baseline = (test.y[0] - mean).square().mean().sqrt().item<double>();
   const double rmse = std::sqrt(model.evaluate(test, 256).at("loss"));
   std::cout << "test RMSE " << rmse << " vs " << baseline << " predicting the global mean ("
             << 100.0 * (1.0 - rmse / baseline) << "% lower)\n";

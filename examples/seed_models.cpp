@@ -42,10 +42,10 @@ nlohmann::json seed_functional(const ExampleOptions& o) {
   auto xa = torch::randn({n, 16}), xb = torch::randn({n, 32});
   auto y = torch::matmul(xa, torch::randn({16, 4})) * 0.3 + torch::matmul(xb, torch::randn({32, 4})) * 0.3;
   model.compile("adam", "mse", {"mae"});
-  auto history = model.fit(nn::Dataset{{xa, xb}, y}, {.batch_size = 32,
-                                                      .epochs = o.epochs > 0 ? o.epochs : 10,
-                                                      .verbose = o.verbose,
-                                                      .validation_split = 0.2});
+  auto history = model.fit(nn::Dataset{{xa, xb}, {y}}, {.batch_size = 32,
+                                                        .epochs = o.epochs > 0 ? o.epochs : 10,
+                                                        .verbose = o.verbose,
+                                                        .validation_split = 0.2});
   return {{"total_params", model.count_params()},
           {"first_val_loss", history.history["val_loss"].front()},
           {"final_val_loss", history.history["val_loss"].back()}};

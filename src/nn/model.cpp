@@ -105,7 +105,7 @@ std::int64_t Dataset::size() const { return x.empty() ? 0 : x[0].size(0); }
 Dataset Dataset::index(const torch::Tensor& rows) const {
   Dataset d;
   for (const auto& t : x) d.x.push_back(t.index_select(0, rows));
-  if (y.defined()) d.y = y.index_select(0, rows);
+  for (const auto& t : y) d.y.push_back(t.index_select(0, rows));
   if (sample_weight.defined()) d.sample_weight = sample_weight.index_select(0, rows);
   return d;
 }
@@ -113,7 +113,7 @@ Dataset Dataset::index(const torch::Tensor& rows) const {
 Dataset Dataset::slice(std::int64_t begin, std::int64_t end) const {
   Dataset d;
   for (const auto& t : x) d.x.push_back(t.slice(0, begin, end));
-  if (y.defined()) d.y = y.slice(0, begin, end);
+  for (const auto& t : y) d.y.push_back(t.slice(0, begin, end));
   if (sample_weight.defined()) d.sample_weight = sample_weight.slice(0, begin, end);
   return d;
 }

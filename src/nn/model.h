@@ -20,10 +20,11 @@ namespace dojo::nn {
 
 class Progbar;
 
-// Samples: one tensor per model input (batch first), targets, optional per-sample weights.
+// Samples: one tensor per model input (batch first), one target tensor per output, optional
+// per-sample weights.
 struct Dataset {
   std::vector<torch::Tensor> x;
-  torch::Tensor y = {};
+  std::vector<torch::Tensor> y = {};
   torch::Tensor sample_weight = {};
   std::int64_t size() const;
   bool defined() const { return !x.empty(); }
@@ -82,6 +83,10 @@ class ModelImpl : public LayerImpl {
   std::vector<torch::Tensor> predict_batch(const std::vector<torch::Tensor>& xs);
 
   void compile(Optimizer optimizer, Loss loss, std::vector<Metric> metrics = {});
+  // Several outputs: one loss each (or one for all), the total weighted by loss_weights; metrics
+  // apply to every output. Logs then hold "<output layer>_loss" and "<output layer>_<metric>".
+  void compile(Optimizer optimizer, std::vector<Loss> losses, std::vector<Metric> metrics,
+               std::vector<double> loss_weights = {});
   History fit(const Dataset& data, FitOptions options = {});
   History fit(const torch::Tensor& x, const torch::Tensor& y, FitOptions options = {});
   Logs evaluate(const Dataset& data, std::int64_t batch_size = 32, int verbose = 0);
@@ -97,7 +102,7 @@ class ModelImpl : public LayerImpl {
   bool stop_training = false;
   double learning_rate() const;
   void set_learning_rate(double lr);
-  bool compiled() const { return optimizer_ != nullptr; }
+  bool compiled() const { return !losses_.empty(); }
   // Copies of every parameter and buffer, and their restoration (EarlyStopping's best weights).
   std::vector<torch::Tensor> get_weights() const;
   void set_weights(const std::vector<torch::Tensor>& weights);
@@ -130,14 +135,21 @@ class ModelImpl : public LayerImpl {
   Logs run_epoch(const Dataset& train, const FitOptions& o, Progbar& bar,
                  std::vector<CallbackPtr>& callbacks);
   Logs test_step_all(const Dataset& data, std::int64_t batch_size);
-  std::pair<torch::Tensor, std::vector<torch::Tensor>> step_losses(const Dataset& batch, bool train);
+  struct StepResult {
+    torch::Tensor total;               // [batch] weighted loss, differentiable
+    std::vector<torch::Tensor> terms;  // batch sums of the logged values in term_names() order
+  };
+  StepResult step_losses(const Dataset& batch, bool train);
+  std::vector<std::string> term_names() const;
+  void check_losses() const;
 
   std::vector<SymbolicTensor> inputs_, outputs_;
   std::vector<std::shared_ptr<Node>> order_;  // nodes in topological order
   std::vector<Layer> layers_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   OptimizerOptions optimizer_options_;
-  std::unique_ptr<Loss> loss_;
+  std::vector<Loss> losses_;
+  std::vector<double> loss_weights_;
   std::vector<Metric> metrics_;
   friend class Sequential;
 };
@@ -149,6 +161,8 @@ class Model {
   Model(SymbolicTensor input, SymbolicTensor output, std::string name = "")
       : Model(std::vector<SymbolicTensor>{std::move(input)}, std::vector<SymbolicTensor>{std::move(output)},
               std::move(name)) {}
+  Model(SymbolicTensor input, std::vector<SymbolicTensor> outputs, std::string name = "")
+      : Model(std::vector<SymbolicTensor>{std::move(input)}, std::move(outputs), std::move(name)) {}
   Model(std::vector<SymbolicTensor> inputs, SymbolicTensor output, std::string name = "")
       : Model(std::move(inputs), std::vector<SymbolicTensor>{std::move(output)}, std::move(name)) {}
   explicit Model(std::shared_ptr<ModelImpl> impl) : impl_(std::move(impl)) {}
@@ -164,6 +178,10 @@ class Model {
 
   void compile(Optimizer optimizer, Loss loss, std::vector<Metric> metrics = {}) const {
     impl_->compile(std::move(optimizer), std::move(loss), std::move(metrics));
+  }
+  void compile(Optimizer optimizer, std::vector<Loss> losses, std::vector<Metric> metrics,
+               std::vector<double> loss_weights = {}) const {
+    impl_->compile(std::move(optimizer), std::move(losses), std::move(metrics), std::move(loss_weights));
   }
   History fit(const torch::Tensor& x, const torch::Tensor& y, FitOptions o = {}) const {
     return impl_->fit(x, y, std::move(o));

@@ -73,15 +73,29 @@ Optimizer Adagrad(double lr, double initial_accumulator_value) {
 }  // namespace optimizers
 
 void ModelImpl::compile(Optimizer optimizer, Loss loss, std::vector<Metric> metrics) {
+  compile(std::move(optimizer), std::vector<Loss>{std::move(loss)}, std::move(metrics));
+}
+
+void ModelImpl::compile(Optimizer optimizer, std::vector<Loss> losses, std::vector<Metric> metrics,
+                        std::vector<double> loss_weights) {
   if (optimizer.options.learning_rate <= 0) {
     throw Error("optimizer '" + optimizer.options.name + "': learning_rate must be positive, got " +
                 std::to_string(optimizer.options.learning_rate));
   }
+  if (losses.empty()) throw Error("compile: no loss given");
+  if (losses.size() != 1 && losses.size() != outputs_.size() && built()) {
+    throw Error("compile: " + std::to_string(losses.size()) + " losses for " +
+                std::to_string(outputs_.size()) + " outputs; give one loss, or one per output");
+  }
+  if (!loss_weights.empty() && loss_weights.size() != std::max(losses.size(), outputs_.size())) {
+    throw Error("compile: loss_weights needs one weight per output");
+  }
   optimizer_options_ = optimizer.options;
   optimizer_.reset();  // made at the first step, from the weights that train then
-  loss_ = std::make_unique<Loss>(std::move(loss));
+  losses_ = std::move(losses);
+  loss_weights_ = std::move(loss_weights);
   metrics_.clear();
-  for (const auto& m : metrics) metrics_.push_back(m.resolved(*loss_));
+  for (const auto& m : metrics) metrics_.push_back(m.resolved(losses_[0]));
 }
 
 double ModelImpl::learning_rate() const {
@@ -111,35 +125,66 @@ void ModelImpl::check_data(const Dataset& data, const std::string& what) const {
     }
     if (x.size(0) != n) throw Error(where + ": inputs hold different numbers of samples");
   }
-  if (data.y.defined() && data.y.size(0) != n) {
-    throw Error(where + ": " + std::to_string(n) + " samples but " + std::to_string(data.y.size(0)) +
-                " targets");
+  if (!data.y.empty() && data.y.size() != outputs_.size()) {
+    throw Error(where + ": " + std::to_string(data.y.size()) + " targets for " +
+                std::to_string(outputs_.size()) + " outputs");
+  }
+  for (const auto& y : data.y) {
+    if (y.defined() && y.size(0) == n) continue;
+    throw Error(where + ": " + std::to_string(n) + " samples but " +
+                std::to_string(y.defined() ? y.size(0) : 0) + " targets");
   }
 }
 
-std::pair<torch::Tensor, std::vector<torch::Tensor>> ModelImpl::step_losses(const Dataset& batch,
-                                                                            bool train) {
-  auto outputs = call(batch.x);
-  const auto& y_pred = outputs[0];
-  auto per_sample = loss_->per_sample(y_pred, batch.y);
-  if (batch.sample_weight.defined()) per_sample = per_sample * batch.sample_weight;
-  std::vector<torch::Tensor> metric_values;
-  {
-    torch::NoGradGuard no_grad;
-    auto p = train ? y_pred.detach() : y_pred;
-    for (const auto& m : metrics_) metric_values.push_back(m.per_sample(p, batch.y).sum());
+void ModelImpl::check_losses() const {
+  if (losses_.size() != 1 && losses_.size() != outputs_.size()) {
+    throw Error("model '" + name() + "' has " + std::to_string(outputs_.size()) +
+                " outputs but was compiled with " + std::to_string(losses_.size()) + " losses");
   }
-  return {per_sample, metric_values};
+  if (!loss_weights_.empty() && loss_weights_.size() != outputs_.size()) {
+    throw Error("model '" + name() + "': " + std::to_string(loss_weights_.size()) + " loss weights for " +
+                std::to_string(outputs_.size()) + " outputs");
+  }
+}
+
+ModelImpl::StepResult ModelImpl::step_losses(const Dataset& batch, bool train) {
+  auto outputs = call(batch.x);
+  StepResult r;
+  std::vector<torch::Tensor> output_losses;
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    auto per_sample = losses_[losses_.size() == 1 ? 0 : o].per_sample(outputs[o], batch.y[o]);
+    if (batch.sample_weight.defined()) per_sample = per_sample * batch.sample_weight;
+    const double w = loss_weights_.empty() ? 1.0 : loss_weights_[o];
+    r.total = r.total.defined() ? r.total + w * per_sample : w * per_sample;
+    output_losses.push_back(per_sample);
+  }
+  torch::NoGradGuard no_grad;
+  // Several outputs: each one's loss, then each one's metrics (Keras' "<output>_loss",
+  // "<output>_<metric>"); one output: its metrics.
+  if (outputs.size() > 1) {
+    for (const auto& l : output_losses) r.terms.push_back(l.detach().sum());
+  }
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    auto p = train ? outputs[o].detach() : outputs[o];
+    for (const auto& m : metrics_) r.terms.push_back(m.per_sample(p, batch.y[o]).sum());
+  }
+  return r;
+}
+
+std::vector<std::string> ModelImpl::term_names() const {
+  std::vector<std::string> names;
+  if (outputs_.size() == 1) {
+    for (const auto& m : metrics_) names.push_back(m.name());
+    return names;
+  }
+  for (const auto& o : outputs_) names.push_back(o.node()->layer->name() + "_loss");
+  for (const auto& o : outputs_) {
+    for (const auto& m : metrics_) names.push_back(o.node()->layer->name() + "_" + m.name());
+  }
+  return names;
 }
 
 namespace {
-
-void require_single_output(const ModelImpl& m, const std::vector<SymbolicTensor>& outputs) {
-  if (outputs.size() != 1) {
-    throw Error("model '" + m.name() + "' has " + std::to_string(outputs.size()) +
-                " outputs; fit and evaluate train one output (wrap the rest in another model)");
-  }
-}
 
 // Keras' class_weight: each sample weighs as much as its class (sparse labels or one-hot rows).
 torch::Tensor class_weights(const torch::Tensor& y, const std::map<std::int64_t, double>& weights) {
@@ -170,8 +215,9 @@ Logs ModelImpl::run_epoch(const Dataset& train, const FitOptions& o, Progbar& ba
   const auto n = train.size();
   const auto steps = (n + o.batch_size - 1) / o.batch_size;
   auto perm = o.shuffle ? torch::randperm(n, torch::kLong) : torch::Tensor();
+  const auto names = term_names();
   double loss_sum = 0;
-  std::vector<double> metric_sums(metrics_.size(), 0.0);
+  std::vector<double> sums(names.size(), 0.0);
   std::int64_t seen = 0;
   Logs logs;
   this->train();
@@ -179,17 +225,15 @@ Logs ModelImpl::run_epoch(const Dataset& train, const FitOptions& o, Progbar& ba
     const auto begin = step * o.batch_size, end = std::min(n, begin + o.batch_size);
     auto batch = o.shuffle ? train.index(perm.slice(0, begin, end)) : train.slice(begin, end);
     for (auto& cb : callbacks) cb->on_train_batch_begin(step, logs);
-    auto [per_sample, metric_values] = step_losses(batch, true);
-    const double loss = gradient_step(*optimizer_, per_sample.mean(), 0.0);
+    auto r = step_losses(batch, true);
+    const double loss = gradient_step(*optimizer_, r.total.mean(), 0.0);
     const auto bs = end - begin;
     loss_sum += loss * static_cast<double>(bs);
-    for (std::size_t m = 0; m < metrics_.size(); ++m) metric_sums[m] += metric_values[m].item<double>();
+    for (std::size_t t = 0; t < names.size(); ++t) sums[t] += r.terms[t].item<double>();
     seen += bs;
     logs = Logs();
     logs.set("loss", loss_sum / static_cast<double>(seen));
-    for (std::size_t m = 0; m < metrics_.size(); ++m) {
-      logs.set(metrics_[m].name(), metric_sums[m] / static_cast<double>(seen));
-    }
+    for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t] / static_cast<double>(seen));
     for (auto& cb : callbacks) cb->on_train_batch_end(step, logs);
     if (step + 1 < steps) bar.update(step + 1, logs);
     if (stop_training) break;
@@ -202,28 +246,27 @@ Logs ModelImpl::test_step_all(const Dataset& data, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   this->eval();
   const auto n = data.size();
+  const auto names = term_names();
   double loss_sum = 0;
-  std::vector<double> metric_sums(metrics_.size(), 0.0);
+  std::vector<double> sums(names.size(), 0.0);
   for (std::int64_t begin = 0; begin < n; begin += batch_size) {
-    auto batch = data.slice(begin, std::min(n, begin + batch_size));
-    auto [per_sample, metric_values] = step_losses(batch, false);
-    loss_sum += per_sample.sum().item<double>();
-    for (std::size_t m = 0; m < metrics_.size(); ++m) metric_sums[m] += metric_values[m].item<double>();
+    auto r = step_losses(data.slice(begin, std::min(n, begin + batch_size)), false);
+    loss_sum += r.total.sum().item<double>();
+    for (std::size_t t = 0; t < names.size(); ++t) sums[t] += r.terms[t].item<double>();
   }
+  const auto count = static_cast<double>(std::max<std::int64_t>(n, 1));
   Logs logs;
-  logs.set("loss", loss_sum / static_cast<double>(std::max<std::int64_t>(n, 1)));
-  for (std::size_t m = 0; m < metrics_.size(); ++m) {
-    logs.set(metrics_[m].name(), metric_sums[m] / static_cast<double>(std::max<std::int64_t>(n, 1)));
-  }
+  logs.set("loss", loss_sum / count);
+  for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t] / count);
   return logs;
 }
 
 History ModelImpl::fit(const torch::Tensor& x, const torch::Tensor& y, FitOptions o) {
-  return fit(Dataset{{x}, y}, std::move(o));
+  return fit(Dataset{{x}, {y}}, std::move(o));
 }
 
 History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
-  if (!loss_) throw Error("model '" + name() + "': call compile() before fit()");
+  if (losses_.empty()) throw Error("model '" + name() + "': call compile() before fit()");
   if (o.batch_size <= 0) throw Error("fit: batch_size must be positive, got " + std::to_string(o.batch_size));
   if (o.epochs < 0 || o.initial_epoch < 0) throw Error("fit: epochs and initial_epoch must not be negative");
   if (!(o.validation_split >= 0 && o.validation_split < 1)) {
@@ -231,9 +274,9 @@ History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
   }
   if (o.verbose < 0 || o.verbose > 2)
     throw Error("fit: verbose must be 0, 1 or 2, got " + std::to_string(o.verbose));
-  if (!data_in.y.defined()) throw Error("fit: targets (y) are missing");
+  if (data_in.y.empty()) throw Error("fit: targets (y) are missing");
   ensure_built(data_in.x);
-  require_single_output(*this, outputs_);
+  check_losses();
   check_data(data_in, "fit");
   Dataset train = data_in, val = o.validation_data;
   if (!val.defined() && o.validation_split > 0) {
@@ -246,7 +289,8 @@ History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
   if (val.defined()) check_data(val, "validation data");
   if (train.size() == 0) throw Error("fit: no training samples");
   if (!o.class_weight.empty()) {
-    auto w = class_weights(train.y, o.class_weight);
+    if (outputs_.size() != 1) throw Error("fit: class_weight applies to single-output models");
+    auto w = class_weights(train.y[0], o.class_weight);
     train.sample_weight = train.sample_weight.defined() ? train.sample_weight * w : w;
   }
   if (!optimizer_) {
@@ -289,7 +333,7 @@ Logs ModelImpl::train_on_batch(const std::vector<torch::Tensor>& x, const torch:
   o.verbose = 0;
   o.shuffle = false;
   o.epochs = 1;
-  auto h = fit(Dataset{x, y}, o);
+  auto h = fit(Dataset{x, {y}}, o);
   Logs logs;
   for (const auto& [k, v] : h.history) logs.set(k, v.back());
   return logs;
@@ -297,15 +341,15 @@ Logs ModelImpl::train_on_batch(const std::vector<torch::Tensor>& x, const torch:
 
 Logs ModelImpl::evaluate(const torch::Tensor& x, const torch::Tensor& y, std::int64_t batch_size,
                          int verbose) {
-  return evaluate(Dataset{{x}, y}, batch_size, verbose);
+  return evaluate(Dataset{{x}, {y}}, batch_size, verbose);
 }
 
 Logs ModelImpl::evaluate(const Dataset& data, std::int64_t batch_size, int verbose) {
-  if (!loss_) throw Error("model '" + name() + "': call compile() before evaluate()");
+  if (losses_.empty()) throw Error("model '" + name() + "': call compile() before evaluate()");
   if (batch_size <= 0)
     throw Error("evaluate: batch_size must be positive, got " + std::to_string(batch_size));
   ensure_built(data.x);
-  require_single_output(*this, outputs_);
+  check_losses();
   check_data(data, "evaluate");
   auto logs = test_step_all(data, batch_size);
   if (verbose > 0) {

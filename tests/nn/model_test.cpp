@@ -320,3 +320,32 @@ TEST(Zoo, SmallInputForwardShape) {
 
 }  // namespace
 }  // namespace dojo::nn
+
+namespace dojo::nn {
+namespace {
+
+TEST(Fit, SeveralOutputsTrainWithOneLossEach) {
+  torch::manual_seed(0);
+  auto in = Input({4});
+  auto h = Dense(16, {.activation = "relu"})(in);
+  auto cls = Dense(3, {.activation = "softmax", .name = "cls"})(h);
+  auto reg = Dense(1, {.name = "reg"})(h);
+  Model m(in, std::vector<SymbolicTensor>{cls, reg});
+  m.compile(optimizers::Adam(0.01), {"sparse_categorical_crossentropy", "mse"}, {"accuracy"}, {1.0, 0.5});
+  auto x = torch::randn({256, 4});
+  auto label = (x.select(1, 0) > 0).to(torch::kLong) + (x.select(1, 1) > 0.5).to(torch::kLong);
+  auto target = x.sum(1, true);
+  auto hist = m.fit(Dataset{{x}, {label, target}}, {.epochs = 30, .verbose = 0});
+  for (const auto* key : {"loss", "cls_loss", "reg_loss", "cls_accuracy", "reg_accuracy"}) {
+    EXPECT_EQ(hist.history.count(key), 1u) << key;
+  }
+  EXPECT_NEAR(hist.history["loss"].back(),
+              hist.history["cls_loss"].back() + 0.5 * hist.history["reg_loss"].back(), 1e-3);
+  EXPECT_LT(hist.history["reg_loss"].back(), 0.5 * hist.history["reg_loss"].front());
+  EXPECT_GT(hist.history["cls_accuracy"].back(), 0.8);
+  EXPECT_THROW(m.compile("adam", {"mse", "mse", "mse"}, {}), Error);
+  EXPECT_THROW(m.fit(Dataset{{x}, {label}}, {.verbose = 0}), Error);
+}
+
+}  // namespace
+}  // namespace dojo::nn
