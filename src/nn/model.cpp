@@ -317,7 +317,10 @@ std::string ModelImpl::summary_string() const {
     if (shapes.size() == 1 && l.type() != "InputLayer") return shape_str(shapes[0]);
     std::vector<std::string> parts;
     for (const auto& s : shapes) parts.push_back(shape_str(s));
-    return "[" + core::join(parts, ", ") + "]";
+    std::string list = "[";  // appended, not "[" + …: GCC 12 warns falsely (-Wstringop-overflow) on that
+    list += core::join(parts, ", ");
+    list += ']';
+    return list;
   };
   out << "Model: \"" << name() << "\"\n" << std::string(width, '_') << "\n";
   if (functional) {
