@@ -167,8 +167,8 @@ int cmd_model_predict(const std::string& model_path, const std::string& input, c
 int cmd_zoo_list() {
   for (const auto& e : nn::zoo::entries()) {
     auto model = nn::zoo::build(e.name);
-    std::cout << fmt::format("{:<10} {:>12} params  {}\n", e.name, model->trainable_param_count(),
-                             e.description);
+    std::cout << fmt::format("{:<10} {:>11} params  {}\n", e.name,
+                             core::thousands(model->trainable_param_count()), e.description);
   }
   return 0;
 }

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ std::vector<std::string> closest(std::string_view word, const std::vector<std::s
 // " (did you mean 'a', 'b'?)" or "" when nothing is close enough to help.
 std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
 
+// 1234567 -> "1,234,567"
+std::string thousands(std::int64_t n);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
 }  // namespace dojo::core

@@ -17,16 +17,6 @@ namespace {
 
 bool is_input_node(const Node& node) { return node.layer->type() == "InputLayer"; }
 
-std::string with_commas(std::int64_t n) {
-  const auto digits = std::to_string(n < 0 ? -n : n);
-  std::string s = n < 0 ? "-" : "";
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) s += ',';
-    s += digits[i];
-  }
-  return s;
-}
-
 }  // namespace
 
 class SequentialImpl : public ModelImpl {
@@ -351,9 +341,9 @@ std::string ModelImpl::summary_string() const {
     out << std::string(width, li + 1 == shown.size() ? '=' : '_') << "\n";
   }
   if (shown.empty()) out << std::string(width, '=') << "\n";
-  out << "Total params: " << with_commas(count_params()) << "\n"
-      << "Trainable params: " << with_commas(trainable_param_count()) << "\n"
-      << "Non-trainable params: " << with_commas(non_trainable_param_count()) << "\n"
+  out << "Total params: " << core::thousands(count_params()) << "\n"
+      << "Trainable params: " << core::thousands(trainable_param_count()) << "\n"
+      << "Non-trainable params: " << core::thousands(non_trainable_param_count()) << "\n"
       << std::string(width, '_') << "\n";
   return out.str();
 }

@@ -116,3 +116,15 @@ TEST(Strings, EditDistanceAndClosest) {
 
 }  // namespace
 }  // namespace dojo::core
+
+namespace dojo::core {
+namespace {
+TEST(Strings, ThousandsSeparators) {
+  EXPECT_EQ(thousands(0), "0");
+  EXPECT_EQ(thousands(999), "999");
+  EXPECT_EQ(thousands(16362), "16,362");
+  EXPECT_EQ(thousands(138357544), "138,357,544");
+  EXPECT_EQ(thousands(-1234), "-1,234");
+}
+}  // namespace
+}  // namespace dojo::core
