@@ -20,6 +20,8 @@ const std::vector<Example>& all() {
       {"lstm-addition", "seq2seq LSTM learning two-digit addition (\"34+14\" -> \"48\")", lstm_addition},
       {"recommender", "user and movie Embeddings -> Dense 70 -> rating, on MovieLens files", recommender},
       {"transfer", "a Fashion-MNIST CNN frozen after 5 classes, a new head for the other 5", transfer},
+      {"vae", "VAE 784-400-20, Bernoulli decoder, on Fashion-MNIST (prob: distributions and loss formulas)",
+       vae},
   };
   return list;
 }

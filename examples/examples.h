@@ -38,5 +38,6 @@ nlohmann::json fashion_cnn(const ExampleOptions& o);
 nlohmann::json lstm_addition(const ExampleOptions& o);
 nlohmann::json recommender(const ExampleOptions& o);
 nlohmann::json transfer(const ExampleOptions& o);
+nlohmann::json vae(const ExampleOptions& o);
 
 }  // namespace dojo::examples

@@ -36,5 +36,10 @@ TEST(Examples, TransferredFeaturesBeatARandomBase) {
   EXPECT_GT(r["transferred_accuracy"].get<double>(), r["random_base_accuracy"].get<double>());
 }
 
+TEST(Examples, VaeLearnsFashionMnist) {
+  auto r = run("vae", quiet(2, 20000));
+  EXPECT_LE(r["test_loss"].get<double>(), 275.0);
+}
+
 }  // namespace
 }  // namespace dojo::examples

@@ -1,0 +1,219 @@
+#include "prob/distribution.h"
+
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/strings.h"
+
+namespace dojo::prob {
+
+namespace {
+constexpr double kLog2Pi = 1.8378770664093453;
+}
+
+Distribution::Distribution(DistOptions o, Params constants)
+    : o_(std::move(o)), constants_(std::move(constants)) {
+  if (o_.var.empty()) throw Error("a distribution needs at least one variable (var)");
+}
+
+Distribution::Distribution(DistOptions o, nn::Model net) : o_(std::move(o)), net_(net.ptr()) {
+  if (o_.var.empty()) throw Error("a distribution needs at least one variable (var)");
+  if (o_.cond_var.empty()) throw Error(prob_text() + ": a network needs conditioning variables (cond_var)");
+  if (net_->inputs().size() != o_.cond_var.size()) {
+    throw Error(prob_text() + ": the network takes " + std::to_string(net_->inputs().size()) +
+                " inputs but " + std::to_string(o_.cond_var.size()) + " conditioning variables are named");
+  }
+}
+
+void Distribution::fail(const std::string& what) const {
+  throw Error(type() + " " + prob_text() + ": " + what);
+}
+
+std::string Distribution::prob_text() const {
+  if (o_.cond_var.empty()) return fmt::format("{}({})", o_.name, core::join(o_.var, ","));
+  return fmt::format("{}({}|{})", o_.name, core::join(o_.var, ","), core::join(o_.cond_var, ","));
+}
+
+Params Distribution::params(const Dict& given, std::int64_t batch_n) const {
+  Params p;
+  if (net_) {
+    std::vector<torch::Tensor> xs;
+    for (const auto& v : o_.cond_var) {
+      auto it = given.find(v);
+      if (it == given.end()) fail("needs the conditioning variable '" + v + "'");
+      xs.push_back(it->second);
+    }
+    auto out = net_->predict_batch(xs);
+    const auto names = param_names();
+    if (out.size() != names.size()) {
+      fail("the network gives " + std::to_string(out.size()) + " outputs, expected " +
+           std::to_string(names.size()) + " (" + core::join(names, ", ") + ")");
+    }
+    for (std::size_t i = 0; i < names.size(); ++i) p[names[i]] = out[i];
+  } else {
+    for (const auto& [k, v] : constants_) {
+      if (batch_n > 0) {
+        std::vector<std::int64_t> shape{batch_n};
+        shape.insert(shape.end(), v.sizes().begin(), v.sizes().end());
+        p[k] = v.unsqueeze(0).expand(shape);
+      } else {
+        p[k] = v;
+      }
+    }
+  }
+  check(p);
+  return p;
+}
+
+namespace {
+// Sums all but the batch axis (or everything when there is no batch axis).
+torch::Tensor sum_features(const torch::Tensor& t, bool batched) {
+  if (!batched) return t.sum();
+  return t.dim() <= 1 ? t : t.reshape({t.size(0), -1}).sum(1);
+}
+}  // namespace
+
+Dict Distribution::sample(const Dict& given, SampleOptions o) const {
+  if (o.reparam && !has_rsample()) fail("has no reparameterised samples (reparam = true)");
+  std::int64_t n = o.batch_n;
+  if (!net_ && n == 0) {
+    // Without a network, draw as many samples as the batch of anything given, else one.
+    n = given.empty() ? 1 : given.begin()->second.size(0);
+  }
+  auto p = params(given, net_ ? 0 : n);
+  Dict out = given;
+  out[o_.var[0]] = sample_from(p, o.reparam);
+  return out;
+}
+
+torch::Tensor Distribution::log_prob(const Dict& values, bool sum) const {
+  auto it = values.find(o_.var[0]);
+  if (it == values.end()) fail("log_prob needs a value of '" + o_.var[0] + "'");
+  auto lp = log_prob_from(params(values), it->second);
+  return sum ? sum_features(lp, true) : lp;
+}
+
+torch::Tensor Distribution::entropy(const Dict& given, bool sum) const {
+  auto h = entropy_from(params(given));
+  return sum ? sum_features(h, net_ != nullptr) : h;
+}
+
+torch::Tensor Distribution::mean(const Dict& given) const { return mean_from(params(given)); }
+torch::Tensor Distribution::variance(const Dict& given) const { return variance_from(params(given)); }
+
+std::vector<torch::Tensor> Distribution::parameters() const {
+  return net_ ? net_->parameters() : std::vector<torch::Tensor>{};
+}
+
+namespace {
+
+class NormalDist : public Distribution {
+ public:
+  NormalDist(DistOptions o, Params c) : Distribution(std::move(o), std::move(c)) {}
+  NormalDist(DistOptions o, nn::Model net) : Distribution(std::move(o), std::move(net)) {}
+  std::string type() const override { return "Normal"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    const auto& loc = p.at("loc");
+    const auto& scale = p.at("scale");
+    if (reparam) return loc + scale * torch::randn_like(loc);
+    torch::NoGradGuard no_grad;
+    return at::normal(loc, scale);
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    const auto& loc = p.at("loc");
+    const auto& scale = p.at("scale");
+    return -(x - loc).square() / (2 * scale.square()) - scale.log() - 0.5 * kLog2Pi;
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    return 0.5 + 0.5 * kLog2Pi + p.at("scale").log();
+  }
+  torch::Tensor mean_from(const Params& p) const override { return p.at("loc"); }
+  torch::Tensor variance_from(const Params& p) const override { return p.at("scale").square(); }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"loc", "scale"}; }
+  void check(const Params& p) const override {
+    if (p.at("loc").sizes() != p.at("scale").sizes()) {
+      fail("loc " + c10::str(p.at("loc").sizes()) + " and scale " + c10::str(p.at("scale").sizes()) +
+           " differ in shape");
+    }
+    torch::NoGradGuard no_grad;
+    if (!(p.at("scale") > 0).all().item<bool>()) {
+      fail("scale must be positive, got " + std::to_string(p.at("scale").min().item<double>()));
+    }
+  }
+};
+
+class BernoulliDist : public Distribution {
+ public:
+  BernoulliDist(DistOptions o, Params c, bool probs)
+      : Distribution(std::move(o), std::move(c)), probs_(probs) {}
+  BernoulliDist(DistOptions o, nn::Model net, bool probs)
+      : Distribution(std::move(o), std::move(net)), probs_(probs) {}
+  std::string type() const override { return "Bernoulli"; }
+  bool has_rsample() const override { return false; }
+  torch::Tensor sample_from(const Params& p, bool) const override {
+    torch::NoGradGuard no_grad;
+    return torch::bernoulli(probs(p));
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    // x·l − softplus(l): the log-likelihood from logits without rounding probabilities to 0 or 1.
+    auto l = logits(p);
+    return x * l - torch::softplus(l);
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    auto l = logits(p);
+    return torch::softplus(l) - l * torch::sigmoid(l);
+  }
+  torch::Tensor mean_from(const Params& p) const override { return probs(p); }
+  torch::Tensor variance_from(const Params& p) const override {
+    auto q = probs(p);
+    return q * (1 - q);
+  }
+  torch::Tensor probs(const Params& p) const {
+    return probs_ ? p.at("probs") : torch::sigmoid(p.at("logits"));
+  }
+  torch::Tensor logits(const Params& p) const {
+    if (!probs_) return p.at("logits");
+    auto q = p.at("probs").clamp(1e-7, 1 - 1e-7);
+    return q.log() - (1 - q).log();
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {probs_ ? "probs" : "logits"}; }
+  void check(const Params& p) const override {
+    if (!probs_) return;
+    torch::NoGradGuard no_grad;
+    const auto& q = p.at("probs");
+    if (!((q >= 0) & (q <= 1)).all().item<bool>()) fail("probs must lie in [0, 1]");
+  }
+
+ private:
+  bool probs_;
+};
+
+}  // namespace
+
+DistPtr Normal(nn::Model net, DistOptions o) {
+  return std::make_shared<NormalDist>(std::move(o), std::move(net));
+}
+DistPtr Normal(torch::Tensor loc, torch::Tensor scale, DistOptions o) {
+  return std::make_shared<NormalDist>(std::move(o),
+                                      Params{{"loc", std::move(loc)}, {"scale", std::move(scale)}});
+}
+DistPtr standard_normal(std::vector<std::string> var, std::vector<std::int64_t> features, std::string name) {
+  return Normal(torch::zeros(features), torch::ones(features),
+                {.var = std::move(var), .name = std::move(name)});
+}
+DistPtr Bernoulli(nn::Model net, DistOptions o, bool probs) {
+  return std::make_shared<BernoulliDist>(std::move(o), std::move(net), probs);
+}
+DistPtr Bernoulli(torch::Tensor param, DistOptions o, bool probs) {
+  return std::make_shared<BernoulliDist>(std::move(o), Params{{probs ? "probs" : "logits", std::move(param)}},
+                                         probs);
+}
+
+}  // namespace dojo::prob

@@ -1,0 +1,54 @@
+#include "prob/model.h"
+
+#include <torch/torch.h>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+
+namespace dojo::prob {
+
+Model::Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimizer, double clip_grad_norm)
+    : loss_(std::move(loss)), distributions_(std::move(distributions)), clip_(clip_grad_norm) {
+  for (const auto& d : distributions_) {
+    for (const auto& p : d->parameters()) {
+      if (p.requires_grad()) params_.push_back(p);
+    }
+  }
+  if (params_.empty()) throw Error("prob::Model: the distributions have no weights to train");
+  optimizer_ = nn::make_optimizer(params_, optimizer.options);
+}
+
+double Model::train(const Dict& batch) {
+  auto value = loss_.eval(batch);
+  if (value.dim() != 0)
+    throw Error("prob::Model: the loss " + loss_.str() + " is not a scalar; take mean() or sum()");
+  return nn::gradient_step(*optimizer_, value, clip_);
+}
+
+double Model::test(const Dict& batch) {
+  torch::NoGradGuard no_grad;
+  return loss_.eval(batch).item<double>();
+}
+
+void Model::save(const std::filesystem::path& path) const {
+  core::CheckpointWriter w;
+  for (std::size_t i = 0; i < params_.size(); ++i) w.put("param/" + std::to_string(i), params_[i]);
+  w.put("optimizer", *optimizer_);
+  w.save(path);
+}
+
+void Model::load(const std::filesystem::path& path) {
+  core::CheckpointReader r(path);
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    auto t = r.get_tensor("param/" + std::to_string(i));
+    if (t.sizes() != params_[i].sizes()) {
+      throw Error("'" + path.string() + "': weight " + std::to_string(i) + " has shape " +
+                  c10::str(t.sizes()) + ", expected " + c10::str(params_[i].sizes()));
+    }
+    params_[i].copy_(t);
+  }
+  r.get("optimizer", *optimizer_);
+}
+
+}  // namespace dojo::prob

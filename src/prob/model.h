@@ -1,0 +1,32 @@
+// prob::Model (Pixyz's Model): a loss, the distributions whose networks it trains, an optimizer.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "nn/model.h"
+#include "prob/loss.h"
+
+namespace dojo::prob {
+
+class Model {
+ public:
+  Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimizer = "adam",
+        double clip_grad_norm = 0.0);
+  // One gradient step on the loss of this batch; returns its value.
+  double train(const Dict& batch);
+  // The loss of this batch without gradients.
+  double test(const Dict& batch);
+  const Loss& loss() const { return loss_; }
+  void save(const std::filesystem::path& path) const;
+  void load(const std::filesystem::path& path);
+
+ private:
+  Loss loss_;
+  std::vector<DistPtr> distributions_;
+  std::vector<torch::Tensor> params_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  double clip_;
+};
+
+}  // namespace dojo::prob
