@@ -22,6 +22,7 @@ const std::vector<Example>& all() {
       {"transfer", "a Fashion-MNIST CNN frozen after 5 classes, a new head for the other 5", transfer},
       {"vae", "VAE 784-400-20, Bernoulli decoder, on Fashion-MNIST (prob: distributions and loss formulas)",
        vae},
+      {"vae-pixyz", "Pixyz's README VAE: 784-512-512, z 64, Bernoulli decoder, on Fashion-MNIST", vae_pixyz},
   };
   return list;
 }

@@ -39,5 +39,6 @@ nlohmann::json lstm_addition(const ExampleOptions& o);
 nlohmann::json recommender(const ExampleOptions& o);
 nlohmann::json transfer(const ExampleOptions& o);
 nlohmann::json vae(const ExampleOptions& o);
+nlohmann::json vae_pixyz(const ExampleOptions& o);
 
 }  // namespace dojo::examples

@@ -86,4 +86,17 @@ DistPtr standard_normal(std::vector<std::string> var, std::vector<std::int64_t> 
 DistPtr Bernoulli(nn::Model net, DistOptions o, bool probs = false);
 DistPtr Bernoulli(torch::Tensor param, DistOptions o, bool probs = false);
 
+// Laplace(loc, scale), reparameterisable.
+DistPtr Laplace(torch::Tensor loc, torch::Tensor scale, DistOptions o);
+DistPtr Laplace(nn::Model net, DistOptions o);
+// Uniform on [low, high), reparameterisable.
+DistPtr Uniform(torch::Tensor low, torch::Tensor high, DistOptions o);
+// Gamma(concentration α, rate β) and Beta(α = concentration1, β = concentration0), both
+// reparameterised through LibTorch's gamma sampler.
+DistPtr Gamma(torch::Tensor concentration, torch::Tensor rate, DistOptions o);
+DistPtr Beta(torch::Tensor concentration1, torch::Tensor concentration0, DistOptions o);
+// Over the last axis of probs; the variable holds class indices.
+DistPtr Categorical(torch::Tensor probs, DistOptions o);
+DistPtr Categorical(nn::Model net, DistOptions o);  // net -> probs (a softmax output)
+
 }  // namespace dojo::prob

@@ -177,8 +177,13 @@ Loss E(DistPtr q, const Loss& inner) {
   return Loss(std::make_shared<ExpectationNode>(std::move(q), inner.node()));
 }
 
+torch::Tensor analytic_kl_more(const std::string& type, const Params& q, const Params& p);  // more.cpp
+
 torch::Tensor kl_divergence(const Distribution& q, const Params& qp, const Distribution& p,
                             const Params& pp) {
+  if (q.type() == p.type()) {
+    if (auto kl = analytic_kl_more(q.type(), qp, pp); kl.defined()) return sum_features(kl);
+  }
   if (q.type() == "Normal" && p.type() == "Normal") {
     // log(σp/σq) + (σq² + (μq − μp)²) / (2σp²) − ½
     const auto &mq = qp.at("loc"), &sq = qp.at("scale"), &mp = pp.at("loc"), &sp = pp.at("scale");

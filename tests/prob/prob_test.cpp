@@ -104,6 +104,79 @@ TEST(KL, AnalyticAgreesWithMonteCarlo) {
   EXPECT_THROW(KL(q, b).eval(z), Error);  // different variables
 }
 
+// Moments of 100k samples within 3 standard errors, and analytic KL against Monte Carlo within 1%.
+void check_moments(const DistPtr& d, double mean, double var) {
+  const std::int64_t n = 100'000;
+  auto x = d->sample({}, {.batch_n = n}).at("x").to(torch::kFloat64).reshape({n});
+  EXPECT_NEAR(x.mean().item<double>(), mean, 3 * std::sqrt(var / n)) << d->type();
+  const double fourth = ((x - mean).pow(4)).mean().item<double>();
+  EXPECT_NEAR(x.var().item<double>(), var, 3 * std::sqrt((fourth - var * var) / n)) << d->type();
+  EXPECT_NEAR(d->mean().item<double>(), mean, 1e-5) << d->type();
+  EXPECT_NEAR(d->variance().item<double>(), var, 1e-5) << d->type();
+}
+
+void check_kl(const DistPtr& q, const DistPtr& p) {
+  const std::int64_t n = 100'000;
+  auto z = q->sample({}, {.batch_n = n});
+  const double mc = (q->log_prob(z) - p->log_prob(z)).to(torch::kFloat64).mean().item<double>();
+  const double analytic = KL(q, p).eval(z).to(torch::kFloat64).mean().item<double>();
+  EXPECT_NEAR(analytic, mc, 0.01 * std::abs(analytic) + 1e-3) << q->type();
+}
+
+TEST(MoreDistributions, ClosedFormsMomentsAndKL) {
+  torch::manual_seed(0);
+  auto t = [](double v) { return torch::tensor({v}); };
+  const double a = 2.5, b = 1.5;
+  // Laplace: log p(0.3) with loc 1, scale 0.5.
+  auto lap = Laplace(t(1.0), t(0.5), {.var = {"x"}});
+  EXPECT_NEAR(lap->log_prob({{"x", torch::tensor({{0.3}})}}).item<double>(), -std::log(1.0) - 0.7 / 0.5,
+              1e-5);
+  EXPECT_NEAR(lap->entropy().item<double>(), 1 + std::log(1.0), 1e-5);
+  check_moments(lap, 1.0, 0.5);
+  auto gam = Gamma(t(a), t(b), {.var = {"x"}});
+  EXPECT_NEAR(gam->log_prob({{"x", torch::tensor({{1.2}})}}).item<double>(),
+              a * std::log(b) + (a - 1) * std::log(1.2) - b * 1.2 - std::lgamma(a), 1e-5);
+  check_moments(gam, a / b, a / (b * b));
+  auto bet = Beta(t(a), t(b), {.var = {"x"}});
+  EXPECT_NEAR(bet->log_prob({{"x", torch::tensor({{0.4}})}}).item<double>(),
+              (a - 1) * std::log(0.4) + (b - 1) * std::log(0.6) -
+                  (std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b)),
+              1e-5);
+  check_moments(bet, a / (a + b), a * b / ((a + b) * (a + b) * (a + b + 1)));
+  auto uni = Uniform(t(-1.0), t(3.0), {.var = {"x"}});
+  EXPECT_NEAR(uni->log_prob({{"x", torch::tensor({{0.0}})}}).item<double>(), -std::log(4.0), 1e-6);
+  EXPECT_TRUE(std::isinf(uni->log_prob({{"x", torch::tensor({{5.0}})}}).item<double>()));
+  check_moments(uni, 1.0, 16.0 / 12);
+  auto cat = Categorical(torch::tensor({0.2, 0.5, 0.3}), {.var = {"x"}});
+  EXPECT_NEAR(cat->log_prob({{"x", torch::tensor({1}, torch::kLong)}}).item<double>(), std::log(0.5), 1e-6);
+  EXPECT_NEAR(cat->entropy().item<double>(),
+              -(0.2 * std::log(0.2) + 0.5 * std::log(0.5) + 0.3 * std::log(0.3)), 1e-6);
+  auto counts =
+      torch::bincount(cat->sample({}, {.batch_n = 100'000}).at("x"), {}, 3).to(torch::kFloat64) / 1e5;
+  EXPECT_NEAR(counts[1].item<double>(), 0.5, 3 * std::sqrt(0.25 / 1e5));
+  EXPECT_THROW(cat->mean(), Error);
+
+  check_kl(Laplace(t(0.5), t(0.7), {.var = {"x"}, .name = "q"}), Laplace(t(-0.2), t(1.3), {.var = {"x"}}));
+  check_kl(Gamma(t(2.0), t(1.0), {.var = {"x"}, .name = "q"}), Gamma(t(3.0), t(2.0), {.var = {"x"}}));
+  check_kl(Beta(t(2.0), t(3.0), {.var = {"x"}, .name = "q"}), Beta(t(1.5), t(1.5), {.var = {"x"}}));
+  check_kl(Uniform(t(0.0), t(1.0), {.var = {"x"}, .name = "q"}), Uniform(t(-1.0), t(2.0), {.var = {"x"}}));
+  check_kl(Categorical(torch::tensor({0.2, 0.5, 0.3}), {.var = {"x"}, .name = "q"}),
+           Categorical(torch::tensor({0.4, 0.4, 0.2}), {.var = {"x"}}));
+
+  EXPECT_THROW(Gamma(t(-1.0), t(1.0), {.var = {"x"}})->mean(), Error);
+  EXPECT_THROW(Uniform(t(1.0), t(0.0), {.var = {"x"}})->mean(), Error);
+  EXPECT_THROW(Categorical(torch::tensor({0.5, 0.6}), {.var = {"x"}})->entropy(), Error);
+  EXPECT_THROW(KL(lap, gam).eval({{"x", torch::ones({2, 1})}}), Error);  // no analytic Laplace || Gamma
+}
+
+TEST(MoreDistributions, GammaAndBetaRsampleCarryGradients) {
+  auto conc = torch::tensor({2.0}).requires_grad_(true);
+  auto g = Gamma(conc, torch::tensor({1.0}), {.var = {"x"}});
+  auto x = g->sample({}, {.batch_n = 4096, .reparam = true}).at("x");
+  x.mean().backward();
+  EXPECT_NEAR(conc.grad().item<double>(), 1.0, 0.1);  // d E[x]/dα = 1/β
+}
+
 struct Vae {
   DistPtr q, p, prior;
 };

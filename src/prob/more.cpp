@@ -1,0 +1,254 @@
+// Laplace, Uniform, Beta, Gamma and Categorical.
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "prob/distribution.h"
+
+namespace dojo::prob {
+
+namespace {
+
+// The common shape of parameter-holding distributions: constant parameters or a network.
+template <class Self>
+class Family : public Distribution {
+ public:
+  Family(DistOptions o, Params c) : Distribution(std::move(o), std::move(c)) {}
+  Family(DistOptions o, nn::Model net) : Distribution(std::move(o), std::move(net)) {}
+
+ protected:
+  void positive(const Params& p, const std::string& name) const {
+    torch::NoGradGuard no_grad;
+    if (!(p.at(name) > 0).all().item<bool>()) {
+      fail(name + " must be positive, got " + std::to_string(p.at(name).min().item<double>()));
+    }
+  }
+};
+
+class LaplaceDist : public Family<LaplaceDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Laplace"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    // Inverse CDF of u ~ U(−½, ½): loc − scale·sign(u)·log(1 − 2|u|).
+    auto u = torch::rand_like(p.at("loc")) - 0.5;
+    u = u.clamp(-0.5 + 1e-7, 0.5 - 1e-7);
+    auto x = p.at("loc") - p.at("scale") * u.sign() * (1 - 2 * u.abs()).log();
+    return reparam ? x : x.detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    return -(2 * p.at("scale")).log() - (x - p.at("loc")).abs() / p.at("scale");
+  }
+  torch::Tensor entropy_from(const Params& p) const override { return 1 + (2 * p.at("scale")).log(); }
+  torch::Tensor mean_from(const Params& p) const override { return p.at("loc"); }
+  torch::Tensor variance_from(const Params& p) const override { return 2 * p.at("scale").square(); }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"loc", "scale"}; }
+  void check(const Params& p) const override { positive(p, "scale"); }
+};
+
+class UniformDist : public Family<UniformDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Uniform"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    auto x = p.at("low") + (p.at("high") - p.at("low")) * torch::rand_like(p.at("low"));
+    return reparam ? x : x.detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    auto inside = (x >= p.at("low")) & (x < p.at("high"));
+    auto lp = -(p.at("high") - p.at("low")).log();
+    return torch::where(inside, lp, torch::full_like(lp, -INFINITY));
+  }
+  torch::Tensor entropy_from(const Params& p) const override { return (p.at("high") - p.at("low")).log(); }
+  torch::Tensor mean_from(const Params& p) const override { return (p.at("high") + p.at("low")) / 2; }
+  torch::Tensor variance_from(const Params& p) const override {
+    return (p.at("high") - p.at("low")).square() / 12;
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"low", "high"}; }
+  void check(const Params& p) const override {
+    torch::NoGradGuard no_grad;
+    if (!(p.at("high") > p.at("low")).all().item<bool>()) fail("high must exceed low");
+  }
+};
+
+class GammaDist : public Family<GammaDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Gamma"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    // LibTorch's standard gamma sampler carries implicit reparameterisation gradients.
+    auto x = at::_standard_gamma(p.at("concentration")) / p.at("rate");
+    return reparam ? x : x.detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    const auto &a = p.at("concentration"), &b = p.at("rate");
+    return a * b.log() + (a - 1) * x.log() - b * x - torch::lgamma(a);
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    const auto &a = p.at("concentration"), &b = p.at("rate");
+    return a - b.log() + torch::lgamma(a) + (1 - a) * torch::digamma(a);
+  }
+  torch::Tensor mean_from(const Params& p) const override { return p.at("concentration") / p.at("rate"); }
+  torch::Tensor variance_from(const Params& p) const override {
+    return p.at("concentration") / p.at("rate").square();
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"concentration", "rate"}; }
+  void check(const Params& p) const override {
+    positive(p, "concentration");
+    positive(p, "rate");
+  }
+};
+
+torch::Tensor lbeta(const torch::Tensor& a, const torch::Tensor& b) {
+  return torch::lgamma(a) + torch::lgamma(b) - torch::lgamma(a + b);
+}
+
+class BetaDist : public Family<BetaDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Beta"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    auto g1 = at::_standard_gamma(p.at("concentration1")), g0 = at::_standard_gamma(p.at("concentration0"));
+    auto x = (g1 / (g1 + g0)).clamp(1e-7, 1 - 1e-7);
+    return reparam ? x : x.detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    const auto &a = p.at("concentration1"), &b = p.at("concentration0");
+    return (a - 1) * x.log() + (b - 1) * (1 - x).log() - lbeta(a, b);
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    const auto &a = p.at("concentration1"), &b = p.at("concentration0");
+    return lbeta(a, b) - (a - 1) * torch::digamma(a) - (b - 1) * torch::digamma(b) +
+           (a + b - 2) * torch::digamma(a + b);
+  }
+  torch::Tensor mean_from(const Params& p) const override {
+    return p.at("concentration1") / (p.at("concentration1") + p.at("concentration0"));
+  }
+  torch::Tensor variance_from(const Params& p) const override {
+    const auto &a = p.at("concentration1"), &b = p.at("concentration0");
+    return a * b / ((a + b).square() * (a + b + 1));
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"concentration1", "concentration0"}; }
+  void check(const Params& p) const override {
+    positive(p, "concentration1");
+    positive(p, "concentration0");
+  }
+};
+
+// Over K classes; the variable holds class indices (int64, one per sample).
+class CategoricalDist : public Family<CategoricalDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Categorical"; }
+  bool has_rsample() const override { return false; }
+  torch::Tensor sample_from(const Params& p, bool) const override {
+    torch::NoGradGuard no_grad;
+    auto probs = p.at("probs");
+    return torch::multinomial(probs.reshape({-1, probs.size(-1)}), 1, true)
+        .view(probs.sizes().slice(0, probs.dim() - 1));
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    auto logp = p.at("probs").clamp_min(1e-12).log();
+    auto idx = x.to(torch::kLong);
+    if (logp.dim() == 1) return logp.index_select(0, idx.reshape({-1})).view(idx.sizes());
+    return logp.gather(-1, idx.unsqueeze(-1)).squeeze(-1);
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    auto probs = p.at("probs");
+    return -(probs * probs.clamp_min(1e-12).log()).sum(-1);
+  }
+  torch::Tensor mean_from(const Params&) const override { fail("has no mean (its values are class labels)"); }
+  torch::Tensor variance_from(const Params&) const override {
+    fail("has no variance (its values are class labels)");
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"probs"}; }
+  void check(const Params& p) const override {
+    torch::NoGradGuard no_grad;
+    const auto& probs = p.at("probs");
+    if (!(probs >= 0).all().item<bool>() ||
+        !torch::allclose(probs.sum(-1), torch::ones({}, probs.options()), 1e-4, 1e-4)) {
+      fail("probs must be non-negative and sum to 1 over the last axis");
+    }
+  }
+};
+
+template <class D>
+DistPtr make(DistOptions o, Params c) {
+  return std::make_shared<D>(std::move(o), std::move(c));
+}
+template <class D>
+DistPtr make(DistOptions o, nn::Model net) {
+  return std::make_shared<D>(std::move(o), std::move(net));
+}
+
+}  // namespace
+
+DistPtr Laplace(torch::Tensor loc, torch::Tensor scale, DistOptions o) {
+  return make<LaplaceDist>(std::move(o), {{"loc", std::move(loc)}, {"scale", std::move(scale)}});
+}
+DistPtr Laplace(nn::Model net, DistOptions o) { return make<LaplaceDist>(std::move(o), std::move(net)); }
+DistPtr Uniform(torch::Tensor low, torch::Tensor high, DistOptions o) {
+  return make<UniformDist>(std::move(o), {{"low", std::move(low)}, {"high", std::move(high)}});
+}
+DistPtr Gamma(torch::Tensor concentration, torch::Tensor rate, DistOptions o) {
+  return make<GammaDist>(std::move(o),
+                         {{"concentration", std::move(concentration)}, {"rate", std::move(rate)}});
+}
+DistPtr Beta(torch::Tensor concentration1, torch::Tensor concentration0, DistOptions o) {
+  return make<BetaDist>(std::move(o), {{"concentration1", std::move(concentration1)},
+                                       {"concentration0", std::move(concentration0)}});
+}
+DistPtr Categorical(torch::Tensor probs, DistOptions o) {
+  return make<CategoricalDist>(std::move(o), {{"probs", std::move(probs)}});
+}
+DistPtr Categorical(nn::Model net, DistOptions o) {
+  return make<CategoricalDist>(std::move(o), std::move(net));
+}
+
+torch::Tensor analytic_kl_more(const std::string& type, const Params& q, const Params& p) {
+  if (type == "Laplace") {
+    // log(b2/b1) + |μ1 − μ2|/b2 + (b1/b2)·exp(−|μ1 − μ2|/b1) − 1
+    const auto &m1 = q.at("loc"), &b1 = q.at("scale"), &m2 = p.at("loc"), &b2 = p.at("scale");
+    auto d = (m1 - m2).abs();
+    return (b2 / b1).log() + d / b2 + (b1 / b2) * (-d / b1).exp() - 1;
+  }
+  if (type == "Uniform") {
+    const auto &l1 = q.at("low"), &h1 = q.at("high"), &l2 = p.at("low"), &h2 = p.at("high");
+    auto kl = ((h2 - l2) / (h1 - l1)).log();
+    return torch::where((l1 >= l2) & (h1 <= h2), kl, torch::full_like(kl, INFINITY));
+  }
+  if (type == "Gamma") {
+    const auto &a1 = q.at("concentration"), &b1 = q.at("rate"), &a2 = p.at("concentration"),
+               &b2 = p.at("rate");
+    return (a1 - a2) * torch::digamma(a1) - torch::lgamma(a1) + torch::lgamma(a2) +
+           a2 * (b1.log() - b2.log()) + a1 * (b2 - b1) / b1;
+  }
+  if (type == "Beta") {
+    const auto &a1 = q.at("concentration1"), &b1 = q.at("concentration0");
+    const auto &a2 = p.at("concentration1"), &b2 = p.at("concentration0");
+    return lbeta(a2, b2) - lbeta(a1, b1) + (a1 - a2) * torch::digamma(a1) + (b1 - b2) * torch::digamma(b1) +
+           (a2 - a1 + b2 - b1) * torch::digamma(a1 + b1);
+  }
+  if (type == "Categorical") {
+    auto pq = q.at("probs").clamp_min(1e-12), pp = p.at("probs").clamp_min(1e-12);
+    return (pq * (pq.log() - pp.log())).sum(-1);
+  }
+  return {};
+}
+
+}  // namespace dojo::prob
