@@ -23,6 +23,7 @@ const std::vector<Example>& all() {
       {"vae", "VAE 784-400-20, Bernoulli decoder, on Fashion-MNIST (prob: distributions and loss formulas)",
        vae},
       {"vae-pixyz", "Pixyz's README VAE: 784-512-512, z 64, Bernoulli decoder, on Fashion-MNIST", vae_pixyz},
+      {"cvae", "conditional VAE: q(z|x,y), p(x|z,y) with the class label; samples by class", cvae},
   };
   return list;
 }

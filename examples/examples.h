@@ -40,5 +40,6 @@ nlohmann::json recommender(const ExampleOptions& o);
 nlohmann::json transfer(const ExampleOptions& o);
 nlohmann::json vae(const ExampleOptions& o);
 nlohmann::json vae_pixyz(const ExampleOptions& o);
+nlohmann::json cvae(const ExampleOptions& o);
 
 }  // namespace dojo::examples

@@ -98,5 +98,13 @@ DistPtr Beta(torch::Tensor concentration1, torch::Tensor concentration0, DistOpt
 // Over the last axis of probs; the variable holds class indices.
 DistPtr Categorical(torch::Tensor probs, DistOptions o);
 DistPtr Categorical(nn::Model net, DistOptions o);  // net -> probs (a softmax output)
+// The same over one-hot vectors.
+DistPtr OneHotCategorical(torch::Tensor probs, DistOptions o);
+DistPtr OneHotCategorical(nn::Model net, DistOptions o);
+// Over the probability simplex of the last axis; reparameterised through the gamma sampler.
+DistPtr Dirichlet(torch::Tensor concentration, DistOptions o);
+// All mass on one value (a network's output, or a constant).
+DistPtr Deterministic(nn::Model net, DistOptions o);
+DistPtr Deterministic(torch::Tensor value, DistOptions o);
 
 }  // namespace dojo::prob

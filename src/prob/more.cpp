@@ -1,4 +1,4 @@
-// Laplace, Uniform, Beta, Gamma and Categorical.
+// Laplace, Uniform, Beta, Gamma, Dirichlet, Categorical, OneHotCategorical and Deterministic.
 #include <torch/torch.h>
 
 #include <cmath>
@@ -187,6 +187,80 @@ class CategoricalDist : public Family<CategoricalDist> {
   }
 };
 
+// Over one-hot vectors of the last axis: OneHotCategorical.
+class OneHotCategoricalDist : public CategoricalDist {
+ public:
+  using CategoricalDist::CategoricalDist;
+  std::string type() const override { return "OneHotCategorical"; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    return torch::one_hot(CategoricalDist::sample_from(p, reparam), p.at("probs").size(-1))
+        .to(p.at("probs").dtype());
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    return (x * p.at("probs").clamp_min(1e-12).log()).sum(-1);
+  }
+  torch::Tensor mean_from(const Params& p) const override { return p.at("probs"); }
+  torch::Tensor variance_from(const Params& p) const override { return p.at("probs") * (1 - p.at("probs")); }
+};
+
+class DirichletDist : public Family<DirichletDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Dirichlet"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    auto g = at::_standard_gamma(p.at("concentration"));
+    auto x = g / g.sum(-1, true);
+    return reparam ? x : x.detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    const auto& a = p.at("concentration");
+    return ((a - 1) * x.clamp_min(1e-12).log()).sum(-1) + torch::lgamma(a.sum(-1)) - torch::lgamma(a).sum(-1);
+  }
+  torch::Tensor entropy_from(const Params& p) const override {
+    const auto& a = p.at("concentration");
+    const auto a0 = a.sum(-1);
+    const auto k = static_cast<double>(a.size(-1));
+    return torch::lgamma(a).sum(-1) - torch::lgamma(a0) + (a0 - k) * torch::digamma(a0) -
+           ((a - 1) * torch::digamma(a)).sum(-1);
+  }
+  torch::Tensor mean_from(const Params& p) const override {
+    return p.at("concentration") / p.at("concentration").sum(-1, true);
+  }
+  torch::Tensor variance_from(const Params& p) const override {
+    const auto& a = p.at("concentration");
+    auto a0 = a.sum(-1, true);
+    return a * (a0 - a) / (a0.square() * (a0 + 1));
+  }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"concentration"}; }
+  void check(const Params& p) const override { positive(p, "concentration"); }
+};
+
+// All its mass on one value: a deterministic function of the conditioning variables inside a
+// probabilistic model (log_prob is 0 at the value and −∞ elsewhere).
+class DeterministicDist : public Family<DeterministicDist> {
+ public:
+  using Family::Family;
+  std::string type() const override { return "Deterministic"; }
+  bool has_rsample() const override { return true; }
+  torch::Tensor sample_from(const Params& p, bool reparam) const override {
+    return reparam ? p.at("value") : p.at("value").detach();
+  }
+  torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
+    auto same = x == p.at("value");
+    return torch::where(same, torch::zeros_like(x), torch::full_like(x, -INFINITY));
+  }
+  torch::Tensor entropy_from(const Params& p) const override { return torch::zeros_like(p.at("value")); }
+  torch::Tensor mean_from(const Params& p) const override { return p.at("value"); }
+  torch::Tensor variance_from(const Params& p) const override { return torch::zeros_like(p.at("value")); }
+
+ protected:
+  std::vector<std::string> param_names() const override { return {"value"}; }
+  void check(const Params&) const override {}
+};
+
 template <class D>
 DistPtr make(DistOptions o, Params c) {
   return std::make_shared<D>(std::move(o), std::move(c));
@@ -220,6 +294,22 @@ DistPtr Categorical(nn::Model net, DistOptions o) {
   return make<CategoricalDist>(std::move(o), std::move(net));
 }
 
+DistPtr OneHotCategorical(torch::Tensor probs, DistOptions o) {
+  return make<OneHotCategoricalDist>(std::move(o), {{"probs", std::move(probs)}});
+}
+DistPtr OneHotCategorical(nn::Model net, DistOptions o) {
+  return make<OneHotCategoricalDist>(std::move(o), std::move(net));
+}
+DistPtr Dirichlet(torch::Tensor concentration, DistOptions o) {
+  return make<DirichletDist>(std::move(o), {{"concentration", std::move(concentration)}});
+}
+DistPtr Deterministic(nn::Model net, DistOptions o) {
+  return make<DeterministicDist>(std::move(o), std::move(net));
+}
+DistPtr Deterministic(torch::Tensor value, DistOptions o) {
+  return make<DeterministicDist>(std::move(o), {{"value", std::move(value)}});
+}
+
 torch::Tensor analytic_kl_more(const std::string& type, const Params& q, const Params& p) {
   if (type == "Laplace") {
     // log(b2/b1) + |μ1 − μ2|/b2 + (b1/b2)·exp(−|μ1 − μ2|/b1) − 1
@@ -244,7 +334,14 @@ torch::Tensor analytic_kl_more(const std::string& type, const Params& q, const P
     return lbeta(a2, b2) - lbeta(a1, b1) + (a1 - a2) * torch::digamma(a1) + (b1 - b2) * torch::digamma(b1) +
            (a2 - a1 + b2 - b1) * torch::digamma(a1 + b1);
   }
-  if (type == "Categorical") {
+  if (type == "Dirichlet") {
+    const auto &a = q.at("concentration"), &b = p.at("concentration");
+    const auto a0 = a.sum(-1);
+    return torch::lgamma(a0) - torch::lgamma(a).sum(-1) - torch::lgamma(b.sum(-1)) +
+           torch::lgamma(b).sum(-1) +
+           ((a - b) * (torch::digamma(a) - torch::digamma(a0).unsqueeze(-1))).sum(-1);
+  }
+  if (type == "Categorical" || type == "OneHotCategorical") {
     auto pq = q.at("probs").clamp_min(1e-12), pp = p.at("probs").clamp_min(1e-12);
     return (pq * (pq.log() - pp.log())).sum(-1);
   }

@@ -169,6 +169,41 @@ TEST(MoreDistributions, ClosedFormsMomentsAndKL) {
   EXPECT_THROW(KL(lap, gam).eval({{"x", torch::ones({2, 1})}}), Error);  // no analytic Laplace || Gamma
 }
 
+TEST(MoreDistributions, DirichletOneHotDeterministic) {
+  torch::manual_seed(0);
+  auto alpha = torch::tensor({2.0, 3.0, 5.0});
+  auto dir = Dirichlet(alpha, {.var = {"x"}});
+  EXPECT_TRUE(torch::allclose(dir->mean(), alpha / 10, 1e-6, 1e-6));
+  // log p at the mean, by hand: Σ(α−1)log x + lgamma(Σα) − Σ lgamma(α)
+  const double lp = 1 * std::log(0.2) + 2 * std::log(0.3) + 4 * std::log(0.5) + std::lgamma(10.0) -
+                    std::lgamma(2.0) - std::lgamma(3.0) - std::lgamma(5.0);
+  EXPECT_NEAR(dir->log_prob({{"x", (alpha / 10).unsqueeze(0)}}).item<double>(), lp, 1e-4);
+  auto x = dir->sample({}, {.batch_n = 100'000}).at("x").to(torch::kFloat64);
+  auto var = dir->variance().to(torch::kFloat64);
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_NEAR(x.select(1, k).mean().item<double>(), alpha[k].item<double>() / 10,
+                3 * std::sqrt(var[k].item<double>() / 1e5));
+  }
+  // Entropy against −E[log p] by sampling.
+  EXPECT_NEAR(dir->entropy().item<double>(),
+              -dir->log_prob({{"x", x.to(torch::kFloat32)}}).mean().item<double>(), 0.02);
+  check_kl(Dirichlet(alpha, {.var = {"x"}, .name = "q"}),
+           Dirichlet(torch::tensor({1.0, 1.0, 1.0}), {.var = {"x"}}));
+
+  auto oh = OneHotCategorical(torch::tensor({0.2, 0.8}), {.var = {"x"}});
+  auto s = oh->sample({}, {.batch_n = 1000}).at("x");
+  EXPECT_TRUE(s.sum(1).eq(1).all().item<bool>());
+  EXPECT_NEAR(oh->log_prob({{"x", torch::tensor({{0.0, 1.0}})}}).item<double>(), std::log(0.8), 1e-6);
+  check_kl(OneHotCategorical(torch::tensor({0.1, 0.9}), {.var = {"x"}, .name = "q"}),
+           OneHotCategorical(torch::tensor({0.5, 0.5}), {.var = {"x"}}));
+
+  auto det = Deterministic(torch::tensor({1.5}), {.var = {"x"}});
+  EXPECT_EQ(det->log_prob({{"x", torch::tensor({{1.5}})}}).item<double>(), 0.0);
+  EXPECT_TRUE(std::isinf(det->log_prob({{"x", torch::tensor({{1.0}})}}).item<double>()));
+  EXPECT_EQ(det->variance().item<double>(), 0.0);
+  EXPECT_THROW(Dirichlet(torch::tensor({1.0, -1.0}), {.var = {"x"}})->mean(), Error);
+}
+
 TEST(MoreDistributions, GammaAndBetaRsampleCarryGradients) {
   auto conc = torch::tensor({2.0}).requires_grad_(true);
   auto g = Gamma(conc, torch::tensor({1.0}), {.var = {"x"}});
@@ -198,6 +233,22 @@ TEST(Loss, VaeFormulaPrints) {
   EXPECT_EQ(loss.str(), "mean(D_KL[q(z|x)||p(z)] - E_q(z|x)[log p(x|z)])");
   EXPECT_EQ((-LogProb(v.p) * 2.0 + Entropy(v.q)).sum().str(), "sum(-log p(x|z) * 2 + H[q(z|x)])");
   EXPECT_EQ((LogProb(v.p) - (Entropy(v.q) - 1.0)).str(), "log p(x|z) - (H[q(z|x)] - 1)");
+}
+
+TEST(Loss, CvaeFormulaPrints) {
+  auto x = nn::Input({4}), y = nn::Input({2}), z = nn::Input({2});
+  auto hq = nn::Concatenate()({x, y});
+  nn::Model enc({x, y}, std::vector<nn::SymbolicTensor>{nn::Dense(2)(hq),
+                                                        nn::Dense(2, {.activation = "softplus"})(hq)});
+  nn::Model dec({z, y}, nn::Dense(4)(nn::Concatenate()({z, y})));
+  auto q = Normal(enc, {.var = {"z"}, .cond_var = {"x", "y"}, .name = "q"});
+  auto p = Bernoulli(dec, {.var = {"x"}, .cond_var = {"z", "y"}});
+  auto loss = (KL(q, standard_normal({"z"}, {2})) - E(q, LogProb(p))).mean();
+  EXPECT_EQ(loss.str(), "mean(D_KL[q(z|x,y)||p(z)] - E_q(z|x,y)[log p(x|z,y)])");
+  auto v = loss.eval(
+      {{"x", torch::rand({3, 4}).round()}, {"y", torch::eye(2).index_select(0, torch::tensor({0, 1, 1}))}});
+  EXPECT_EQ(v.dim(), 0);
+  EXPECT_THROW(loss.eval({{"x", torch::rand({3, 4})}}), Error);  // y is missing
 }
 
 TEST(Model, SmallVaeLearnsBinaryPatterns) {
