@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <ostream>
 
 #include "core/error.h"
 #include "core/strings.h"
@@ -18,12 +19,21 @@ Distribution::Distribution(DistOptions o, Params constants)
   if (o_.var.empty()) throw Error("a distribution needs at least one variable (var)");
 }
 
-Distribution::Distribution(DistOptions o, nn::Model net) : o_(std::move(o)), net_(net.ptr()) {
+Network::Network(nn::Model model)
+    : forward([m = model.ptr()](const std::vector<torch::Tensor>& xs) { return m->predict_batch(xs); }),
+      parameters([m = model.ptr()] { return m->parameters(); }),
+      inputs(model->inputs().size()) {}
+
+Network::Network(std::shared_ptr<torch::nn::Module> module, Forward f, std::size_t n_inputs)
+    : forward(std::move(f)), parameters([module] { return module->parameters(); }), inputs(n_inputs) {}
+
+Distribution::Distribution(DistOptions o, Network net)
+    : o_(std::move(o)), net_(std::make_shared<Network>(std::move(net))) {
   if (o_.var.empty()) throw Error("a distribution needs at least one variable (var)");
   if (o_.cond_var.empty()) throw Error(prob_text() + ": a network needs conditioning variables (cond_var)");
-  if (net_->inputs().size() != o_.cond_var.size()) {
-    throw Error(prob_text() + ": the network takes " + std::to_string(net_->inputs().size()) +
-                " inputs but " + std::to_string(o_.cond_var.size()) + " conditioning variables are named");
+  if (net_->inputs != o_.cond_var.size()) {
+    throw Error(prob_text() + ": the network takes " + std::to_string(net_->inputs) + " inputs but " +
+                std::to_string(o_.cond_var.size()) + " conditioning variables are named");
   }
 }
 
@@ -36,6 +46,8 @@ std::string Distribution::prob_text() const {
   return fmt::format("{}({}|{})", o_.name, core::join(o_.var, ","), core::join(o_.cond_var, ","));
 }
 
+std::ostream& operator<<(std::ostream& out, const Distribution& d) { return out << d.formula(); }
+
 Params Distribution::params(const Dict& given, std::int64_t batch_n) const {
   Params p;
   if (net_) {
@@ -45,7 +57,7 @@ Params Distribution::params(const Dict& given, std::int64_t batch_n) const {
       if (it == given.end()) fail("needs the conditioning variable '" + v + "'");
       xs.push_back(it->second);
     }
-    auto out = net_->predict_batch(xs);
+    auto out = net_->forward(xs);
     const auto names = param_names();
     if (out.size() != names.size()) {
       fail("the network gives " + std::to_string(out.size()) + " outputs, expected " +
@@ -67,11 +79,17 @@ Params Distribution::params(const Dict& given, std::int64_t batch_n) const {
   return p;
 }
 
+std::int64_t Distribution::feature_dims(const Params& p, bool batched) const {
+  return p.at(param_names()[0]).dim() - (batched ? 1 : 0);
+}
+
 namespace {
-// Sums all but the batch axis (or everything when there is no batch axis).
-torch::Tensor sum_features(const torch::Tensor& t, bool batched) {
-  if (!batched) return t.sum();
-  return t.dim() <= 1 ? t : t.reshape({t.size(0), -1}).sum(1);
+// Sums the trailing `dims` axes of t.
+torch::Tensor sum_last(const torch::Tensor& t, std::int64_t dims) {
+  if (dims <= 0) return t;
+  std::vector<std::int64_t> axes;
+  for (std::int64_t d = t.dim() - dims; d < t.dim(); ++d) axes.push_back(d);
+  return t.sum(axes);
 }
 }  // namespace
 
@@ -83,6 +101,15 @@ Dict Distribution::sample(const Dict& given, SampleOptions o) const {
     n = given.empty() ? 1 : given.begin()->second.size(0);
   }
   auto p = params(given, net_ ? 0 : n);
+  if (!o.sample_shape.empty()) {
+    for (auto& [k, v] : p) {
+      std::vector<std::int64_t> shape = o.sample_shape;
+      shape.insert(shape.end(), v.sizes().begin(), v.sizes().end());
+      auto lead = v;
+      for (std::size_t i = 0; i < o.sample_shape.size(); ++i) lead = lead.unsqueeze(0);
+      v = lead.expand(shape);
+    }
+  }
   Dict out = given;
   out[o_.var[0]] = sample_from(p, o.reparam);
   return out;
@@ -91,20 +118,30 @@ Dict Distribution::sample(const Dict& given, SampleOptions o) const {
 torch::Tensor Distribution::log_prob(const Dict& values, bool sum) const {
   auto it = values.find(o_.var[0]);
   if (it == values.end()) fail("log_prob needs a value of '" + o_.var[0] + "'");
-  auto lp = log_prob_from(params(values), it->second);
-  return sum ? sum_features(lp, true) : lp;
+  const auto p = params(values);
+  auto lp = log_prob_from(p, it->second);
+  if (!sum) return lp;
+  return sum_last(lp, feature_dims(p, net_ != nullptr));
 }
 
 torch::Tensor Distribution::entropy(const Dict& given, bool sum) const {
-  auto h = entropy_from(params(given));
-  return sum ? sum_features(h, net_ != nullptr) : h;
+  const auto p = params(given);
+  auto h = entropy_from(p);
+  if (!sum) return h;
+  return net_ ? sum_last(h, std::max<std::int64_t>(0, h.dim() - 1)) : h.sum();
 }
 
 torch::Tensor Distribution::mean(const Dict& given) const { return mean_from(params(given)); }
 torch::Tensor Distribution::variance(const Dict& given) const { return variance_from(params(given)); }
 
 std::vector<torch::Tensor> Distribution::parameters() const {
-  return net_ ? net_->parameters() : std::vector<torch::Tensor>{};
+  if (net_) return net_->parameters();
+  // Constants that require gradients are learnable too (maximum likelihood of p(x)).
+  std::vector<torch::Tensor> out;
+  for (const auto& [name, t] : constants_) {
+    if (t.requires_grad()) out.push_back(t);
+  }
+  return out;
 }
 
 namespace {
@@ -112,7 +149,7 @@ namespace {
 class NormalDist : public Distribution {
  public:
   NormalDist(DistOptions o, Params c) : Distribution(std::move(o), std::move(c)) {}
-  NormalDist(DistOptions o, nn::Model net) : Distribution(std::move(o), std::move(net)) {}
+  NormalDist(DistOptions o, Network net) : Distribution(std::move(o), std::move(net)) {}
   std::string type() const override { return "Normal"; }
   bool has_rsample() const override { return true; }
   torch::Tensor sample_from(const Params& p, bool reparam) const override {
@@ -151,7 +188,7 @@ class BernoulliDist : public Distribution {
  public:
   BernoulliDist(DistOptions o, Params c, bool probs)
       : Distribution(std::move(o), std::move(c)), probs_(probs) {}
-  BernoulliDist(DistOptions o, nn::Model net, bool probs)
+  BernoulliDist(DistOptions o, Network net, bool probs)
       : Distribution(std::move(o), std::move(net)), probs_(probs) {}
   std::string type() const override { return "Bernoulli"; }
   bool has_rsample() const override { return false; }
@@ -197,7 +234,7 @@ class BernoulliDist : public Distribution {
 
 }  // namespace
 
-DistPtr Normal(nn::Model net, DistOptions o) {
+DistPtr Normal(Network net, DistOptions o) {
   return std::make_shared<NormalDist>(std::move(o), std::move(net));
 }
 DistPtr Normal(torch::Tensor loc, torch::Tensor scale, DistOptions o) {
@@ -208,7 +245,7 @@ DistPtr standard_normal(std::vector<std::string> var, std::vector<std::int64_t> 
   return Normal(torch::zeros(features), torch::ones(features),
                 {.var = std::move(var), .name = std::move(name)});
 }
-DistPtr Bernoulli(nn::Model net, DistOptions o, bool probs) {
+DistPtr Bernoulli(Network net, DistOptions o, bool probs) {
   return std::make_shared<BernoulliDist>(std::move(o), std::move(net), probs);
 }
 DistPtr Bernoulli(torch::Tensor param, DistOptions o, bool probs) {

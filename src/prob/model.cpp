@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <set>
+
 #include "core/checkpoint.h"
 #include "core/error.h"
 
@@ -9,9 +11,12 @@ namespace dojo::prob {
 
 Model::Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimizer, double clip_grad_norm)
     : loss_(std::move(loss)), distributions_(std::move(distributions)), clip_(clip_grad_norm) {
+  // Distributions may share a network (a classifier seen as q(y|x) and as its relaxation): each weight
+  // is optimised once.
+  std::set<const void*> seen;
   for (const auto& d : distributions_) {
     for (const auto& p : d->parameters()) {
-      if (p.requires_grad()) params_.push_back(p);
+      if (p.requires_grad() && seen.insert(p.unsafeGetTensorImpl()).second) params_.push_back(p);
     }
   }
   if (params_.empty()) throw Error("prob::Model: the distributions have no weights to train");

@@ -4,27 +4,14 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "prob/distribution.h"
+#include "prob/family.h"
 
 namespace dojo::prob {
 
+using detail::Family;
+using detail::make;
+
 namespace {
-
-// The common shape of parameter-holding distributions: constant parameters or a network.
-template <class Self>
-class Family : public Distribution {
- public:
-  Family(DistOptions o, Params c) : Distribution(std::move(o), std::move(c)) {}
-  Family(DistOptions o, nn::Model net) : Distribution(std::move(o), std::move(net)) {}
-
- protected:
-  void positive(const Params& p, const std::string& name) const {
-    torch::NoGradGuard no_grad;
-    if (!(p.at(name) > 0).all().item<bool>()) {
-      fail(name + " must be positive, got " + std::to_string(p.at(name).min().item<double>()));
-    }
-  }
-};
 
 class LaplaceDist : public Family<LaplaceDist> {
  public:
@@ -177,14 +164,11 @@ class CategoricalDist : public Family<CategoricalDist> {
 
  protected:
   std::vector<std::string> param_names() const override { return {"probs"}; }
-  void check(const Params& p) const override {
-    torch::NoGradGuard no_grad;
-    const auto& probs = p.at("probs");
-    if (!(probs >= 0).all().item<bool>() ||
-        !torch::allclose(probs.sum(-1), torch::ones({}, probs.options()), 1e-4, 1e-4)) {
-      fail("probs must be non-negative and sum to 1 over the last axis");
-    }
+  // log_prob_from already sums over the class axis.
+  std::int64_t feature_dims(const Params& p, bool batched) const override {
+    return Distribution::feature_dims(p, batched) - 1;
   }
+  void check(const Params& p) const override { simplex(p, "probs"); }
 };
 
 // Over one-hot vectors of the last axis: OneHotCategorical.
@@ -235,6 +219,9 @@ class DirichletDist : public Family<DirichletDist> {
 
  protected:
   std::vector<std::string> param_names() const override { return {"concentration"}; }
+  std::int64_t feature_dims(const Params& p, bool batched) const override {
+    return Distribution::feature_dims(p, batched) - 1;
+  }
   void check(const Params& p) const override { positive(p, "concentration"); }
 };
 
@@ -261,21 +248,12 @@ class DeterministicDist : public Family<DeterministicDist> {
   void check(const Params&) const override {}
 };
 
-template <class D>
-DistPtr make(DistOptions o, Params c) {
-  return std::make_shared<D>(std::move(o), std::move(c));
-}
-template <class D>
-DistPtr make(DistOptions o, nn::Model net) {
-  return std::make_shared<D>(std::move(o), std::move(net));
-}
-
 }  // namespace
 
 DistPtr Laplace(torch::Tensor loc, torch::Tensor scale, DistOptions o) {
   return make<LaplaceDist>(std::move(o), {{"loc", std::move(loc)}, {"scale", std::move(scale)}});
 }
-DistPtr Laplace(nn::Model net, DistOptions o) { return make<LaplaceDist>(std::move(o), std::move(net)); }
+DistPtr Laplace(Network net, DistOptions o) { return make<LaplaceDist>(std::move(o), std::move(net)); }
 DistPtr Uniform(torch::Tensor low, torch::Tensor high, DistOptions o) {
   return make<UniformDist>(std::move(o), {{"low", std::move(low)}, {"high", std::move(high)}});
 }
@@ -290,20 +268,20 @@ DistPtr Beta(torch::Tensor concentration1, torch::Tensor concentration0, DistOpt
 DistPtr Categorical(torch::Tensor probs, DistOptions o) {
   return make<CategoricalDist>(std::move(o), {{"probs", std::move(probs)}});
 }
-DistPtr Categorical(nn::Model net, DistOptions o) {
+DistPtr Categorical(Network net, DistOptions o) {
   return make<CategoricalDist>(std::move(o), std::move(net));
 }
 
 DistPtr OneHotCategorical(torch::Tensor probs, DistOptions o) {
   return make<OneHotCategoricalDist>(std::move(o), {{"probs", std::move(probs)}});
 }
-DistPtr OneHotCategorical(nn::Model net, DistOptions o) {
+DistPtr OneHotCategorical(Network net, DistOptions o) {
   return make<OneHotCategoricalDist>(std::move(o), std::move(net));
 }
 DistPtr Dirichlet(torch::Tensor concentration, DistOptions o) {
   return make<DirichletDist>(std::move(o), {{"concentration", std::move(concentration)}});
 }
-DistPtr Deterministic(nn::Model net, DistOptions o) {
+DistPtr Deterministic(Network net, DistOptions o) {
   return make<DeterministicDist>(std::move(o), std::move(net));
 }
 DistPtr Deterministic(torch::Tensor value, DistOptions o) {
