@@ -24,6 +24,8 @@ const std::vector<Example>& all() {
        vae},
       {"vae-pixyz", "Pixyz's README VAE: 784-512-512, z 64, Bernoulli decoder, on Fashion-MNIST", vae_pixyz},
       {"cvae", "conditional VAE: q(z|x,y), p(x|z,y) with the class label; samples by class", cvae},
+      {"m2", "M2 semi-supervised VAE with 100 labels (Kingma et al. 2014) against the classifier alone", m2},
+      {"gan", "GAN (MLP generator and discriminator) on Fashion-MNIST; class histogram of its samples", gan},
   };
   return list;
 }

@@ -12,6 +12,7 @@
 #include "core/image.h"
 #include "core/run_dir.h"
 #include "examples/examples.h"
+#include "examples/prob_util.h"
 #include "nn/data.h"
 #include "nn/layers.h"
 #include "prob/model.h"
@@ -20,12 +21,6 @@ namespace dojo::examples {
 
 namespace {
 
-// An MLP from `in` through the hidden ReLU layers; returns the last hidden tensor.
-nn::SymbolicTensor relu_stack(nn::SymbolicTensor x, const std::vector<std::int64_t>& hidden) {
-  for (auto units : hidden) x = nn::Dense(units, {.activation = "relu"})(x);
-  return x;
-}
-
 nlohmann::json train_vae(const ExampleOptions& o, const std::string& name,
                          const std::vector<std::int64_t>& hidden, std::int64_t z_dim,
                          bool conditional = false) {
@@ -33,8 +28,7 @@ nlohmann::json train_vae(const ExampleOptions& o, const std::string& name,
   auto train_x = data.train_x.reshape({-1, 784});
   auto test_x = data.test_x.reshape({-1, 784});
   // The CVAE conditions both networks on the one-hot label y.
-  auto one_hot = [](const torch::Tensor& labels) { return torch::one_hot(labels, 10).to(torch::kFloat32); };
-  auto train_y = one_hot(data.train_y), test_y = one_hot(data.test_y);
+  auto train_y = one_hot_labels(data.train_y), test_y = one_hot_labels(data.test_y);
   if (o.limit > 0 && o.limit < train_x.size(0)) {
     train_x = train_x.slice(0, 0, o.limit);
     train_y = train_y.slice(0, 0, o.limit);
@@ -42,7 +36,7 @@ nlohmann::json train_vae(const ExampleOptions& o, const std::string& name,
   const std::int64_t batch = 128;
 
   auto x_in = nn::Input({784}), y_in = nn::Input({10}), z_in = nn::Input({z_dim});
-  auto h = relu_stack(conditional ? nn::Concatenate()({x_in, y_in}) : x_in, hidden);
+  auto h = hidden_stack(conditional ? nn::Concatenate()({x_in, y_in}) : x_in, hidden);
   auto enc_in =
       conditional ? std::vector<nn::SymbolicTensor>{x_in, y_in} : std::vector<nn::SymbolicTensor>{x_in};
   nn::Model encoder(
@@ -51,7 +45,8 @@ nlohmann::json train_vae(const ExampleOptions& o, const std::string& name,
       "encoder");
   auto dec_in =
       conditional ? std::vector<nn::SymbolicTensor>{z_in, y_in} : std::vector<nn::SymbolicTensor>{z_in};
-  auto g = relu_stack(conditional ? nn::Concatenate()({z_in, y_in}) : z_in, {hidden.rbegin(), hidden.rend()});
+  auto g =
+      hidden_stack(conditional ? nn::Concatenate()({z_in, y_in}) : z_in, {hidden.rbegin(), hidden.rend()});
   nn::Model decoder(dec_in, std::vector<nn::SymbolicTensor>{nn::Dense(784)(g)}, "decoder");
 
   const std::vector<std::string> q_cond =
@@ -107,7 +102,7 @@ nlohmann::json train_vae(const ExampleOptions& o, const std::string& name,
     core::save_image_grid(out / fmt::format("reconstruction_{:02d}.png", epoch),
                           torch::cat({originals["x"], recon}).view({-1, 28, 28}), 8, 3);
     auto prior_draw = prior->sample({}, {.batch_n = conditional ? 80 : 64});
-    if (conditional) prior_draw["y"] = one_hot(torch::arange(10, torch::kLong).repeat_interleave(8));
+    if (conditional) prior_draw["y"] = one_hot_labels(torch::arange(10, torch::kLong).repeat_interleave(8));
     auto samples = p->mean(prior_draw);
     core::save_image_grid(out / fmt::format("sample_{:02d}.png", epoch), samples.view({-1, 28, 28}), 8, 3);
   }

@@ -22,10 +22,14 @@ Distribution::Distribution(DistOptions o, Params constants)
 Network::Network(nn::Model model)
     : forward([m = model.ptr()](const std::vector<torch::Tensor>& xs) { return m->predict_batch(xs); }),
       parameters([m = model.ptr()] { return m->parameters(); }),
+      set_training([m = model.ptr()](bool on) { m->train(on); }),
       inputs(model->inputs().size()) {}
 
 Network::Network(std::shared_ptr<torch::nn::Module> module, Forward f, std::size_t n_inputs)
-    : forward(std::move(f)), parameters([module] { return module->parameters(); }), inputs(n_inputs) {}
+    : forward(std::move(f)),
+      parameters([module] { return module->parameters(); }),
+      set_training([module](bool on) { module->train(on); }),
+      inputs(n_inputs) {}
 
 Distribution::Distribution(DistOptions o, Network net)
     : o_(std::move(o)), net_(std::make_shared<Network>(std::move(net))) {
@@ -133,6 +137,10 @@ torch::Tensor Distribution::entropy(const Dict& given, bool sum) const {
 
 torch::Tensor Distribution::mean(const Dict& given) const { return mean_from(params(given)); }
 torch::Tensor Distribution::variance(const Dict& given) const { return variance_from(params(given)); }
+
+void Distribution::train(bool on) {
+  if (net_) net_->set_training(on);
+}
 
 std::vector<torch::Tensor> Distribution::parameters() const {
   if (net_) return net_->parameters();

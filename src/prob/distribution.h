@@ -40,6 +40,7 @@ struct Network {
   Network(std::shared_ptr<torch::nn::Module> module, Forward forward, std::size_t inputs);
   Forward forward;
   std::function<std::vector<torch::Tensor>()> parameters;
+  std::function<void(bool)> set_training;  // dropout and batch statistics on (train) or off (test)
   std::size_t inputs = 0;
 };
 
@@ -72,6 +73,8 @@ class Distribution : public std::enable_shared_from_this<Distribution> {
   // Weights of the network, or the constants that require gradients (trained by prob::Model).
   virtual std::vector<torch::Tensor> parameters() const;
   virtual bool has_rsample() const = 0;
+  // Puts the networks in training mode (dropout, batch statistics) or inference mode.
+  virtual void train(bool on);
   // Whether the parameters come from a network (batched) rather than constants.
   virtual bool conditional() const { return net_ != nullptr; }
 

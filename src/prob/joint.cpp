@@ -96,6 +96,9 @@ class JointDist : public Composite {
     }
     return out;
   }
+  void train(bool on) override {
+    for (const auto& f : factors_) f->train(on);
+  }
   DistPtr replace_var(const std::map<std::string, std::string>& names) const override {
     for (const auto& [from, to] : names) {
       if (!contains(var(), from) && !contains(cond_var(), from)) {
@@ -157,6 +160,7 @@ class RenamedDist : public Distribution {
     return inner_->entropy(to_inner(given), sum);
   }
   std::vector<torch::Tensor> parameters() const override { return inner_->parameters(); }
+  void train(bool on) override { inner_->train(on); }
   torch::Tensor sample_from(const Params& p, bool r) const override { return inner_->sample_from(p, r); }
   torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
     return inner_->log_prob_from(p, x);
@@ -202,8 +206,11 @@ class RenamedDist : public Distribution {
     auto it = names_.find(v);
     return it == names_.end() ? v : it->second;
   }
+  // Values under the inner names; a value under an old name is not this distribution's (p(x|y) must
+  // not read a z it was renamed away from).
   Dict to_inner(const Dict& given) const {
     Dict out = given;
+    for (const auto& [from, to] : names_) out.erase(from);
     for (const auto& [from, to] : names_) {
       if (auto it = given.find(to); it != given.end()) out[from] = it->second;
     }
@@ -237,6 +244,7 @@ class MarginalDist : public Composite {
     fail("has no log_prob: marginalizing " + core::join(drop_, ",") + " needs an integral");
   }
   std::vector<torch::Tensor> parameters() const override { return inner_->parameters(); }
+  void train(bool on) override { inner_->train(on); }
 
  private:
   static DistOptions options_of(const Distribution& d, const std::vector<std::string>& drop) {

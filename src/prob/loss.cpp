@@ -177,10 +177,17 @@ class KLNode : public LossNode {
 
 class ExpectationNode : public LossNode {
  public:
-  ExpectationNode(DistPtr q, std::shared_ptr<LossNode> inner) : q_(std::move(q)), inner_(std::move(inner)) {}
+  ExpectationNode(DistPtr q, std::shared_ptr<LossNode> inner, EOptions o)
+      : q_(std::move(q)), inner_(std::move(inner)), o_(o) {
+    if (o_.enumerate && q_->type() != "Categorical" && q_->type() != "OneHotCategorical") {
+      throw Error("E: enumerating needs a Categorical or OneHotCategorical, got " + q_->type() + " " +
+                  q_->prob_text());
+    }
+  }
   torch::Tensor eval(Dict& v) const override {
+    if (o_.enumerate) return enumerated(v);
     // One sample of q's variables, reparameterised where q allows so gradients reach q's network.
-    Dict with = q_->sample(v, {.reparam = q_->has_rsample()});
+    Dict with = draw(*q_, v, true);
     auto out = inner_->eval(with);
     for (const auto& name : q_->var()) v[name] = with[name];
     return out;
@@ -188,8 +195,25 @@ class ExpectationNode : public LossNode {
   std::string str() const override { return fmt::format("E_{}[{}]", q_->prob_text(), inner_->str()); }
 
  private:
+  // Σ_k q(k|…) · inner(k), each class given to every row.
+  torch::Tensor enumerated(Dict& v) const {
+    const auto n = batch_of(v);
+    auto probs = q_->params(v, q_->conditional() ? 0 : n).at("probs");
+    const auto classes = probs.size(-1);
+    const bool one_hot = q_->type() == "OneHotCategorical";
+    torch::Tensor total;
+    for (std::int64_t k = 0; k < classes; ++k) {
+      Dict with = v;
+      auto label = torch::full({probs.size(0)}, k, torch::kLong);
+      with[q_->var()[0]] = one_hot ? torch::one_hot(label, classes).to(probs.dtype()) : label;
+      auto term = probs.select(-1, k) * inner_->eval(with);
+      total = total.defined() ? total + term : term;
+    }
+    return total;
+  }
   DistPtr q_;
   std::shared_ptr<LossNode> inner_;
+  EOptions o_;
 };
 
 class MMDNode : public LossNode {
@@ -269,6 +293,7 @@ class AdversarialNode : public LossNode {
   }
   // The discriminator's step: p's draws are "real" (label 1), q's "fake" (label 0).
   double train(const Dict& batch) const {
+    d_->train(true);
     torch::Tensor real_x, fake_x;
     {
       torch::NoGradGuard no_grad;
@@ -383,8 +408,8 @@ Loss Entropy(DistPtr p) { return Loss(std::make_shared<EntropyNode>(std::move(p)
 Loss KL(DistPtr q, DistPtr p, KLOptions o) {
   return Loss(std::make_shared<KLNode>(std::move(q), std::move(p), o));
 }
-Loss E(DistPtr q, const Loss& inner) {
-  return Loss(std::make_shared<ExpectationNode>(std::move(q), inner.node()));
+Loss E(DistPtr q, const Loss& inner, EOptions o) {
+  return Loss(std::make_shared<ExpectationNode>(std::move(q), inner.node(), o));
 }
 Loss CrossEntropy(DistPtr p, DistPtr q) { return -E(p, LogProb(std::move(q))); }
 Loss ELBO(DistPtr p, DistPtr q) { return E(q, LogProb(std::move(p)) - LogProb(q)); }

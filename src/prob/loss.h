@@ -60,8 +60,13 @@ struct KLOptions {
 };
 // D_KL[q||p]: analytic where a formula is registered, else sampled. "D_KL[q(z|x)||p(z)]".
 Loss KL(DistPtr q, DistPtr p, KLOptions options = {});
+struct EOptions {
+  // Exact: the sum over every class of a Categorical or OneHotCategorical q, weighted by its
+  // probabilities (Kingma et al.'s M2 sums over y this way), instead of one sample.
+  bool enumerate = false;
+};
 // E_q[loss] with one reparameterised sample of q's variables: "E_q(z|x)[log p(x|z)]".
-Loss E(DistPtr q, const Loss& inner);
+Loss E(DistPtr q, const Loss& inner, EOptions options = {});
 // −E_p[log q]: "-E_p(x)[log q(x)]".
 Loss CrossEntropy(DistPtr p, DistPtr q);
 // The evidence lower bound E_q[log p − log q], p usually the joint p(x|z)p(z).

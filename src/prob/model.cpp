@@ -24,6 +24,7 @@ Model::Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimi
 }
 
 double Model::train(const Dict& batch) {
+  for (const auto& d : distributions_) d->train(true);
   auto value = loss_.eval(batch);
   if (value.dim() != 0)
     throw Error("prob::Model: the loss " + loss_.str() + " is not a scalar; take mean() or sum()");
@@ -31,6 +32,7 @@ double Model::train(const Dict& batch) {
 }
 
 double Model::test(const Dict& batch) {
+  for (const auto& d : distributions_) d->train(false);
   torch::NoGradGuard no_grad;
   return loss_.eval(batch).item<double>();
 }

@@ -13,9 +13,9 @@ class Model {
  public:
   Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimizer = "adam",
         double clip_grad_norm = 0.0);
-  // One gradient step on the loss of this batch; returns its value.
+  // One gradient step on the loss of this batch (networks in training mode); returns its value.
   double train(const Dict& batch);
-  // The loss of this batch without gradients.
+  // The loss of this batch without gradients, networks in inference mode (dropout off).
   double test(const Dict& batch);
   const Loss& loss() const { return loss_; }
   void save(const std::filesystem::path& path) const;

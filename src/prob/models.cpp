@@ -39,17 +39,19 @@ Model ML(DistPtr p, nn::Optimizer optimizer, double clip) {
 }
 
 Loss m2_loss(const M2Parts& m) {
-  for (const auto& d : {m.q, m.p, m.prior, m.classifier, m.relaxed}) {
-    if (!d) throw Error("M2: every distribution (q, p, prior, classifier, relaxed) is needed");
+  for (const auto& d : {m.q, m.p, m.prior, m.classifier}) {
+    if (!d) throw Error("M2: q, p, prior and classifier are all needed");
   }
   if (!conditioned_on(*m.q, "x") || !conditioned_on(*m.q, "y") || !conditioned_on(*m.p, "y")) {
     throw Error("M2: expected q(z|x,y) and p(x|z,y), got " + m.q->prob_text() + " and " + m.p->prob_text());
   }
   // Unlabelled rows travel as x_u, their guessed class as y_u.
   const std::map<std::string, std::string> u{{"x", "x_u"}, {"y", "y_u"}};
-  auto q_u = m.q->replace_var(u) * m.relaxed->replace_var(u);
-  auto elbo_u = E(q_u, LogProb(m.p->replace_var(u) * m.prior) - LogProb(m.q->replace_var(u))) +
-                Entropy(m.classifier->replace_var(u));
+  auto q_z = m.q->replace_var(u), f_u = m.classifier->replace_var(u);
+  auto bound = LogProb(m.p->replace_var(u) * m.prior) - LogProb(q_z);
+  auto elbo_u =
+      (m.relaxed ? E(q_z * m.relaxed->replace_var(u), bound) : E(f_u, E(q_z, bound), {.enumerate = true})) +
+      Entropy(f_u);
   auto elbo = ELBO(m.p * m.prior, m.q);
   auto nll = -LogProb(m.classifier);
   return -elbo_u.mean() - elbo.mean() + (Loss(m.alpha) * nll).mean();

@@ -25,12 +25,16 @@ struct M2Parts {
   DistPtr p;           // p(x|z,y)
   DistPtr prior;       // p(z)
   DistPtr classifier;  // f(y|x), a OneHotCategorical
-  DistPtr relaxed;     // the same network as a RelaxedOneHotCategorical: draws y for unlabelled x
+  // Optional: the same network as a RelaxedOneHotCategorical, to draw y for unlabelled x by
+  // Gumbel-softmax (as Pixyz's M2 example). Without it the bound sums over every class (Kingma et al.).
+  DistPtr relaxed = nullptr;
   double alpha = 1.0;  // weight of the labelled classification loss
 };
-// Labelled rows come as x, y and unlabelled as x_u:
-//   −mean(E_q(z,y_u|x_u)[log p(x_u,z|y_u) − log q(z|x_u,y_u)] + H[f(y_u|x_u)])
+// Labelled rows come as x, y and unlabelled as x_u. Summing over the classes:
+//   −mean(E_f(y_u|x_u)[E_q(z|x_u,y_u)[log p(x_u,z|y_u) − log q(z|x_u,y_u)]] + H[f(y_u|x_u)])
 //   − mean(E_q(z|x,y)[log p(x,z|y) − log q(z|x,y)]) + mean(α · −log f(y|x))
+// With `relaxed`, the first line is −mean(E_q(z,y_u|x_u)[log p(x_u,z|y_u) − log q(z|x_u,y_u)] +
+// H[f(y_u|x_u)]).
 Loss m2_loss(const M2Parts& parts);
 Model M2(const M2Parts& parts, nn::Optimizer optimizer = "adam", double clip_grad_norm = 0.0);
 

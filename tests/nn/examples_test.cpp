@@ -3,6 +3,9 @@
 #include "examples/examples.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace dojo::examples {
 namespace {
@@ -39,6 +42,31 @@ TEST(Examples, TransferredFeaturesBeatARandomBase) {
 TEST(Examples, VaeLearnsFashionMnist) {
   auto r = run("vae", quiet(2, 20000));
   EXPECT_LE(r["test_loss"].get<double>(), 275.0);
+}
+
+TEST(Examples, M2TrainsItsClassifierAndWritesItsFiles) {
+  auto o = quiet(1, 3000);
+  o.out = std::filesystem::temp_directory_path() / ("dojo-m2-" + std::to_string(::getpid()));
+  auto r = run("m2", o);
+  EXPECT_EQ(r["labels"].get<int>(), 100);
+  EXPECT_GE(r["baseline_test_accuracy"].get<double>(), 0.6);
+  EXPECT_GE(r["test_accuracy"].get<double>(), 0.6);
+  for (const char* f : {"metrics.csv", "reconstruction_01.png", "sample_01.png", "summary.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(o.out / f)) << f;
+  }
+  std::filesystem::remove_all(o.out);
+}
+
+TEST(Examples, GanSamplesSpreadOverSeveralClasses) {
+  auto o = quiet(3, 30000);
+  o.out = std::filesystem::temp_directory_path() / ("dojo-gan-" + std::to_string(::getpid()));
+  auto r = run("gan", o);
+  EXPECT_GE(r["judge_test_accuracy"].get<double>(), 0.85);
+  int covered = 0;
+  for (double share : r["class_shares"]) covered += share >= 0.01;
+  EXPECT_GE(covered, 6) << r["class_shares"].dump();
+  EXPECT_TRUE(std::filesystem::exists(o.out / "sample_03.png"));
+  std::filesystem::remove_all(o.out);
 }
 
 }  // namespace

@@ -317,6 +317,7 @@ TEST(Variables, JointSamplesInOrderAndPrints) {
   auto r = renamed->sample({{"y", torch::zeros({4, 2})}});
   EXPECT_EQ(r.at("x").size(0), 4);
   EXPECT_FALSE(r.count("z"));
+  EXPECT_THROW(renamed->sample({{"z", torch::zeros({4, 2})}}), Error);  // p(x|y) reads y, never z
   EXPECT_TRUE(torch::allclose(renamed->log_prob(r), p->log_prob({{"x", r.at("x")}, {"z", r.at("y")}})));
   EXPECT_THROW(p->replace_var({{"q", "y"}}), Error);
   EXPECT_EQ((joint->replace_var({{"z", "h"}}))->formula(), "p(x,h) = p(x|h)p(h)");
@@ -521,10 +522,23 @@ TEST(Models, M2AndCvaeFormulas) {
             .classifier = OneHotCategorical(cls, {.var = {"y"}, .cond_var = {"x"}, .name = "f"}),
             .relaxed = RelaxedOneHotCategorical(cls, 0.5, {.var = {"y"}, .cond_var = {"x"}, .name = "f"}),
             .alpha = 10};
-  auto loss = m2_loss(m);
-  EXPECT_EQ(loss.str(),
+  EXPECT_EQ(m2_loss(m).str(),
             "-mean(E_q(z,y_u|x_u)[log p(x_u,z|y_u) - log q(z|x_u,y_u)] + H[f(y_u|x_u)]) - "
             "mean(E_q(z|x,y)[log p(x,z|y) - log q(z|x,y)]) + mean(10 * -log f(y|x))");
+  m.relaxed = nullptr;  // Kingma et al.'s sum over the classes
+  EXPECT_EQ(m2_loss(m).str(),
+            "-mean(E_f(y_u|x_u)[E_q(z|x_u,y_u)[log p(x_u,z|y_u) - log q(z|x_u,y_u)]] + H[f(y_u|x_u)]) - "
+            "mean(E_q(z|x,y)[log p(x,z|y) - log q(z|x,y)]) + mean(10 * -log f(y|x))");
+  // The enumerated expectation is the probability-weighted sum over the classes.
+  {
+    auto f_probs = torch::tensor({{0.2, 0.5, 0.3}});
+    auto f = OneHotCategorical(f_probs, {.var = {"c"}});
+    auto px = Normal(torch::zeros({1}), torch::ones({1}), {.var = {"x"}});
+    auto inner = LogProb(px) * Loss(torch::tensor({1.0}), "1");
+    EXPECT_NEAR(E(f, inner, {.enumerate = true}).eval({{"x", torch::zeros({1, 1})}}).item<double>(),
+                -0.5 * std::log(2 * kPi), 1e-6);
+    EXPECT_THROW(E(px, inner, {.enumerate = true}), Error);
+  }
   auto model = M2(m);
   Dict batch{{"x", torch::rand({6, 4}).round()},
              {"y", torch::eye(3).index_select(0, torch::tensor({0, 1, 2, 0, 1, 2}))},
