@@ -1,4 +1,4 @@
-// CartPole stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole network.
+// CartPole and MinAtar stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole network.
 // Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -44,6 +44,21 @@ void BM_CartPoleStepRegistered(benchmark::State& state) {  // with OrderEnforcin
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_CartPoleStepRegistered);
+
+// MinAtar games on their 10×10×C grid, random actions (frames per second = items per second).
+void BM_MinAtarStep(benchmark::State& state, const char* id) {
+  auto env = envs::make(id);
+  env->reset(0);
+  std::mt19937_64 rng(0);
+  for (auto _ : state) {
+    auto s = env->step(envs::sample(env->action_space(), rng));
+    if (s.done()) env->reset();
+    benchmark::DoNotOptimize(s.obs);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK_CAPTURE(BM_MinAtarStep, Breakout, "MinAtar/Breakout-v1");
+BENCHMARK_CAPTURE(BM_MinAtarStep, Freeway, "MinAtar/Freeway-v1");
 
 void BM_GreedyAction(benchmark::State& state) {
   rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);

@@ -8,6 +8,7 @@
 #include "envs/classic_control/cartpole.h"
 #include "envs/classic_control/mountain_car.h"
 #include "envs/classic_control/pendulum.h"
+#include "envs/minatar/minatar.h"
 #include "envs/wrappers.h"
 
 namespace dojo::envs {
@@ -25,6 +26,14 @@ std::map<std::string, EnvSpec>& registry() {
     add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
+    // MinAtar: -v1 with the game's minimal action set, -v0 with all six actions.
+    for (const auto& game : minatar::game_names()) {
+      for (const bool minimal : {true, false}) {
+        add({"MinAtar/" + game + (minimal ? "-v1" : "-v0"),
+             [game, minimal] { return std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal); },
+             std::nullopt, std::nullopt});
+      }
+    }
     return s;
   }();
   return specs;

@@ -1,0 +1,12 @@
+// Internal to envs/minatar: one factory per game.
+#pragma once
+#include <memory>
+
+#include "envs/minatar/minatar.h"
+
+namespace dojo::envs::minatar {
+
+std::unique_ptr<Game> make_breakout();
+std::unique_ptr<Game> make_freeway();
+
+}  // namespace dojo::envs::minatar

@@ -1,0 +1,181 @@
+// MinAtar games: the rules that matter, read off the observation channels; sticky actions; replay
+// from a seed; the registry's ids.
+#include "envs/minatar/minatar.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "envs/registry.h"
+
+namespace dojo::envs::minatar {
+namespace {
+
+// (x, y) of the single cell set in a channel; (-1, -1) when none is.
+std::pair<int, int> where(const torch::Tensor& obs, int channel) {
+  auto idx = obs.select(2, channel).nonzero();
+  if (idx.size(0) == 0) return {-1, -1};
+  return {static_cast<int>(idx[0][1].item<std::int64_t>()), static_cast<int>(idx[0][0].item<std::int64_t>())};
+}
+std::int64_t count(const torch::Tensor& obs, int channel) {
+  return obs.select(2, channel).sum().item<std::int64_t>();
+}
+
+TEST(Breakout, StartsWithThreeRowsAndTheBallOnRowThree) {
+  MinAtarEnv env(make_game("Breakout"), true, 0.0);
+  EXPECT_EQ(env.game().channels(), (std::vector<std::string>{"paddle", "ball", "trail", "brick"}));
+  for (std::uint64_t seed = 0; seed < 6; ++seed) {
+    auto obs = env.reset(seed).obs;
+    EXPECT_EQ(obs.sizes(), (std::vector<std::int64_t>{10, 10, 4}));
+    EXPECT_EQ(obs.scalar_type(), torch::kUInt8);
+    EXPECT_EQ(count(obs, 3), 30);
+    EXPECT_EQ(obs.select(2, 3).slice(0, 1, 4).sum().item<std::int64_t>(), 30);  // rows 1-3
+    EXPECT_EQ(where(obs, 0), std::make_pair(4, 9));
+    auto [x, y] = where(obs, 1);
+    EXPECT_EQ(y, 3);
+    EXPECT_TRUE(x == 0 || x == 9);
+  }
+  EXPECT_EQ(std::get<Discrete>(env.action_space()).n, 3);
+}
+
+TEST(Breakout, BallMovesDiagonallyAndEachBrickPaysOne) {
+  // A paddle that follows the ball: every move is one diagonal step (or a bounce in place), the
+  // trail marks the last cell, and the reward is exactly the number of bricks that disappeared.
+  MinAtarEnv env(make_game("Breakout"), true, 0.0);
+  auto obs = env.reset(3).obs;
+  double total = 0;
+  bool refilled = false;
+  for (int t = 0; t < 3000; ++t) {
+    auto [bx, by] = where(obs, 1);
+    auto [px, py] = where(obs, 0);
+    const std::int64_t action = bx < px ? 1 : bx > px ? 2 : 0;  // n, l, r
+    auto r = env.step(action);
+    auto [nx, ny] = where(r.obs, 1);
+    EXPECT_LE(std::abs(nx - bx), 1);
+    EXPECT_LE(std::abs(ny - by), 1);
+    EXPECT_EQ(where(r.obs, 2), std::make_pair(bx, by));  // the trail
+    const auto before = count(obs, 3), after = count(r.obs, 3);
+    if (after == 30 && before < 30 - static_cast<std::int64_t>(r.reward)) {
+      refilled = true;  // cleared, then three new rows
+    } else {
+      EXPECT_EQ(before - after, static_cast<std::int64_t>(r.reward));
+    }
+    EXPECT_TRUE(r.reward == 0 || r.reward == 1);
+    total += r.reward;
+    obs = r.obs;
+    if (r.terminated) break;
+  }
+  EXPECT_GE(total, 30);  // the follower clears the first wall
+  EXPECT_TRUE(refilled);
+}
+
+TEST(Breakout, LosingTheBallEnds) {
+  MinAtarEnv env(make_game("Breakout"), true, 0.0);
+  env.reset(0);
+  bool ended = false;
+  for (int t = 0; t < 200 && !ended; ++t) {
+    auto r = env.step(std::int64_t{1});  // hug the left wall
+    ended = r.terminated;
+    if (ended) {
+      EXPECT_EQ(where(r.obs, 1).second, 9);  // the ball reached the bottom row
+    }
+  }
+  EXPECT_TRUE(ended);
+}
+
+TEST(Freeway, MovesEveryThirdFrameScoresAtTheTopAndEndsAt2500) {
+  MinAtarEnv env(make_game("Freeway"), true, 0.0);
+  auto obs = env.reset(1).obs;
+  EXPECT_EQ(obs.sizes(), (std::vector<std::int64_t>{10, 10, 7}));
+  EXPECT_EQ(count(obs, 1), 8);  // one car per lane, rows 1-8
+  for (int lane = 1; lane <= 8; ++lane) EXPECT_EQ(obs.select(2, 1)[lane].sum().item<std::int64_t>(), 1);
+  EXPECT_EQ(obs.slice(2, 2, 7).sum().item<std::int64_t>(), 8);  // one speed trail per car
+  double total = 0;
+  int last_move = -10, steps = 0;
+  auto y = where(obs, 0).second;
+  for (;;) {
+    auto r = env.step(std::int64_t{1});  // up
+    ++steps;
+    const auto ny = where(r.obs, 0).second;
+    if (ny == y - 1) {  // moved up
+      EXPECT_GE(steps - last_move, 3);
+      last_move = steps;
+    }
+    if (r.reward > 0) {
+      EXPECT_EQ(ny, 9);  // back to the bottom after scoring
+    }
+    total += r.reward;
+    y = ny;
+    if (r.terminated) break;
+  }
+  EXPECT_EQ(steps, 2501);
+  EXPECT_GT(total, 5);  // always-up crosses now and then
+}
+
+// Records the actions that reach the game.
+class Recorder final : public Game {
+ public:
+  std::vector<Action>* seen;
+  explicit Recorder(std::vector<Action>* s) : seen(s) {}
+  std::string name() const override { return "Recorder"; }
+  std::vector<std::string> channels() const override { return {"x"}; }
+  std::vector<Action> minimal_actions() const override { return {kLeft, kRight}; }
+  void reset(std::mt19937_64&) override {}
+  double act(Action a, std::mt19937_64&) override {
+    seen->push_back(a);
+    return 0;
+  }
+  bool terminal() const override { return false; }
+  Grid state() const override { return Grid(1); }
+};
+
+TEST(MinAtar, StickyActionsRepeatTheLastActionOneTimeInTen) {
+  std::vector<Action> seen;
+  MinAtarEnv env(std::make_unique<Recorder>(&seen), true);
+  env.reset(0);
+  const int n = 20000;
+  int repeated = 0;
+  for (int t = 0; t < n; ++t) {
+    env.step(std::int64_t{t % 2});  // alternate left and right
+    if (seen.back() != (t % 2 == 0 ? kLeft : kRight)) ++repeated;
+  }
+  // A sticky step hands the game what it last received, which differs from what was sent unless that
+  // step was itself sticky: q = 0.1·(1 − q), q = 0.1/1.1.
+  const double q = 0.1 / 1.1;
+  EXPECT_NEAR(repeated / static_cast<double>(n), q, 3 * std::sqrt(q * (1 - q) / n));
+}
+
+TEST(MinAtar, TheSameSeedReplaysTheSameEpisode) {
+  for (const char* id : {"MinAtar/Breakout-v1", "MinAtar/Freeway-v0"}) {
+    auto run = [&] {
+      auto env = make(id);
+      std::mt19937_64 rng(5);
+      std::vector<torch::Tensor> frames{env->reset(11).obs};
+      for (int t = 0; t < 300; ++t) {
+        auto r = env->step(sample(env->action_space(), rng));
+        frames.push_back(r.obs);
+        if (r.done()) break;
+      }
+      return torch::stack(frames);
+    };
+    EXPECT_TRUE(torch::equal(run(), run())) << id;
+  }
+}
+
+TEST(MinAtar, RegistryIdsAndErrors) {
+  EXPECT_EQ(std::get<Discrete>(make("MinAtar/Freeway-v1")->action_space()).n, 3);
+  EXPECT_EQ(std::get<Discrete>(make("MinAtar/Freeway-v0")->action_space()).n, 6);
+  try {
+    make("MinAtar/Brekout-v1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("MinAtar/Breakout-v1"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(make_game("Pong"), Error);
+  EXPECT_THROW(MinAtarEnv(make_game("Breakout"), true, 1.5), Error);
+}
+
+}  // namespace
+}  // namespace dojo::envs::minatar
