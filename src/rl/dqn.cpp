@@ -27,13 +27,32 @@ const envs::Discrete& discrete_actions(const envs::Env& env) {
   return *d;
 }
 
-const envs::Box& box_observations(const envs::Env& env) {
+const envs::Box& box_observations(const envs::Env& env, const std::string& network) {
   const auto* b = std::get_if<envs::Box>(&env.observation_space());
-  if (!b || b->shape.size() != 1) {
-    throw Error("dqn's MLP needs a flat Box observation space; " + env.id() + " has " +
-                envs::to_string(env.observation_space()));
+  const std::size_t dims = network == "minatar" ? 3 : 1;
+  if (!b || b->shape.size() != dims) {
+    throw Error("dqn's " + network + " network needs " +
+                (dims == 1 ? std::string("a flat Box") : std::string("an [H, W, C] Box")) +
+                " observation space; " + env.id() + " has " + envs::to_string(env.observation_space()));
   }
   return *b;
+}
+
+// MinAtar's network (Young & Tian 2019): [H, W, C] grid -> 16 3×3 filters, stride 1, ReLU -> 128 ReLU
+// -> one value per action.
+torch::nn::Sequential minatar_cnn(const std::vector<std::int64_t>& shape, std::int64_t actions) {
+  const auto h = shape[0], w = shape[1], c = shape[2];
+  return torch::nn::Sequential(torch::nn::Functional([](const torch::Tensor& x) {
+                                 return x.permute({0, 3, 1, 2}).to(torch::kFloat32);
+                               }),
+                               torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 16, 3)), torch::nn::ReLU(),
+                               torch::nn::Flatten(), torch::nn::Linear(16 * (h - 2) * (w - 2), 128),
+                               torch::nn::ReLU(), torch::nn::Linear(128, actions));
+}
+
+torch::nn::Sequential q_network(const envs::Box& obs, std::int64_t actions, const DQNOptions& o) {
+  if (o.network() == "minatar") return minatar_cnn(obs.shape, actions);
+  return nn::mlp(obs.numel(), o.net_arch(), actions, o.activation());
 }
 
 }  // namespace
@@ -62,6 +81,9 @@ void DQNOptions::validate() const {
     throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
   }
   if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [64, 64]");
+  if (network_ != "mlp" && network_ != "minatar") {
+    throw Error("network = '" + network_ + "': expected mlp or minatar");
+  }
 }
 
 DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
@@ -69,14 +91,15 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       opts_((options.validate(), std::move(options))),
       seed_(seed),
       action_space_(discrete_actions(*env_)),
-      replay_(opts_.buffer_size(), box_observations(*env_).shape, torch::kFloat32, {}, torch::kLong),
+      replay_(opts_.buffer_size(), box_observations(*env_, opts_.network()).shape,
+              box_observations(*env_, opts_.network()).dtype, {}, torch::kLong),
       exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
                    opts_.exploration_fraction()},
       rng_(seed),
       epsilon_(opts_.exploration_initial_eps()) {
-  const auto obs_dim = box_observations(*env_).numel();
-  q_net_ = nn::mlp(obs_dim, opts_.net_arch(), action_space_.n, opts_.activation());
-  target_net_ = nn::mlp(obs_dim, opts_.net_arch(), action_space_.n, opts_.activation());
+  const auto& obs = box_observations(*env_, opts_.network());
+  q_net_ = q_network(obs, action_space_.n, opts_);
+  target_net_ = q_network(obs, action_space_.n, opts_);
   for (auto& p : target_net_->parameters()) p.requires_grad_(false);
   update_target();
   nn::OptimizerOptions o;

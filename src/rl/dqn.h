@@ -41,6 +41,9 @@ struct DQNOptions {
   TORCH_ARG(double, max_grad_norm) = 10.0;
   TORCH_ARG(bool, double_q) = false;
   TORCH_ARG(std::string, loss) = "huber";  // huber (Mnih et al.'s error clipping) | mse
+  // mlp: net_arch on a flat observation; minatar: Young & Tian's CNN (16 3×3 filters, 128 units) on a
+  // [H, W, C] grid.
+  TORCH_ARG(std::string, network) = "mlp";
   TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{64, 64};
   TORCH_ARG(std::string, activation) = "relu";
   TORCH_ARG(std::string, optimizer) = "adam";  // adam | rmsprop
@@ -69,6 +72,7 @@ struct DQNOptions {
     f("max_grad_norm", max_grad_norm_);
     f("double_q", double_q_);
     f("loss", loss_);
+    f("network", network_);
     f("net_arch", net_arch_);
     f("activation", activation_);
     f("optimizer", optimizer_);
@@ -80,7 +84,9 @@ struct DQNOptions {
 
 class DQN final : public Agent {
  public:
-  // env must have a Discrete action space and a flat Box observation space.
+  // env must have a Discrete action space and a Box observation space the network takes (flat for
+  // mlp, [H, W, C] for minatar). Replay stores observations in the space's dtype (uint8 grids stay
+  // uint8).
   DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed);
 
   std::string algo() const override { return "dqn"; }

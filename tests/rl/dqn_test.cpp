@@ -63,6 +63,27 @@ TEST(DQN, RejectsBadOptionsAndSpaces) {
   EXPECT_THROW(DQN(envs::make("Pendulum-v1"), DQNOptions(), 0), Error);  // Box actions
 }
 
+TEST(DQN, MinAtarNetworkOnUint8Grids) {
+  torch::manual_seed(0);
+  auto o = small().network("minatar").train_freq(1).learning_starts(64);
+  DQN agent(envs::make("MinAtar/Breakout-v1"), o, 0);
+  // 16 filters of 3×3×4 (+16), 8·8·16 -> 128 (+128), 128 -> 3 (+3).
+  std::int64_t params = 0;
+  for (const auto& p : agent.q_net()->parameters()) params += p.numel();
+  EXPECT_EQ(params, 16 * 36 + 16 + 1024 * 128 + 128 + 128 * 3 + 3);
+  Callback none;
+  agent.learn(300, none);
+  EXPECT_EQ(agent.replay().size(), 300);
+  std::mt19937_64 rng(0);
+  auto b = agent.replay().sample(8, rng);
+  EXPECT_EQ(b.obs.scalar_type(), torch::kUInt8);  // grids are stored as they come
+  EXPECT_EQ(b.obs.sizes(), (std::vector<std::int64_t>{8, 10, 10, 4}));
+  EXPECT_TRUE(std::isfinite(agent.update(b).at("loss")));
+  EXPECT_THROW(DQN(envs::make("MinAtar/Breakout-v1"), small(), 0), Error);             // an MLP on a grid
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("minatar"), 0), Error);  // a CNN on a vector
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("resnet"), 0), Error);   // unknown
+}
+
 TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
   const auto dir = fs::temp_directory_path() / ("dojo_dqn_ckpt_" + std::to_string(::getpid()));
   fs::create_directories(dir);
