@@ -114,6 +114,107 @@ TEST(Freeway, MovesEveryThirdFrameScoresAtTheTopAndEndsAt2500) {
   EXPECT_GT(total, 5);  // always-up crosses now and then
 }
 
+TEST(Asterix, PlayerStaysInRowsOneToEightGoldPaysAndEnemiesEnd) {
+  MinAtarEnv env(make_game("Asterix"), true, 0.0);
+  auto obs = env.reset(0).obs;
+  EXPECT_EQ(obs.sizes(), (std::vector<std::int64_t>{10, 10, 4}));
+  EXPECT_EQ(where(obs, 0), std::make_pair(5, 5));
+  EXPECT_EQ(std::get<Discrete>(env.action_space()).n, 5);
+  for (int i = 0; i < 6; ++i) obs = env.step(std::int64_t{2}).obs;  // up: no higher than row 1
+  EXPECT_EQ(where(obs, 0).second, 1);
+  // Random play: things enter at a side on rows 1-8 with a trail behind them; gold is +1 and
+  // disappears; an enemy on the player's cell ends the episode.
+  std::mt19937_64 rng(1);
+  double total = 0;
+  bool ended = false;
+  for (int t = 0; t < 5000 && !ended; ++t) {
+    auto r = env.step(sample(env.action_space(), rng));
+    for (int c : {1, 3}) {
+      auto cells = r.obs.select(2, c).nonzero();
+      for (std::int64_t k = 0; k < cells.size(0); ++k) {
+        const auto y = cells[k][0].item<std::int64_t>();
+        EXPECT_GE(y, 1);
+        EXPECT_LE(y, 8);
+      }
+    }
+    EXPECT_TRUE(r.reward == 0 || r.reward == 1);
+    total += r.reward;
+    ended = r.terminated;
+  }
+  EXPECT_TRUE(ended);
+}
+
+TEST(Asterix, ThingsMoveEveryFifthFrameAtFirst) {
+  MinAtarEnv env(make_game("Asterix"), true, 0.0);
+  env.reset(2);
+  // The first spawn is at frame 11 (the timer starts at 10); from then on a thing moves one cell every
+  // 5 frames until the first speed-up.
+  std::vector<int> moves;
+  int last_x = -1;
+  for (int t = 1; t <= 60; ++t) {
+    auto obs = env.step(std::int64_t{0}).obs;
+    auto both = obs.select(2, 1) + obs.select(2, 3);
+    auto any = both.nonzero();  // follow the first thing on the screen
+    if (any.size(0) == 0) continue;
+    const int x = static_cast<int>(any[0][1].item<std::int64_t>());
+    if (last_x >= 0 && x != last_x) moves.push_back(t);
+    last_x = x;
+  }
+  ASSERT_GE(moves.size(), 3u);
+  for (std::size_t i = 1; i < moves.size(); ++i) EXPECT_EQ(moves[i] - moves[i - 1], 5);
+}
+
+TEST(SpaceInvaders, AliensMarchTurnAndDieToShots) {
+  MinAtarEnv env(make_game("SpaceInvaders"), true, 0.0);
+  auto obs = env.reset(0).obs;
+  EXPECT_EQ(obs.sizes(), (std::vector<std::int64_t>{10, 10, 6}));
+  EXPECT_EQ(count(obs, 1), 24);  // 4 rows × 6
+  EXPECT_EQ(obs.select(2, 1).slice(0, 0, 4).slice(1, 2, 8).sum().item<std::int64_t>(), 24);
+  EXPECT_EQ(count(obs, 2), 24);  // marching left
+  EXPECT_EQ(std::get<Discrete>(env.action_space()).n, 4);
+  // The block moves every 12 frames: one column left on frame 13.
+  for (int t = 1; t <= 13; ++t) obs = env.step(std::int64_t{0}).obs;
+  EXPECT_EQ(obs.select(2, 1).select(1, 1).sum().item<std::int64_t>(), 4);
+  EXPECT_EQ(obs.select(2, 1).select(1, 7).sum().item<std::int64_t>(), 0);
+  // Firing: a shot appears above the cannon and rises a row per frame; at most one per 5 frames.
+  env.reset(0);
+  obs = env.step(std::int64_t{3}).obs;  // fire
+  EXPECT_EQ(where(obs, 4), std::make_pair(5, 8));
+  obs = env.step(std::int64_t{3}).obs;  // cooling down: nothing new
+  EXPECT_EQ(count(obs, 4), 1);
+  EXPECT_EQ(where(obs, 4), std::make_pair(5, 7));
+  // Shooting from under the block: every reward is one alien fewer (until a wave is cleared).
+  env.reset(0);
+  std::mt19937_64 rng(3);
+  double total = 0;
+  obs = env.reset(0).obs;
+  for (int t = 0; t < 3000; ++t) {
+    const std::int64_t a = std::uniform_int_distribution<int>(0, 3)(rng) == 0 ? 1 + (t / 7) % 2 : 3;
+    auto r = env.step(a);
+    const auto before = count(obs, 1), after = count(r.obs, 1);
+    if (after != 24) {
+      EXPECT_EQ(before - after, static_cast<std::int64_t>(r.reward)) << t;
+    }
+    total += r.reward;
+    obs = r.obs;
+    if (r.terminated) break;
+  }
+  EXPECT_GE(total, 3);
+}
+
+TEST(SpaceInvaders, StandingStillIsFatal) {
+  // The alien nearest the cannon drops a bomb every 10 frames.
+  MinAtarEnv env(make_game("SpaceInvaders"), true, 0.0);
+  env.reset(0);
+  int t = 0;
+  for (; t < 500; ++t) {
+    auto r = env.step(std::int64_t{0});
+    if (r.terminated) break;
+  }
+  EXPECT_LT(t, 500);
+  EXPECT_GT(t, 10);
+}
+
 // Records the actions that reach the game.
 class Recorder final : public Game {
  public:
@@ -148,7 +249,8 @@ TEST(MinAtar, StickyActionsRepeatTheLastActionOneTimeInTen) {
 }
 
 TEST(MinAtar, TheSameSeedReplaysTheSameEpisode) {
-  for (const char* id : {"MinAtar/Breakout-v1", "MinAtar/Freeway-v0"}) {
+  for (const char* id :
+       {"MinAtar/Breakout-v1", "MinAtar/Freeway-v0", "MinAtar/Asterix-v1", "MinAtar/SpaceInvaders-v1"}) {
     auto run = [&] {
       auto env = make(id);
       std::mt19937_64 rng(5);

@@ -8,5 +8,7 @@ namespace dojo::envs::minatar {
 
 std::unique_ptr<Game> make_breakout();
 std::unique_ptr<Game> make_freeway();
+std::unique_ptr<Game> make_asterix();
+std::unique_ptr<Game> make_space_invaders();
 
 }  // namespace dojo::envs::minatar

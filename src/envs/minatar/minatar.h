@@ -44,7 +44,8 @@ class Game {
   virtual Grid state() const = 0;
 };
 
-std::unique_ptr<Game> make_game(const std::string& name);  // Breakout, Freeway; dojo::Error otherwise
+// Asterix, Breakout, Freeway, SpaceInvaders; dojo::Error otherwise.
+std::unique_ptr<Game> make_game(const std::string& name);
 std::vector<std::string> game_names();
 
 class MinAtarEnv final : public Env {
