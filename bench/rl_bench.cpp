@@ -61,6 +61,7 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, Breakout, "MinAtar/Breakout-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Freeway, "MinAtar/Freeway-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Asterix, "MinAtar/Asterix-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, SpaceInvaders, "MinAtar/SpaceInvaders-v1");
+BENCHMARK_CAPTURE(BM_MinAtarStep, Seaquest, "MinAtar/Seaquest-v1");
 
 void BM_GreedyAction(benchmark::State& state) {
   rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);

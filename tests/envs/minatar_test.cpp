@@ -215,6 +215,42 @@ TEST(SpaceInvaders, StandingStillIsFatal) {
   EXPECT_GT(t, 10);
 }
 
+TEST(Seaquest, OxygenDrainsBelowAndSurfacingNeedsADiver) {
+  MinAtarEnv env(make_game("Seaquest"), true, 0.0);
+  auto obs = env.reset(0).obs;
+  EXPECT_EQ(obs.sizes(), (std::vector<std::int64_t>{10, 10, 10}));
+  EXPECT_EQ(std::get<Discrete>(env.action_space()).n, 6);
+  EXPECT_EQ(where(obs, 0), std::make_pair(5, 0));  // the front, facing left
+  EXPECT_EQ(where(obs, 1), std::make_pair(6, 0));  // the back
+  EXPECT_EQ(count(obs, 7), 10);                    // full oxygen
+  EXPECT_EQ(count(obs, 8), 0);                     // no diver on board
+  // One frame of oxygen per frame below the surface: the gauge shows tenths of 200.
+  for (int n = 1; n <= 20; ++n) {
+    auto r = env.step(std::int64_t{n == 1 ? 4 : 0});  // down once, then wait on row 1
+    ASSERT_FALSE(r.terminated) << n;
+    EXPECT_EQ(count(r.obs, 7), (200 - n) / 20) << n;
+  }
+  // Back up with no diver on board: the episode ends.
+  EXPECT_TRUE(env.step(std::int64_t{2}).terminated);
+}
+
+TEST(Seaquest, RunningOutOfOxygenEnds) {
+  MinAtarEnv env(make_game("Seaquest"), true, 0.0);
+  // Dive, then random moves that never go up: every episode ends, by an enemy or by oxygen. Oxygen
+  // (200) is down to −1 after 201 frames below, which ends the episode on frame 202.
+  std::mt19937_64 rng(4);
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    env.reset(seed);
+    int frames = 1;
+    bool done = env.step(std::int64_t{4}).terminated;
+    for (; !done; ++frames) {
+      const std::int64_t moves[] = {0, 1, 3, 4, 5};
+      done = env.step(moves[std::uniform_int_distribution<int>(0, 4)(rng)]).terminated;
+    }
+    EXPECT_LE(frames, 202) << seed;
+  }
+}
+
 // Records the actions that reach the game.
 class Recorder final : public Game {
  public:
@@ -249,8 +285,8 @@ TEST(MinAtar, StickyActionsRepeatTheLastActionOneTimeInTen) {
 }
 
 TEST(MinAtar, TheSameSeedReplaysTheSameEpisode) {
-  for (const char* id :
-       {"MinAtar/Breakout-v1", "MinAtar/Freeway-v0", "MinAtar/Asterix-v1", "MinAtar/SpaceInvaders-v1"}) {
+  for (const char* id : {"MinAtar/Breakout-v1", "MinAtar/Freeway-v0", "MinAtar/Asterix-v1",
+                         "MinAtar/SpaceInvaders-v1", "MinAtar/Seaquest-v1"}) {
     auto run = [&] {
       auto env = make(id);
       std::mt19937_64 rng(5);

@@ -10,5 +10,6 @@ std::unique_ptr<Game> make_breakout();
 std::unique_ptr<Game> make_freeway();
 std::unique_ptr<Game> make_asterix();
 std::unique_ptr<Game> make_space_invaders();
+std::unique_ptr<Game> make_seaquest();
 
 }  // namespace dojo::envs::minatar

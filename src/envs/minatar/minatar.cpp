@@ -8,13 +8,16 @@
 
 namespace dojo::envs::minatar {
 
-std::vector<std::string> game_names() { return {"Asterix", "Breakout", "Freeway", "SpaceInvaders"}; }
+std::vector<std::string> game_names() {
+  return {"Asterix", "Breakout", "Freeway", "Seaquest", "SpaceInvaders"};
+}
 
 std::unique_ptr<Game> make_game(const std::string& name) {
   if (name == "Breakout") return make_breakout();
   if (name == "Freeway") return make_freeway();
   if (name == "Asterix") return make_asterix();
   if (name == "SpaceInvaders") return make_space_invaders();
+  if (name == "Seaquest") return make_seaquest();
   throw Error("unknown MinAtar game '" + name + "'" + core::did_you_mean(name, game_names()) +
               " (have: " + core::join(game_names(), ", ") + ")");
 }

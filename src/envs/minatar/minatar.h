@@ -44,7 +44,7 @@ class Game {
   virtual Grid state() const = 0;
 };
 
-// Asterix, Breakout, Freeway, SpaceInvaders; dojo::Error otherwise.
+// Asterix, Breakout, Freeway, Seaquest, SpaceInvaders; dojo::Error otherwise.
 std::unique_ptr<Game> make_game(const std::string& name);
 std::vector<std::string> game_names();
 
