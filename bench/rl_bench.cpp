@@ -1,5 +1,5 @@
-// CartPole and MinAtar stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole network.
-// Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
+// CartPole and MinAtar stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole
+// network. Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -83,6 +83,41 @@ void BM_DQNGradientStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DQNGradientStep);
+
+// One DQN update with MinAtar's CNN on Breakout's uint8 grids (batch 32, centred RMSProp), and the
+// greedy action on one grid: the two costs of a MinAtar training frame.
+rl::DQN minatar_agent() {
+  return rl::DQN(envs::make("MinAtar/Breakout-v1"),
+                 rl::DQNOptions()
+                     .network("minatar")
+                     .optimizer("rmsprop")
+                     .rmsprop_centered(true)
+                     .optimizer_eps(0.01)
+                     .learning_rate(2.5e-4)
+                     .buffer_size(10'000),
+                 0);
+}
+
+void BM_DQNGradientStepMinAtar(benchmark::State& state) {
+  auto agent = minatar_agent();
+  rl::ReplayBuffer replay(10'000, {10, 10, 4}, torch::kUInt8, {}, torch::kLong);
+  for (int i = 0; i < 10'000; ++i) {
+    auto grid = (torch::rand({10, 10, 4}) < 0.1).to(torch::kUInt8);
+    replay.add(grid, torch::scalar_tensor(i % 3, torch::kLong), 1.0, grid, i % 50 == 0);
+  }
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(32, rng)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DQNGradientStepMinAtar);
+
+void BM_GreedyActionMinAtar(benchmark::State& state) {
+  auto agent = minatar_agent();
+  const auto grid = (torch::rand({10, 10, 4}) < 0.1).to(torch::kUInt8);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.greedy_action(grid));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_GreedyActionMinAtar);
 
 void BM_ReplaySample64(benchmark::State& state) {
   rl::ReplayBuffer replay(100'000, {4}, torch::kFloat32, {}, torch::kLong);
