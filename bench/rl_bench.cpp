@@ -62,6 +62,8 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, Freeway, "MinAtar/Freeway-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Asterix, "MinAtar/Asterix-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, SpaceInvaders, "MinAtar/SpaceInvaders-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Seaquest, "MinAtar/Seaquest-v1");
+BENCHMARK_CAPTURE(BM_MinAtarStep, PixelBreakout, "Pixel/Breakout-v1");
+BENCHMARK_CAPTURE(BM_MinAtarStep, PixelSeaquest, "Pixel/Seaquest-v1");
 
 void BM_GreedyAction(benchmark::State& state) {
   rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);

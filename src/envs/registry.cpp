@@ -9,6 +9,7 @@
 #include "envs/classic_control/mountain_car.h"
 #include "envs/classic_control/pendulum.h"
 #include "envs/minatar/minatar.h"
+#include "envs/minatar/pixels.h"
 #include "envs/wrappers.h"
 
 namespace dojo::envs {
@@ -26,11 +27,17 @@ std::map<std::string, EnvSpec>& registry() {
     add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
-    // MinAtar: -v1 with the game's minimal action set, -v0 with all six actions.
+    // MinAtar: -v1 with the game's minimal action set, -v0 with all six actions; Pixel/ draws its frames.
     for (const auto& game : minatar::game_names()) {
       for (const bool minimal : {true, false}) {
         add({"MinAtar/" + game + (minimal ? "-v1" : "-v0"),
              [game, minimal] { return std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal); },
+             std::nullopt, std::nullopt});
+        add({"Pixel/" + game + (minimal ? "-v1" : "-v0"),
+             [game, minimal] {
+               return std::make_unique<minatar::PixelEnv>(
+                   std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal));
+             },
              std::nullopt, std::nullopt});
       }
     }

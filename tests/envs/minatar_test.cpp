@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "envs/minatar/pixels.h"
 #include "envs/registry.h"
 
 namespace dojo::envs::minatar {
@@ -248,6 +249,45 @@ TEST(Seaquest, RunningOutOfOxygenEnds) {
       done = env.step(moves[std::uniform_int_distribution<int>(0, 4)(rng)]).terminated;
     }
     EXPECT_LE(frames, 202) << seed;
+  }
+}
+
+TEST(Pixel, FramesAre210By160RgbDrawnFromTheGrid) {
+  auto env = make("Pixel/Breakout-v1");
+  EXPECT_EQ(to_string(env->observation_space()), "Box(0, 255, (210, 160, 3), uint8)");
+  auto frame = env->reset(0).obs;
+  EXPECT_EQ(frame.sizes(), (std::vector<std::int64_t>{210, 160, 3}));
+  EXPECT_EQ(frame.scalar_type(), torch::kUInt8);
+  // The paddle (channel 0) fills cell (row 9, column 4): a 16×18 block below the 30-row score area.
+  auto paddle = frame.slice(0, 30 + 9 * 18, 30 + 10 * 18).slice(1, 4 * 16, 5 * 16);
+  EXPECT_TRUE(paddle.select(2, 0).eq(200).all().item<bool>());
+  EXPECT_TRUE(paddle.select(2, 1).eq(72).all().item<bool>());
+  // Bricks fill rows 1-3 of cells; row 4 holds at most the ball and its trail.
+  auto brick = frame.slice(0, 30 + 18, 30 + 4 * 18);
+  EXPECT_EQ(brick.select(2, 0).eq(181).sum().item<std::int64_t>(), 30 * 16 * 18);
+  // The score area shows the score: its lit pixels change once a brick falls.
+  auto score_area = [](const torch::Tensor& f) { return f.slice(0, 0, 30).ne(0).sum().item<std::int64_t>(); };
+  const auto zero = score_area(frame);
+  EXPECT_GT(zero, 0);
+  minatar::MinAtarEnv grid_env(minatar::make_game("Breakout"), true);
+  auto grid_obs = grid_env.reset(0).obs;
+  // The same game seen as a grid and as frames: the frame is the grid drawn.
+  for (int t = 0; t < 200; ++t) {
+    auto a = torch::scalar_tensor(t % 3, torch::kLong);
+    auto r = env->step(a);
+    auto g = grid_env.step(a);
+    EXPECT_EQ(r.reward, g.reward);
+    for (int y = 0; y < 10; ++y) {
+      for (int x = 0; x < 10; ++x) {
+        const bool any = g.obs[y][x].sum().item<std::int64_t>() > 0;
+        const bool lit = r.obs[30 + y * 18 + 9][x * 16 + 8].sum().item<std::int64_t>() > 0;
+        ASSERT_EQ(any, lit) << t << " " << y << " " << x;
+      }
+    }
+    if (r.reward > 0) {
+      EXPECT_NE(score_area(r.obs), zero);
+    }
+    if (r.terminated) break;
   }
 }
 
