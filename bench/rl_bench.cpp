@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "core/runtime.h"
+#include "envs/atari_wrappers.h"
 #include "envs/classic_control/cartpole.h"
 #include "envs/registry.h"
 #include "rl/dqn.h"
@@ -64,6 +65,21 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, SpaceInvaders, "MinAtar/SpaceInvaders-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Seaquest, "MinAtar/Seaquest-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelBreakout, "Pixel/Breakout-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelSeaquest, "Pixel/Seaquest-v1");
+
+// The whole Atari preprocessing (no-ops, skip 4 with max, clip, grayscale 84×84, stack 4) on pixel
+// Breakout: items are agent steps, each of four frames.
+void BM_AtariPreprocessingStep(benchmark::State& state) {
+  auto env = envs::atari_preprocessing(envs::make("Pixel/Breakout-v1"));
+  env->reset(0);
+  std::mt19937_64 rng(0);
+  for (auto _ : state) {
+    auto s = env->step(envs::sample(env->action_space(), rng));
+    if (s.done()) env->reset();
+    benchmark::DoNotOptimize(s.obs);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_AtariPreprocessingStep);
 
 void BM_GreedyAction(benchmark::State& state) {
   rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);

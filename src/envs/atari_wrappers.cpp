@@ -1,0 +1,140 @@
+#include "envs/atari_wrappers.h"
+
+#include <torch/torch.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "core/error.h"
+
+namespace dojo::envs {
+
+namespace {
+const Box& box_of(const Env& env, const std::string& wrapper) {
+  const auto* b = std::get_if<Box>(&env.observation_space());
+  if (!b)
+    throw Error(wrapper + ": expected a Box observation space, " + env.name() + " has " +
+                to_string(env.observation_space()));
+  return *b;
+}
+}  // namespace
+
+NoopReset::NoopReset(std::unique_ptr<Env> env, std::int64_t noop_max, std::int64_t noop_action)
+    : Wrapper(std::move(env)), noop_max_(noop_max), noop_action_(noop_action) {
+  if (noop_max < 1) throw Error("NoopReset: noop_max = " + std::to_string(noop_max) + ", expected >= 1");
+}
+
+ResetResult NoopReset::reset(std::optional<std::uint64_t> seed) {
+  seed_rng(seed);
+  auto r = env_->reset(seed);
+  last_noops_ = std::uniform_int_distribution<std::int64_t>(1, noop_max_)(rng());
+  for (std::int64_t i = 0; i < last_noops_; ++i) {
+    auto s = env_->step(noop_action_);
+    r.obs = s.obs;
+    r.info = s.info;
+    if (s.done()) r = env_->reset();
+  }
+  return r;
+}
+
+MaxAndSkip::MaxAndSkip(std::unique_ptr<Env> env, std::int64_t skip) : Wrapper(std::move(env)), skip_(skip) {
+  if (skip < 1) throw Error("MaxAndSkip: skip = " + std::to_string(skip) + ", expected >= 1");
+}
+
+StepResult MaxAndSkip::step(const torch::Tensor& action) {
+  StepResult out;
+  torch::Tensor previous;
+  double reward = 0;
+  for (std::int64_t i = 0; i < skip_; ++i) {
+    auto s = env_->step(action);
+    reward += s.reward;
+    previous = out.obs.defined() ? out.obs : torch::Tensor();
+    out = std::move(s);
+    if (out.done()) break;
+  }
+  out.reward = reward;
+  if (previous.defined()) out.obs = torch::maximum(previous, out.obs);
+  return out;
+}
+
+StepResult ClipReward::step(const torch::Tensor& action) {
+  auto r = env_->step(action);
+  r.reward = static_cast<double>((r.reward > 0) - (r.reward < 0));
+  return r;
+}
+
+WarpFrame::WarpFrame(std::unique_ptr<Env> env, std::int64_t size)
+    : Wrapper(std::move(env)), size_(size), space_(Box(0.0, 255.0, {size, size, 1}, torch::kUInt8)) {
+  const auto& b = box_of(*env_, "WarpFrame");
+  if (b.shape.size() != 3 || b.shape[2] != 3 || b.dtype != torch::kUInt8) {
+    throw Error("WarpFrame: expected [H, W, 3] uint8 RGB frames, " + env_->name() + " has " +
+                to_string(env_->observation_space()));
+  }
+  if (size < 1) throw Error("WarpFrame: size = " + std::to_string(size) + ", expected >= 1");
+}
+
+torch::Tensor WarpFrame::warp(const torch::Tensor& frame) const {
+  auto rgb = frame.contiguous();
+  const cv::Mat in(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3,
+                   rgb.data_ptr<std::uint8_t>());
+  cv::Mat gray, small;
+  cv::cvtColor(in, gray, cv::COLOR_RGB2GRAY);
+  cv::resize(gray, small, cv::Size(static_cast<int>(size_), static_cast<int>(size_)), 0, 0, cv::INTER_AREA);
+  auto out = torch::empty({size_, size_, 1}, torch::kUInt8);
+  std::memcpy(out.data_ptr<std::uint8_t>(), small.data, static_cast<std::size_t>(size_ * size_));
+  return out;
+}
+
+ResetResult WarpFrame::reset(std::optional<std::uint64_t> seed) {
+  auto r = env_->reset(seed);
+  r.obs = warp(r.obs);
+  return r;
+}
+
+StepResult WarpFrame::step(const torch::Tensor& action) {
+  auto r = env_->step(action);
+  r.obs = warp(r.obs);
+  return r;
+}
+
+FrameStack::FrameStack(std::unique_ptr<Env> env, std::int64_t k)
+    : Wrapper(std::move(env)), k_(k), space_(Discrete{}) {
+  const auto& b = box_of(*env_, "FrameStack");
+  if (k < 1) throw Error("FrameStack: k = " + std::to_string(k) + ", expected >= 1");
+  if (b.shape.size() != 3) {
+    throw Error("FrameStack: expected [H, W, C] frames, " + env_->name() + " has " +
+                to_string(env_->observation_space()));
+  }
+  auto shape = b.shape;
+  shape[2] *= k;
+  space_ = Box(b.low.front(), b.high.front(), shape, b.dtype);
+}
+
+torch::Tensor FrameStack::stacked() const {
+  return torch::cat(std::vector<torch::Tensor>(frames_.begin(), frames_.end()), 2);
+}
+
+ResetResult FrameStack::reset(std::optional<std::uint64_t> seed) {
+  auto r = env_->reset(seed);
+  frames_.assign(static_cast<std::size_t>(k_), r.obs);
+  r.obs = stacked();
+  return r;
+}
+
+StepResult FrameStack::step(const torch::Tensor& action) {
+  auto r = env_->step(action);
+  frames_.pop_front();
+  frames_.push_back(r.obs);
+  r.obs = stacked();
+  return r;
+}
+
+std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOptions& o) {
+  if (o.noop_max > 0) env = std::make_unique<NoopReset>(std::move(env), o.noop_max);
+  if (o.frame_skip > 1) env = std::make_unique<MaxAndSkip>(std::move(env), o.frame_skip);
+  if (o.clip_reward) env = std::make_unique<ClipReward>(std::move(env));
+  env = std::make_unique<WarpFrame>(std::move(env), o.screen_size);
+  if (o.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), o.frame_stack);
+  return env;
+}
+
+}  // namespace dojo::envs

@@ -1,0 +1,90 @@
+// The Atari preprocessing of Mnih et al. (2015) as Gymnasium and OpenAI baselines write it
+// (gymnasium/wrappers/atari_preprocessing.py, baselines/common/atari_wrappers.py): random no-op
+// starts, frame skipping with a max over the last two frames, reward clipping, grayscale 84×84
+// frames and a stack of the last k.
+#pragma once
+#include <deque>
+
+#include "envs/wrappers.h"
+
+namespace dojo::envs {
+
+// On reset, takes 1 to noop_max no-op actions (drawn uniformly), so episodes start in different states.
+class NoopReset final : public Wrapper {
+ public:
+  NoopReset(std::unique_ptr<Env> env, std::int64_t noop_max = 30, std::int64_t noop_action = 0);
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  std::string name() const override { return wrap_name("NoopReset"); }
+  std::int64_t last_noops() const { return last_noops_; }
+
+ private:
+  std::int64_t noop_max_, noop_action_, last_noops_ = 0;
+};
+
+// Repeats each action `skip` times, summing the rewards; the observation is the element-wise max of
+// the last two frames (Atari sprites flicker between frames). Stops early when the episode ends.
+class MaxAndSkip final : public Wrapper {
+ public:
+  explicit MaxAndSkip(std::unique_ptr<Env> env, std::int64_t skip = 4);
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  std::string name() const override { return wrap_name("MaxAndSkip"); }
+
+ private:
+  std::int64_t skip_;
+};
+
+// The reward's sign: −1, 0 or +1 (the paper's clipping, so one learning rate fits every game).
+class ClipReward final : public Wrapper {
+ public:
+  using Env::step;
+  using Wrapper::Wrapper;
+  StepResult step(const torch::Tensor& action) override;
+  std::string name() const override { return wrap_name("ClipReward"); }
+};
+
+// [H, W, 3] uint8 RGB frames -> [size, size, 1] uint8 grayscale, resized with area interpolation.
+class WarpFrame final : public Wrapper {
+ public:
+  explicit WarpFrame(std::unique_ptr<Env> env, std::int64_t size = 84);
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  const Space& observation_space() const override { return space_; }
+  std::string name() const override { return wrap_name("WarpFrame"); }
+
+ private:
+  torch::Tensor warp(const torch::Tensor& frame) const;
+  std::int64_t size_;
+  Space space_;
+};
+
+// The last k frames along the channel axis: [H, W, C] -> [H, W, k·C], oldest first; a reset fills
+// the stack with the first frame.
+class FrameStack final : public Wrapper {
+ public:
+  explicit FrameStack(std::unique_ptr<Env> env, std::int64_t k = 4);
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  const Space& observation_space() const override { return space_; }
+  std::string name() const override { return wrap_name("FrameStack"); }
+
+ private:
+  torch::Tensor stacked() const;
+  std::int64_t k_;
+  std::deque<torch::Tensor> frames_;
+  Space space_;
+};
+
+struct AtariOptions {
+  std::int64_t noop_max = 30;
+  std::int64_t frame_skip = 4;
+  std::int64_t screen_size = 84;
+  std::int64_t frame_stack = 4;
+  bool clip_reward = true;
+};
+// NoopReset -> MaxAndSkip -> ClipReward -> WarpFrame -> FrameStack, with Dopamine's defaults.
+std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOptions& options = {});
+
+}  // namespace dojo::envs
