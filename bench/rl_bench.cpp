@@ -10,6 +10,7 @@
 #include "envs/classic_control/cartpole.h"
 #include "envs/registry.h"
 #include "rl/dqn.h"
+#include "rl/frame_replay.h"
 
 namespace {
 
@@ -136,6 +137,24 @@ void BM_GreedyActionMinAtar(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_GreedyActionMinAtar);
+
+// A minibatch of 32 Atari transitions (84×84×4 stacks rebuilt from single frames), from 20k.
+void BM_FrameReplaySample32(benchmark::State& state) {
+  rl::FrameReplay replay(20'000, 84, 84, 4);
+  auto obs = torch::randint(0, 255, {84, 84, 4}, torch::kUInt8);
+  replay.start(obs);
+  for (int i = 0; i < 20'000; ++i) {
+    if (i % 500 == 499) {
+      replay.start(obs);
+    } else {
+      replay.add(i % 4, 1.0, obs, false);
+    }
+  }
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(replay.sample(32, rng));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FrameReplaySample32);
 
 void BM_ReplaySample64(benchmark::State& state) {
   rl::ReplayBuffer replay(100'000, {4}, torch::kFloat32, {}, torch::kLong);
