@@ -29,7 +29,7 @@ const envs::Discrete& discrete_actions(const envs::Env& env) {
 
 const envs::Box& box_observations(const envs::Env& env, const std::string& network) {
   const auto* b = std::get_if<envs::Box>(&env.observation_space());
-  const std::size_t dims = network == "minatar" ? 3 : 1;
+  const std::size_t dims = network == "mlp" ? 1 : 3;
   if (!b || b->shape.size() != dims) {
     throw Error("dqn's " + network + " network needs " +
                 (dims == 1 ? std::string("a flat Box") : std::string("an [H, W, C] Box")) +
@@ -50,8 +50,29 @@ torch::nn::Sequential minatar_cnn(const std::vector<std::int64_t>& shape, std::i
                                torch::nn::ReLU(), torch::nn::Linear(128, actions));
 }
 
+// The Nature DQN (Mnih et al. 2015): [84, 84, k] uint8 frames scaled to [0, 1] -> 32 8×8 filters,
+// stride 4 -> 64 4×4, stride 2 -> 64 3×3, stride 1 (ReLU after each) -> 512 ReLU -> one value per action.
+torch::nn::Sequential nature_cnn(const std::vector<std::int64_t>& shape, std::int64_t actions) {
+  auto out = [](std::int64_t n, std::int64_t k, std::int64_t s) { return (n - k) / s + 1; };
+  const auto h = out(out(out(shape[0], 8, 4), 4, 2), 3, 1), w = out(out(out(shape[1], 8, 4), 4, 2), 3, 1);
+  if (h < 1 || w < 1) {
+    throw Error("dqn's nature network needs frames of at least 36×36, got " + std::to_string(shape[0]) + "×" +
+                std::to_string(shape[1]));
+  }
+  return torch::nn::Sequential(
+      torch::nn::Functional([](const torch::Tensor& x) {
+        return x.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
+      }),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[2], 32, 8).stride(4)), torch::nn::ReLU(),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 4).stride(2)), torch::nn::ReLU(),
+      torch::nn::Conv2d(torch::nn::Conv2dOptions(64, 64, 3).stride(1)), torch::nn::ReLU(),
+      torch::nn::Flatten(), torch::nn::Linear(64 * h * w, 512), torch::nn::ReLU(),
+      torch::nn::Linear(512, actions));
+}
+
 torch::nn::Sequential q_network(const envs::Box& obs, std::int64_t actions, const DQNOptions& o) {
   if (o.network() == "minatar") return minatar_cnn(obs.shape, actions);
+  if (o.network() == "nature") return nature_cnn(obs.shape, actions);
   return nn::mlp(obs.numel(), o.net_arch(), actions, o.activation());
 }
 
@@ -81,8 +102,8 @@ void DQNOptions::validate() const {
     throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
   }
   if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [64, 64]");
-  if (network_ != "mlp" && network_ != "minatar") {
-    throw Error("network = '" + network_ + "': expected mlp or minatar");
+  if (network_ != "mlp" && network_ != "minatar" && network_ != "nature") {
+    throw Error("network = '" + network_ + "': expected mlp, minatar or nature");
   }
 }
 
@@ -91,13 +112,22 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       opts_((options.validate(), std::move(options))),
       seed_(seed),
       action_space_(discrete_actions(*env_)),
-      replay_(opts_.buffer_size(), box_observations(*env_, opts_.network()).shape,
-              box_observations(*env_, opts_.network()).dtype, {}, torch::kLong),
+      // With frame replay the transition buffer is unused: one slot keeps it valid.
+      replay_(opts_.network() == "nature" ? 1 : opts_.buffer_size(),
+              box_observations(*env_, opts_.network()).shape, box_observations(*env_, opts_.network()).dtype,
+              {}, torch::kLong),
       exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
                    opts_.exploration_fraction()},
       rng_(seed),
       epsilon_(opts_.exploration_initial_eps()) {
   const auto& obs = box_observations(*env_, opts_.network());
+  if (opts_.network() == "nature") {
+    if (obs.dtype != torch::kUInt8) {
+      throw Error("dqn's nature network needs uint8 frame stacks; " + env_->id() + " has " +
+                  envs::to_string(env_->observation_space()));
+    }
+    frames_ = std::make_unique<FrameReplay>(opts_.buffer_size(), obs.shape[0], obs.shape[1], obs.shape[2]);
+  }
   q_net_ = q_network(obs, action_space_.n, opts_);
   target_net_ = q_network(obs, action_space_.n, opts_);
   for (auto& p : target_net_->parameters()) p.requires_grad_(false);
@@ -128,9 +158,10 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
   auto obs =
       env_->reset(env_started_ ? std::nullopt : std::optional<std::uint64_t>(seed_ + num_timesteps_)).obs;
   env_started_ = true;
+  if (frames_) frames_->start(obs);
   // A resumed run starts with an empty buffer: refill learning_starts transitions before updating.
-  const std::int64_t min_replay =
-      std::max<std::int64_t>(1, std::min(opts_.learning_starts(), replay_.capacity()));
+  const std::int64_t min_replay = std::max<std::int64_t>(
+      1, std::min(opts_.learning_starts(), frames_ ? frames_->capacity() : replay_.capacity()));
 
   while (num_timesteps_ < total_timesteps) {
     // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training.
@@ -139,15 +170,22 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
     const auto step = env_->step(action);
 
     // Store the transition; a truncated episode keeps its real s' and still bootstraps from it.
-    replay_.add(obs, action, step.reward, step.obs, step.terminated);
+    if (frames_) {
+      frames_->add(action.item<std::int64_t>(), step.reward, step.obs, step.terminated);
+    } else {
+      replay_.add(obs, action, step.reward, step.obs, step.terminated);
+    }
     obs = step.done() ? env_->reset().obs : step.obs;
+    if (frames_ && step.done()) frames_->start(obs);
     ++num_timesteps_;
 
     // Learn from uniformly sampled minibatches every train_freq steps.
-    if (num_timesteps_ > opts_.learning_starts() && replay_.size() >= min_replay &&
+    const auto stored = frames_ ? frames_->size() : replay_.size();
+    if (num_timesteps_ > opts_.learning_starts() && stored >= min_replay &&
         num_timesteps_ % opts_.train_freq() == 0) {
       for (std::int64_t g = 0; g < opts_.gradient_steps(); ++g) {
-        last_metrics_ = update(replay_.sample(opts_.batch_size(), rng_));
+        last_metrics_ = update(frames_ ? frames_->sample(opts_.batch_size(), rng_)
+                                       : replay_.sample(opts_.batch_size(), rng_));
       }
     }
     // Sync the target network every target_update_interval env steps.

@@ -20,6 +20,7 @@
 
 #include "envs/env.h"
 #include "rl/agent.h"
+#include "rl/frame_replay.h"
 #include "rl/replay.h"
 #include "rl/schedule.h"
 
@@ -42,7 +43,8 @@ struct DQNOptions {
   TORCH_ARG(bool, double_q) = false;
   TORCH_ARG(std::string, loss) = "huber";  // huber (Mnih et al.'s error clipping) | mse
   // mlp: net_arch on a flat observation; minatar: Young & Tian's CNN (16 3×3 filters, 128 units) on a
-  // [H, W, C] grid.
+  // [H, W, C] grid; nature: Mnih et al.'s CNN (32 8×8/4, 64 4×4/2, 64 3×3/1, 512) on [84, 84, k]
+  // uint8 frame stacks, replayed from a FrameReplay that keeps each frame once.
   TORCH_ARG(std::string, network) = "mlp";
   TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{64, 64};
   TORCH_ARG(std::string, activation) = "relu";
@@ -106,6 +108,7 @@ class DQN final : public Agent {
   double exploration_rate() const { return epsilon_; }
   torch::nn::Sequential q_net() const { return q_net_; }
   const ReplayBuffer& replay() const { return replay_; }
+  const FrameReplay* frame_replay() const { return frames_.get(); }
 
  private:
   std::unique_ptr<envs::Env> env_;
@@ -114,7 +117,8 @@ class DQN final : public Agent {
   envs::Discrete action_space_;
   torch::nn::Sequential q_net_, target_net_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  ReplayBuffer replay_;
+  ReplayBuffer replay_;                  // transitions (all networks but nature)
+  std::unique_ptr<FrameReplay> frames_;  // nature: one frame per transition
   LinearSchedule exploration_;
   std::mt19937_64 rng_;  // ε-greedy draws and replay sampling
   std::int64_t num_timesteps_ = 0;

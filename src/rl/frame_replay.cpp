@@ -14,7 +14,8 @@ FrameReplay::FrameReplay(std::int64_t capacity, std::int64_t height, std::int64_
     throw Error("buffer_size = " + std::to_string(capacity) + ": expected more than the frame stack (" +
                 std::to_string(stack) + ")");
   }
-  frames_ = torch::zeros({capacity, height * width}, torch::kUInt8);
+  // Uninitialised: pages of a large buffer are only touched as frames arrive.
+  frames_ = torch::empty({capacity, height * width}, torch::kUInt8);
   action_.assign(static_cast<std::size_t>(capacity), 0);
   reward_.assign(static_cast<std::size_t>(capacity), 0.0f);
   terminated_.assign(static_cast<std::size_t>(capacity), 0);

@@ -18,6 +18,7 @@
 #include "core/run_dir.h"
 #include "core/runtime.h"
 #include "dojo_paths.h"
+#include "envs/atari_wrappers.h"
 #include "envs/registry.h"
 #include "rl/algos.h"
 #include "rl/callbacks.h"
@@ -103,6 +104,17 @@ std::int64_t count_rows(const fs::path& csv) {
   return fs::exists(csv) ? static_cast<std::int64_t>(core::read_csv(csv).rows.size()) : 0;
 }
 
+// The run's env: the registered id, with episode statistics for training, and the Atari
+// preprocessing when the run asks for it (training clips rewards, evaluation keeps the score).
+std::unique_ptr<envs::Env> make_env(const RunOptions& run, bool training) {
+  auto env = envs::make(run.env_id(), {.record_episode_statistics = training});
+  if (!run.atari_wrappers()) return env;
+  envs::AtariOptions o;
+  o.clip_reward = training;
+  o.noop_max = run.noop_max();
+  return envs::atari_preprocessing(std::move(env), o);
+}
+
 // The loop shared by a new and a resumed run.
 TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool resuming) {
   const auto run = run_options(cfg);
@@ -110,8 +122,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   const auto seed = static_cast<std::uint64_t>(run.seed());
   core::seed_everything(seed);
 
-  auto agent =
-      make_agent(run.algo(), cfg, envs::make(run.env_id(), {.record_episode_statistics = true}), seed);
+  auto agent = make_agent(run.algo(), cfg, make_env(run, true), seed);
   double wall_offset = 0.0, best = std::nan("");
   if (resuming) {
     const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
@@ -127,7 +138,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
     return wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
 
-  auto eval_env = envs::make(run.env_id());
+  auto eval_env = make_env(run, false);
   eval_env->reset(seed + kEvalSeedOffset + static_cast<std::uint64_t>(agent->num_timesteps()));
   auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset);
   auto eval = std::make_shared<EvalCallback>(
@@ -140,7 +151,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   agent->learn(run.n_timesteps(), callbacks);
   const double wall = elapsed();
 
-  auto final_env = envs::make(run.env_id());
+  auto final_env = make_env(run, false);
   final_env->reset(seed + kFinalEvalSeedOffset);
   const auto final_eval = evaluate(*agent, *final_env, run.final_eval_episodes());
 
@@ -178,6 +189,7 @@ void RunOptions::validate() const {
   }
   if (n_threads_ < 0)
     throw Error("n_threads = " + std::to_string(n_threads_) + ": expected >= 0 (0 = all cores)");
+  if (noop_max_ < 0) throw Error("noop_max = " + std::to_string(noop_max_) + ": expected >= 0");
   if (stop_on_reward_threshold_ && !envs::spec(env_id_).reward_threshold) {
     throw Error("stop_on_reward_threshold: " + env_id_ + " has no registered reward threshold");
   }
@@ -273,9 +285,9 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
   const auto run = run_options(cfg);
   run.validate();
   core::configure_compute(run.n_threads());
-  auto agent = make_agent(run.algo(), cfg, envs::make(run.env_id()), seed);
+  auto agent = make_agent(run.algo(), cfg, make_env(run, false), seed);
   agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
-  auto env = envs::make(run.env_id());
+  auto env = make_env(run, false);
   env->reset(seed);
   return evaluate(*agent, *env, episodes);
 }

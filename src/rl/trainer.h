@@ -26,6 +26,10 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, n_eval_episodes) = 10;      // per periodic evaluation
   TORCH_ARG(std::int64_t, final_eval_episodes) = 20;  // after training
   TORCH_ARG(std::int64_t, n_threads) = 0;             // LibTorch threads; 0 = all cores
+  // Mnih et al.'s preprocessing (envs::atari_preprocessing) on a pixel env; evaluations see the
+  // game's unclipped score.
+  TORCH_ARG(bool, atari_wrappers) = false;
+  TORCH_ARG(std::int64_t, noop_max) = 30;  // the Atari preprocessing's random no-op starts (0: none)
   // Stop once a periodic evaluation reaches the env's registered reward threshold.
   TORCH_ARG(bool, stop_on_reward_threshold) = false;
 
@@ -41,6 +45,8 @@ struct RunOptions {
     f("n_eval_episodes", n_eval_episodes_);
     f("final_eval_episodes", final_eval_episodes_);
     f("n_threads", n_threads_);
+    f("atari_wrappers", atari_wrappers_);
+    f("noop_max", noop_max_);
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
   }
 };

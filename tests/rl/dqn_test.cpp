@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "envs/atari_wrappers.h"
 #include "envs/registry.h"
 #include "nn/optim.h"
 #include "rl/evaluation.h"
@@ -82,6 +83,28 @@ TEST(DQN, MinAtarNetworkOnUint8Grids) {
   EXPECT_THROW(DQN(envs::make("MinAtar/Breakout-v1"), small(), 0), Error);             // an MLP on a grid
   EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("minatar"), 0), Error);  // a CNN on a vector
   EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("resnet"), 0), Error);   // unknown
+}
+
+TEST(DQN, NatureNetworkOnAtariFramesWithFrameReplay) {
+  torch::manual_seed(0);
+  auto o = small().network("nature").train_freq(4).learning_starts(40).buffer_size(500);
+  DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")), o, 0);
+  // conv 4->32 8×8 (+32), 32->64 4×4 (+64), 64->64 3×3 (+64), 7·7·64 -> 512 (+512), 512 -> 3 (+3).
+  std::int64_t params = 0;
+  for (const auto& p : agent.q_net()->parameters()) params += p.numel();
+  EXPECT_EQ(params, 4 * 32 * 64 + 32 + 32 * 64 * 16 + 64 + 64 * 64 * 9 + 64 + 3136 * 512 + 512 + 512 * 3 + 3);
+  ASSERT_NE(agent.frame_replay(), nullptr);
+  Callback none;
+  agent.learn(120, none);
+  EXPECT_GT(agent.frame_replay()->size(), 100);
+  std::mt19937_64 rng(0);
+  auto b = agent.frame_replay()->sample(8, rng);
+  EXPECT_EQ(b.obs.sizes(), (std::vector<std::int64_t>{8, 84, 84, 4}));
+  EXPECT_TRUE(std::isfinite(agent.update(b).at("loss")));
+  EXPECT_EQ(agent.frame_replay()->bytes_per_transition(), 84 * 84 + 15);
+  // A 10×10 grid is too small for the Nature CNN's strides; a float vector is no frame stack.
+  EXPECT_THROW(DQN(envs::make("MinAtar/Breakout-v1"), small().network("nature"), 0), Error);
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("nature"), 0), Error);
 }
 
 TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
