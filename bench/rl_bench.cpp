@@ -47,17 +47,22 @@ void BM_CartPoleStepRegistered(benchmark::State& state) {  // with OrderEnforcin
 }
 BENCHMARK(BM_CartPoleStepRegistered);
 
-// MinAtar games on their 10×10×C grid, random actions (frames per second = items per second).
-void BM_MinAtarStep(benchmark::State& state, const char* id) {
-  auto env = envs::make(id);
-  env->reset(0);
+// Random actions, resetting at each episode's end: one item per step.
+void step_randomly(benchmark::State& state, envs::Env& env) {
+  env.reset(0);
   std::mt19937_64 rng(0);
   for (auto _ : state) {
-    auto s = env->step(envs::sample(env->action_space(), rng));
-    if (s.done()) env->reset();
+    auto s = env.step(envs::sample(env.action_space(), rng));
+    if (s.done()) env.reset();
     benchmark::DoNotOptimize(s.obs);
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+// MinAtar games on their 10×10×C grid, or drawn as frames (frames per second = items per second).
+void BM_MinAtarStep(benchmark::State& state, const char* id) {
+  auto env = envs::make(id);
+  step_randomly(state, *env);
 }
 BENCHMARK_CAPTURE(BM_MinAtarStep, Breakout, "MinAtar/Breakout-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Freeway, "MinAtar/Freeway-v1");
@@ -71,14 +76,7 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, PixelSeaquest, "Pixel/Seaquest-v1");
 // Breakout: items are agent steps, each of four frames.
 void BM_AtariPreprocessingStep(benchmark::State& state) {
   auto env = envs::atari_preprocessing(envs::make("Pixel/Breakout-v1"));
-  env->reset(0);
-  std::mt19937_64 rng(0);
-  for (auto _ : state) {
-    auto s = env->step(envs::sample(env->action_space(), rng));
-    if (s.done()) env->reset();
-    benchmark::DoNotOptimize(s.obs);
-  }
-  state.SetItemsProcessed(state.iterations());
+  step_randomly(state, *env);
 }
 BENCHMARK(BM_AtariPreprocessingStep);
 
