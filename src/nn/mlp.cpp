@@ -6,8 +6,8 @@
 
 namespace dojo::nn {
 
-torch::nn::Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
-                          const std::string& activation) {
+torch::nn::Sequential mlp_body(std::int64_t in, const std::vector<std::int64_t>& hidden,
+                               const std::string& activation) {
   torch::nn::Sequential net;
   std::int64_t width = in;
   for (auto h : hidden) {
@@ -23,7 +23,13 @@ torch::nn::Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidd
       throw Error("activation '" + activation + "': expected relu, tanh or elu");
     width = h;
   }
-  net->push_back(torch::nn::Linear(width, out));
+  return net;
+}
+
+torch::nn::Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
+                          const std::string& activation) {
+  auto net = mlp_body(in, hidden, activation);
+  net->push_back(torch::nn::Linear(hidden.empty() ? in : hidden.back(), out));
   return net;
 }
 

@@ -12,5 +12,8 @@ namespace dojo::nn {
 // after the output.
 torch::nn::Sequential mlp(std::int64_t in, const std::vector<std::int64_t>& hidden, std::int64_t out,
                           const std::string& activation = "relu");
+// The hidden layers alone, each followed by `activation`: a feature trunk for separate heads.
+torch::nn::Sequential mlp_body(std::int64_t in, const std::vector<std::int64_t>& hidden,
+                               const std::string& activation = "relu");
 
 }  // namespace dojo::nn

@@ -38,42 +38,82 @@ const envs::Box& box_observations(const envs::Env& env, const std::string& netwo
   return *b;
 }
 
+// The Dueling head (Wang et al. 2016): separate value and advantage streams on the shared features,
+// recombined as Q(s, a) = V(s) + A(s, a) − mean_a' A(s, a'), the mean making V and A identifiable.
+struct DuelingImpl : torch::nn::Module {
+  DuelingImpl(std::int64_t features, std::int64_t hidden, std::int64_t actions)
+      : value(register_module("value", stream(features, hidden, 1))),
+        advantage(register_module("advantage", stream(features, hidden, actions))) {}
+  torch::Tensor forward(const torch::Tensor& x) {
+    const auto a = advantage->forward(x);
+    return value->forward(x) + a - a.mean(1, /*keepdim=*/true);
+  }
+  // features -> hidden ReLU -> out, or a single linear layer when hidden is 0.
+  static torch::nn::Sequential stream(std::int64_t features, std::int64_t hidden, std::int64_t out) {
+    if (hidden == 0) return torch::nn::Sequential(torch::nn::Linear(features, out));
+    return torch::nn::Sequential(torch::nn::Linear(features, hidden), torch::nn::ReLU(),
+                                 torch::nn::Linear(hidden, out));
+  }
+  torch::nn::Sequential value, advantage;
+};
+TORCH_MODULE(Dueling);
+
+// A Q-network is a feature trunk and a head: the trunk's output width, and the hidden layer the head
+// puts before the action values (0: none).
+struct Trunk {
+  torch::nn::Sequential layers;
+  std::int64_t features, hidden;
+};
+
 // MinAtar's network (Young & Tian 2019): [H, W, C] grid -> 16 3×3 filters, stride 1, ReLU -> 128 ReLU
 // -> one value per action.
-torch::nn::Sequential minatar_cnn(const std::vector<std::int64_t>& shape, std::int64_t actions) {
+Trunk minatar_trunk(const std::vector<std::int64_t>& shape) {
   const auto h = shape[0], w = shape[1], c = shape[2];
-  return torch::nn::Sequential(torch::nn::Functional([](const torch::Tensor& x) {
-                                 return x.permute({0, 3, 1, 2}).to(torch::kFloat32);
-                               }),
-                               torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 16, 3)), torch::nn::ReLU(),
-                               torch::nn::Flatten(), torch::nn::Linear(16 * (h - 2) * (w - 2), 128),
-                               torch::nn::ReLU(), torch::nn::Linear(128, actions));
+  return {torch::nn::Sequential(torch::nn::Functional([](const torch::Tensor& x) {
+                                  return x.permute({0, 3, 1, 2}).to(torch::kFloat32);
+                                }),
+                                torch::nn::Conv2d(torch::nn::Conv2dOptions(c, 16, 3)), torch::nn::ReLU(),
+                                torch::nn::Flatten()),
+          16 * (h - 2) * (w - 2), 128};
 }
 
 // The Nature DQN (Mnih et al. 2015): [84, 84, k] uint8 frames scaled to [0, 1] -> 32 8×8 filters,
 // stride 4 -> 64 4×4, stride 2 -> 64 3×3, stride 1 (ReLU after each) -> 512 ReLU -> one value per action.
-torch::nn::Sequential nature_cnn(const std::vector<std::int64_t>& shape, std::int64_t actions) {
+Trunk nature_trunk(const std::vector<std::int64_t>& shape) {
   auto out = [](std::int64_t n, std::int64_t k, std::int64_t s) { return (n - k) / s + 1; };
   const auto h = out(out(out(shape[0], 8, 4), 4, 2), 3, 1), w = out(out(out(shape[1], 8, 4), 4, 2), 3, 1);
   if (h < 1 || w < 1) {
     throw Error("dqn's nature network needs frames of at least 36×36, got " + std::to_string(shape[0]) + "×" +
                 std::to_string(shape[1]));
   }
-  return torch::nn::Sequential(
-      torch::nn::Functional([](const torch::Tensor& x) {
-        return x.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
-      }),
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[2], 32, 8).stride(4)), torch::nn::ReLU(),
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 4).stride(2)), torch::nn::ReLU(),
-      torch::nn::Conv2d(torch::nn::Conv2dOptions(64, 64, 3).stride(1)), torch::nn::ReLU(),
-      torch::nn::Flatten(), torch::nn::Linear(64 * h * w, 512), torch::nn::ReLU(),
-      torch::nn::Linear(512, actions));
+  return {torch::nn::Sequential(
+              torch::nn::Functional([](const torch::Tensor& x) {
+                return x.permute({0, 3, 1, 2}).to(torch::kFloat32) / 255.0;
+              }),
+              torch::nn::Conv2d(torch::nn::Conv2dOptions(shape[2], 32, 8).stride(4)), torch::nn::ReLU(),
+              torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, 4).stride(2)), torch::nn::ReLU(),
+              torch::nn::Conv2d(torch::nn::Conv2dOptions(64, 64, 3).stride(1)), torch::nn::ReLU(),
+              torch::nn::Flatten()),
+          64 * h * w, 512};
+}
+
+// net_arch's hidden layers on a flat observation; the heads sit on the last one.
+Trunk mlp_trunk(const envs::Box& obs, const DQNOptions& o) {
+  return {nn::mlp_body(obs.numel(), o.net_arch(), o.activation()), o.net_arch().back(), 0};
 }
 
 torch::nn::Sequential q_network(const envs::Box& obs, std::int64_t actions, const DQNOptions& o) {
-  if (o.network() == "minatar") return minatar_cnn(obs.shape, actions);
-  if (o.network() == "nature") return nature_cnn(obs.shape, actions);
-  return nn::mlp(obs.numel(), o.net_arch(), actions, o.activation());
+  if (o.network() == "mlp" && !o.dueling())
+    return nn::mlp(obs.numel(), o.net_arch(), actions, o.activation());
+  auto t = o.network() == "minatar"  ? minatar_trunk(obs.shape)
+           : o.network() == "nature" ? nature_trunk(obs.shape)
+                                     : mlp_trunk(obs, o);
+  if (o.dueling()) {
+    t.layers->push_back(Dueling(t.features, t.hidden, actions));
+  } else {
+    t.layers->extend(*Dueling::Impl::stream(t.features, t.hidden, actions));
+  }
+  return t.layers;
 }
 
 }  // namespace
@@ -97,6 +137,11 @@ void DQNOptions::validate() const {
           exploration_final_eps_, "in [0, 1]");
   require(max_grad_norm_ > 0, "max_grad_norm", max_grad_norm_, "> 0");
   require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
+  require(n_step_ >= 1, "n_step", static_cast<double>(n_step_), ">= 1");
+  require(prioritized_replay_alpha_ >= 0, "prioritized_replay_alpha", prioritized_replay_alpha_, ">= 0");
+  require(prioritized_replay_beta0_ >= 0 && prioritized_replay_beta0_ <= 1, "prioritized_replay_beta0",
+          prioritized_replay_beta0_, "in [0, 1]");
+  require(prioritized_replay_eps_ > 0, "prioritized_replay_eps", prioritized_replay_eps_, "> 0");
   if (loss_ != "huber" && loss_ != "mse") throw Error("loss = '" + loss_ + "': expected huber or mse");
   if (optimizer_ != "adam" && optimizer_ != "rmsprop") {
     throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
@@ -119,7 +164,8 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
                    opts_.exploration_fraction()},
       rng_(seed),
-      epsilon_(opts_.exploration_initial_eps()) {
+      epsilon_(opts_.exploration_initial_eps()),
+      beta_(opts_.prioritized_replay_beta0()) {
   const auto& obs = box_observations(*env_, opts_.network());
   if (opts_.network() == "nature") {
     if (obs.dtype != torch::kUInt8) {
@@ -127,6 +173,11 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
                   envs::to_string(env_->observation_space()));
     }
     frames_ = std::make_unique<FrameReplay>(opts_.buffer_size(), obs.shape[0], obs.shape[1], obs.shape[2]);
+  }
+  if (opts_.prioritized_replay()) {
+    per_ = std::make_unique<PrioritizedSampler>(
+        opts_.buffer_size(),
+        PrioritizedOptions{opts_.prioritized_replay_alpha(), opts_.prioritized_replay_eps()});
   }
   q_net_ = q_network(obs, action_space_.n, opts_);
   target_net_ = q_network(obs, action_space_.n, opts_);
@@ -164,29 +215,28 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
       1, std::min(opts_.learning_starts(), frames_ ? frames_->capacity() : replay_.capacity()));
 
   while (num_timesteps_ < total_timesteps) {
-    // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training.
-    epsilon_ = exploration_(static_cast<double>(num_timesteps_) / static_cast<double>(total_timesteps));
+    // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training; β (for
+    // prioritized replay) over all of it.
+    const double progress = static_cast<double>(num_timesteps_) / static_cast<double>(total_timesteps);
+    epsilon_ = exploration_(progress);
+    beta_ = opts_.prioritized_replay_beta0() + progress * (1.0 - opts_.prioritized_replay_beta0());
     const torch::Tensor action = act(obs, /*deterministic=*/false);
     const auto step = env_->step(action);
 
     // Store the transition; a truncated episode keeps its real s' and still bootstraps from it.
-    if (frames_) {
-      frames_->add(action.item<std::int64_t>(), step.reward, step.obs, step.terminated);
-    } else {
-      replay_.add(obs, action, step.reward, step.obs, step.terminated);
-    }
+    const auto slot = frames_
+                          ? frames_->add(action.item<std::int64_t>(), step.reward, step.obs, step.terminated)
+                          : replay_.add(obs, action, step.reward, step.obs, step.terminated, step.truncated);
+    if (per_) per_->added(slot);
     obs = step.done() ? env_->reset().obs : step.obs;
     if (frames_ && step.done()) frames_->start(obs);
     ++num_timesteps_;
 
-    // Learn from uniformly sampled minibatches every train_freq steps.
+    // Learn from sampled minibatches every train_freq steps.
     const auto stored = frames_ ? frames_->size() : replay_.size();
     if (num_timesteps_ > opts_.learning_starts() && stored >= min_replay &&
         num_timesteps_ % opts_.train_freq() == 0) {
-      for (std::int64_t g = 0; g < opts_.gradient_steps(); ++g) {
-        last_metrics_ = update(frames_ ? frames_->sample(opts_.batch_size(), rng_)
-                                       : replay_.sample(opts_.batch_size(), rng_));
-      }
+      for (std::int64_t g = 0; g < opts_.gradient_steps(); ++g) last_metrics_ = update(sample_batch());
     }
     // Sync the target network every target_update_interval env steps.
     if (num_timesteps_ % opts_.target_update_interval() == 0) update_target();
@@ -196,9 +246,15 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
   callback.on_end(*this);
 }
 
+Batch DQN::sample_batch() {
+  const NStep nstep{opts_.n_step(), opts_.gamma()};
+  return per_ ? per_->sample(memory(), opts_.batch_size(), beta_, rng_, nstep)
+              : memory().sample(opts_.batch_size(), rng_, nstep);
+}
+
 std::map<std::string, double> DQN::update(const Batch& b) {
-  // y = r + γ (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   [Double DQN]
-  //   or r + γ (1 − terminated) max_a' Q_target(s', a')            [DQN]
+  // y = R + γ^m (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   [Double DQN]
+  //   or R + γ^m (1 − terminated) max_a' Q_target(s', a')            [DQN]
   torch::Tensor td_target;
   {
     torch::NoGradGuard no_grad;
@@ -206,13 +262,18 @@ std::map<std::string, double> DQN::update(const Batch& b) {
     const auto next_v = opts_.double_q()
                             ? next_q.gather(1, q_net_->forward(b.next_obs).argmax(1, true)).squeeze(1)
                             : std::get<0>(next_q.max(1));
-    td_target = b.reward + opts_.gamma() * (1.0 - b.terminated) * next_v;
+    const auto discount =
+        b.steps.defined() ? torch::pow(opts_.gamma(), b.steps) : torch::full_like(b.reward, opts_.gamma());
+    td_target = b.reward + discount * (1.0 - b.terminated) * next_v;
   }
   const auto q = q_net_->forward(b.obs).gather(1, b.action.unsqueeze(1)).squeeze(1);  // Q(s, a): [B]
-  // Huber loss = the paper's clipping of the TD error to [-1, 1].
-  const auto loss =
-      opts_.loss() == "huber" ? torch::smooth_l1_loss(q, td_target) : torch::mse_loss(q, td_target);
+  // Huber loss = the paper's clipping of the TD error to [-1, 1]; prioritized batches weight each
+  // transition's loss by its importance weight.
+  const auto per_sample = opts_.loss() == "huber" ? torch::smooth_l1_loss(q, td_target, at::Reduction::None)
+                                                  : torch::mse_loss(q, td_target, at::Reduction::None);
+  const auto loss = b.weight.defined() ? (per_sample * b.weight).mean() : per_sample.mean();
   const double loss_value = nn::gradient_step(*optimizer_, loss, opts_.max_grad_norm());
+  if (per_ && b.weight.defined()) per_->update(b.slots, q.detach() - td_target);
   return {{"loss", loss_value}, {"q_mean", q.detach().mean().item<double>()}};
 }
 

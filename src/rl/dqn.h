@@ -1,9 +1,12 @@
-// Deep Q-Network (Mnih et al. 2015, "Human-level control through deep reinforcement learning"), with
-// the optional Double-DQN target of van Hasselt et al. 2016.
+// Deep Q-Network (Mnih et al. 2015, "Human-level control through deep reinforcement learning") and
+// the descendants Rainbow (Hessel et al. 2018) found to add up: Double DQN (van Hasselt et al. 2016),
+// Dueling heads (Wang et al. 2016), prioritized replay (Schaul et al. 2016) and n-step returns.
 //
 //   for each env step:  a = ε-greedy(Q(s))  ->  store (s, a, r, s', terminated) in replay
 //   every train_freq steps (after learning_starts):  gradient_steps × minimise
-//       Huber(Q(s,a), r + γ (1 − terminated) max_a' Q_target(s', a'))  on a uniform minibatch
+//       w · Huber(Q(s,a), R + γ^m (1 − terminated) max_a' Q_target(s_{t+m}, a'))
+//     on a minibatch drawn uniformly (w = 1) or by priority (w: importance weights), where R sums m
+//     discounted rewards (m = n_step, fewer at an episode's end) and Double DQN picks a' with Q
 //   every target_update_interval steps:  Q_target <- τ Q + (1 − τ) Q_target   (τ = 1: hard copy)
 //
 // Defaults are Stable-Baselines3's (the key names RL practitioners know); presets in configs/dqn/.
@@ -21,6 +24,7 @@
 #include "envs/env.h"
 #include "rl/agent.h"
 #include "rl/frame_replay.h"
+#include "rl/prioritized.h"
 #include "rl/replay.h"
 #include "rl/schedule.h"
 
@@ -41,6 +45,12 @@ struct DQNOptions {
   TORCH_ARG(double, exploration_final_eps) = 0.05;
   TORCH_ARG(double, max_grad_norm) = 10.0;
   TORCH_ARG(bool, double_q) = false;
+  TORCH_ARG(bool, dueling) = false;
+  TORCH_ARG(std::int64_t, n_step) = 1;
+  TORCH_ARG(bool, prioritized_replay) = false;  // proportional (sum tree)
+  TORCH_ARG(double, prioritized_replay_alpha) = 0.6;
+  TORCH_ARG(double, prioritized_replay_beta0) = 0.4;  // annealed linearly to 1 over training
+  TORCH_ARG(double, prioritized_replay_eps) = 1e-6;
   TORCH_ARG(std::string, loss) = "huber";  // huber (Mnih et al.'s error clipping) | mse
   // mlp: net_arch on a flat observation; minatar: Young & Tian's CNN (16 3×3 filters, 128 units) on a
   // [H, W, C] grid; nature: Mnih et al.'s CNN (32 8×8/4, 64 4×4/2, 64 3×3/1, 512) on [84, 84, k]
@@ -73,6 +83,12 @@ struct DQNOptions {
     f("exploration_final_eps", exploration_final_eps_);
     f("max_grad_norm", max_grad_norm_);
     f("double_q", double_q_);
+    f("dueling", dueling_);
+    f("n_step", n_step_);
+    f("prioritized_replay", prioritized_replay_);
+    f("prioritized_replay_alpha", prioritized_replay_alpha_);
+    f("prioritized_replay_beta0", prioritized_replay_beta0_);
+    f("prioritized_replay_eps", prioritized_replay_eps_);
     f("loss", loss_);
     f("network", network_);
     f("net_arch", net_arch_);
@@ -99,8 +115,13 @@ class DQN final : public Agent {
             const std::map<std::string, double>& extra = {}) const override;
   std::map<std::string, double> load(const std::filesystem::path& path) override;
 
-  // One gradient step on a minibatch; returns {"loss", "q_mean"}.
+  // One gradient step on a minibatch; returns {"loss", "q_mean"}. A prioritized batch (with slots
+  // and weights) gets its priorities updated from the TD errors.
   std::map<std::string, double> update(const Batch& batch);
+  // The minibatch the next update would use: uniform or prioritized, n-step per the options.
+  Batch sample_batch();
+  // Prioritized replay's β at the current step.
+  double importance_beta() const { return beta_; }
   void update_target();
   std::int64_t greedy_action(const torch::Tensor& obs);
 
@@ -109,6 +130,8 @@ class DQN final : public Agent {
   torch::nn::Sequential q_net() const { return q_net_; }
   const ReplayBuffer& replay() const { return replay_; }
   const FrameReplay* frame_replay() const { return frames_.get(); }
+  const Replay& memory() const { return frames_ ? static_cast<const Replay&>(*frames_) : replay_; }
+  const PrioritizedSampler* prioritized() const { return per_.get(); }
 
  private:
   std::unique_ptr<envs::Env> env_;
@@ -119,10 +142,12 @@ class DQN final : public Agent {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   ReplayBuffer replay_;                  // transitions (all networks but nature)
   std::unique_ptr<FrameReplay> frames_;  // nature: one frame per transition
+  std::unique_ptr<PrioritizedSampler> per_;
   LinearSchedule exploration_;
   std::mt19937_64 rng_;  // ε-greedy draws and replay sampling
   std::int64_t num_timesteps_ = 0;
   double epsilon_;
+  double beta_;
   bool env_started_ = false;
   std::map<std::string, double> last_metrics_;
 };

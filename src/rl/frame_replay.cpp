@@ -56,7 +56,8 @@ void FrameReplay::start(const torch::Tensor& obs) {
   episode_start_[static_cast<std::size_t>(head_)] = 1;
 }
 
-void FrameReplay::add(std::int64_t action, double reward, const torch::Tensor& next_obs, bool terminated) {
+std::int64_t FrameReplay::add(std::int64_t action, double reward, const torch::Tensor& next_obs,
+                              bool terminated) {
   if (head_ < 0) throw std::logic_error("FrameReplay::add before start");
   const auto from = head_;
   head_ = (head_ + 1) % capacity_;
@@ -68,14 +69,21 @@ void FrameReplay::add(std::int64_t action, double reward, const torch::Tensor& n
   terminated_[i] = terminated ? 1 : 0;
   valid_[i] = 1;
   ++transitions_;
+  return from;
 }
 
-// A transition can be sampled when it is complete and the k − 1 frames before it are still the ones
-// it was recorded with: slots just after the head are the oldest and their pasts were overwritten.
+// Slots just after the head are the oldest, and their pasts were overwritten.
 bool FrameReplay::sampleable(std::int64_t i) const {
   if (!valid_[static_cast<std::size_t>(i)]) return false;
   const auto age = (head_ - i + capacity_) % capacity_;  // 0 for the head itself
   return age + stack_ <= capacity_;
+}
+
+// A slot's successor holds the same episode's next transition unless this one was terminal or the
+// episode was cut there (its final frame then has no transition leaving it).
+bool FrameReplay::continues_after(std::int64_t slot) const {
+  return !terminated_[static_cast<std::size_t>(slot)] &&
+         valid_[static_cast<std::size_t>((slot + 1) % capacity_)];
 }
 
 void FrameReplay::stack_into(std::int64_t newest, std::uint8_t* out) const {
@@ -93,8 +101,8 @@ void FrameReplay::stack_into(std::int64_t newest, std::uint8_t* out) const {
   }
 }
 
-Batch FrameReplay::sample(std::int64_t batch_size, std::mt19937_64& rng) const {
-  if (transitions_ == 0) throw std::logic_error("FrameReplay::sample on an empty buffer");
+Batch FrameReplay::gather(const std::vector<std::int64_t>& slots, const NStep& nstep) const {
+  const auto batch_size = static_cast<std::int64_t>(slots.size());
   Batch b;
   // Frames are copied whole into [B, k, H, W] storage; the batch is its [B, H, W, k] view, which a CNN
   // permutes back to channels-first without a copy.
@@ -103,19 +111,21 @@ Batch FrameReplay::sample(std::int64_t batch_size, std::mt19937_64& rng) const {
   b.action = torch::empty({batch_size}, torch::kLong);
   b.reward = torch::empty({batch_size}, torch::kFloat32);
   b.terminated = torch::empty({batch_size}, torch::kFloat32);
-  std::uniform_int_distribution<std::int64_t> pick(0, capacity_ - 1);
+  b.steps = torch::empty({batch_size}, torch::kFloat32);
   const auto stride = height_ * width_ * stack_;
   for (std::int64_t n = 0; n < batch_size; ++n) {
-    std::int64_t i = pick(rng);
-    while (!sampleable(i)) i = pick(rng);
+    const auto i = slots[static_cast<std::size_t>(n)];
+    const auto w = walk(i, nstep);
     stack_into(i, obs.data_ptr<std::uint8_t>() + n * stride);
-    stack_into((i + 1) % capacity_, next.data_ptr<std::uint8_t>() + n * stride);
+    stack_into((w.last + 1) % capacity_, next.data_ptr<std::uint8_t>() + n * stride);
     b.action.data_ptr<std::int64_t>()[n] = action_[static_cast<std::size_t>(i)];
-    b.reward.data_ptr<float>()[n] = reward_[static_cast<std::size_t>(i)];
-    b.terminated.data_ptr<float>()[n] = terminated_[static_cast<std::size_t>(i)];
+    b.reward.data_ptr<float>()[n] = static_cast<float>(w.reward);
+    b.terminated.data_ptr<float>()[n] = terminated_[static_cast<std::size_t>(w.last)];
+    b.steps.data_ptr<float>()[n] = static_cast<float>(w.steps);
   }
   b.obs = obs.permute({0, 2, 3, 1});
   b.next_obs = next.permute({0, 2, 3, 1});
+  b.slots = slots;
   return b;
 }
 

@@ -14,26 +14,30 @@
 
 namespace dojo::rl {
 
-class FrameReplay {
+class FrameReplay final : public Replay {
  public:
   // Observations are [height, width, stack] uint8 stacks, oldest frame first.
   FrameReplay(std::int64_t capacity, std::int64_t height, std::int64_t width, std::int64_t stack);
 
   // The first observation of an episode (after reset).
   void start(const torch::Tensor& obs);
-  // The step taken from the last observation: its action, reward and the next observation. Only
-  // `terminated` stops bootstrapping; a truncated episode keeps its next observation's value.
-  void add(std::int64_t action, double reward, const torch::Tensor& next_obs, bool terminated);
-  // batch_size transitions drawn uniformly from those whose stacks are intact.
-  Batch sample(std::int64_t batch_size, std::mt19937_64& rng) const;
+  // The step taken from the last observation: its action, reward and the next observation; returns
+  // the transition's slot. Only `terminated` stops bootstrapping; a truncated episode keeps its next
+  // observation's value (and the next start() ends the episode in the memory).
+  std::int64_t add(std::int64_t action, double reward, const torch::Tensor& next_obs, bool terminated);
+  Batch gather(const std::vector<std::int64_t>& slots, const NStep& nstep = {}) const override;
 
-  std::int64_t size() const { return transitions_; }
-  std::int64_t capacity() const { return capacity_; }
+  std::int64_t size() const override { return transitions_; }
+  std::int64_t capacity() const override { return capacity_; }
+  std::int64_t draw_range() const override { return capacity_; }
+  // Complete, and the k − 1 frames before it are still the ones it was recorded with.
+  bool sampleable(std::int64_t slot) const override;
   // Memory held per slot: one frame plus the transition's fields.
   std::int64_t bytes_per_transition() const;
 
  private:
-  bool sampleable(std::int64_t i) const;
+  double reward_at(std::int64_t slot) const override { return reward_[static_cast<std::size_t>(slot)]; }
+  bool continues_after(std::int64_t slot) const override;
   void stack_into(std::int64_t newest, std::uint8_t* out) const;  // [k, H, W] at out
   void write_frame(std::int64_t slot, const torch::Tensor& obs);
 

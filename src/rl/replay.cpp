@@ -29,6 +29,29 @@ void put_row(torch::Tensor& dst, std::int64_t row, const torch::Tensor& src) {
 }
 }  // namespace
 
+Batch Replay::sample(std::int64_t batch_size, std::mt19937_64& rng, const NStep& nstep) const {
+  if (size() == 0) throw std::logic_error("Replay::sample on an empty buffer");
+  std::vector<std::int64_t> slots(static_cast<std::size_t>(batch_size));
+  std::uniform_int_distribution<std::int64_t> pick(0, draw_range() - 1);
+  for (auto& s : slots) {
+    do s = pick(rng);
+    while (!sampleable(s));
+  }
+  return gather(slots, nstep);
+}
+
+Replay::Walk Replay::walk(std::int64_t slot, const NStep& nstep) const {
+  Walk w{0.0, slot, 0};
+  double discount = 1.0;
+  for (;;) {
+    w.reward += discount * reward_at(w.last);
+    discount *= nstep.gamma;
+    ++w.steps;
+    if (w.steps >= nstep.n || !continues_after(w.last)) return w;
+    w.last = (w.last + 1) % capacity();
+  }
+}
+
 ReplayBuffer::ReplayBuffer(std::int64_t capacity, std::vector<std::int64_t> obs_shape, torch::Dtype obs_dtype,
                            std::vector<std::int64_t> action_shape, torch::Dtype action_dtype)
     : capacity_(capacity) {
@@ -39,31 +62,56 @@ ReplayBuffer::ReplayBuffer(std::int64_t capacity, std::vector<std::int64_t> obs_
   action_ = torch::zeros(with_leading(capacity, action_shape), action_dtype);
   reward_ = torch::zeros({capacity}, torch::kFloat32);
   terminated_ = torch::zeros({capacity}, torch::kFloat32);
+  episode_end_.assign(static_cast<std::size_t>(capacity), 0);
 }
 
-void ReplayBuffer::add(const torch::Tensor& obs, const torch::Tensor& action, double reward,
-                       const torch::Tensor& next_obs, bool terminated) {
-  put_row(obs_, pos_, obs);
-  put_row(next_obs_, pos_, next_obs);
-  put_row(action_, pos_, action);
-  reward_.data_ptr<float>()[pos_] = static_cast<float>(reward);
-  terminated_.data_ptr<float>()[pos_] = terminated ? 1.0f : 0.0f;
+std::int64_t ReplayBuffer::add(const torch::Tensor& obs, const torch::Tensor& action, double reward,
+                               const torch::Tensor& next_obs, bool terminated, bool truncated) {
+  const auto slot = pos_;
+  put_row(obs_, slot, obs);
+  put_row(next_obs_, slot, next_obs);
+  put_row(action_, slot, action);
+  reward_.data_ptr<float>()[slot] = static_cast<float>(reward);
+  terminated_.data_ptr<float>()[slot] = terminated ? 1.0f : 0.0f;
+  episode_end_[static_cast<std::size_t>(slot)] = terminated || truncated ? 1 : 0;
   pos_ = (pos_ + 1) % capacity_;
   size_ = std::min(size_ + 1, capacity_);
+  return slot;
 }
 
-Batch ReplayBuffer::sample(std::int64_t batch_size, std::mt19937_64& rng) const {
-  if (size_ == 0) throw std::logic_error("ReplayBuffer::sample on an empty buffer");
-  auto idx = torch::empty({batch_size}, torch::kLong);
-  auto* p = idx.data_ptr<std::int64_t>();
-  std::uniform_int_distribution<std::int64_t> pick(0, size_ - 1);
-  for (std::int64_t i = 0; i < batch_size; ++i) p[i] = pick(rng);
-  return gather(idx);
+double ReplayBuffer::reward_at(std::int64_t slot) const { return reward_.data_ptr<float>()[slot]; }
+
+// Slots are written in time order; the newest (just before pos_) has no successor yet.
+bool ReplayBuffer::continues_after(std::int64_t slot) const {
+  return !episode_end_[static_cast<std::size_t>(slot)] && (slot + 1) % capacity_ != pos_;
 }
 
-Batch ReplayBuffer::gather(const torch::Tensor& indices) const {
-  return {obs_.index_select(0, indices), action_.index_select(0, indices), reward_.index_select(0, indices),
-          next_obs_.index_select(0, indices), terminated_.index_select(0, indices)};
+Batch ReplayBuffer::gather(const std::vector<std::int64_t>& slots, const NStep& nstep) const {
+  const auto b = static_cast<std::int64_t>(slots.size());
+  auto first = torch::empty({b}, torch::kLong), last = torch::empty({b}, torch::kLong);
+  auto reward = torch::empty({b}, torch::kFloat32), steps = torch::empty({b}, torch::kFloat32);
+  for (std::int64_t i = 0; i < b; ++i) {
+    const auto w = walk(slots[static_cast<std::size_t>(i)], nstep);
+    first.data_ptr<std::int64_t>()[i] = slots[static_cast<std::size_t>(i)];
+    last.data_ptr<std::int64_t>()[i] = w.last;
+    reward.data_ptr<float>()[i] = static_cast<float>(w.reward);
+    steps.data_ptr<float>()[i] = static_cast<float>(w.steps);
+  }
+  Batch out;
+  out.obs = obs_.index_select(0, first);
+  out.action = action_.index_select(0, first);
+  out.reward = reward;
+  out.next_obs = next_obs_.index_select(0, last);
+  out.terminated = terminated_.index_select(0, last);
+  out.steps = steps;
+  out.slots = slots;
+  return out;
+}
+
+Batch ReplayBuffer::gather(const torch::Tensor& slots) const {
+  const auto s = slots.to(torch::kLong).contiguous();
+  return gather(std::vector<std::int64_t>(s.data_ptr<std::int64_t>(), s.data_ptr<std::int64_t>() + s.numel()),
+                NStep{});
 }
 
 }  // namespace dojo::rl
