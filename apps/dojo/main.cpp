@@ -16,6 +16,7 @@
 #include "examples/examples.h"
 #include "nn/model.h"
 #include "nn/zoo.h"
+#include "play.h"
 #include "rl/algos.h"
 #include "rl/trainer.h"
 
@@ -43,9 +44,15 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
   return 0;
 }
 
-int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint,
-             std::int64_t seed) {
-  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed));
+int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
+             const std::string& record) {
+  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record);
+  if (!record.empty()) {
+    for (std::size_t e = 0; e < r.returns.size(); ++e) {
+      std::cout << fmt::format("episode {}: return {:g}, {} steps -> {}/episode_{:03d}.gif\n", e,
+                               r.returns[e], r.lengths[e], record, e);
+    }
+  }
   std::cout << fmt::format("{:.2f} ± {:.2f} over {} episodes ({} checkpoint)\n", r.mean, r.std,
                            r.returns.size(), checkpoint);
   return 0;
@@ -204,6 +211,17 @@ int main(int argc, char** argv) {
   eval->add_option("--episodes", episodes, "Episodes (default 20)");
   eval->add_option("--checkpoint", checkpoint, "best or last (default best)");
   eval->add_option("--seed", eval_seed, "Seed of the evaluation env (default 0)");
+  std::string record;
+  eval->add_option(
+      "--record", record,
+      "Write each episode as an animated GIF into this directory (one episode unless --episodes)");
+
+  auto* play_cmd = app.add_subcommand("play", "Play an environment at the keyboard, in the terminal");
+  app::PlayOptions play;
+  play_cmd->add_option("id", play.env_id, "Environment id")->required();
+  play_cmd->add_option("--seed", play.seed, "Seed of the first episode (default 0)");
+  play_cmd->add_option("--fps", play.fps, "Steps per second at a terminal (default 8)");
+  play_cmd->add_option("--episodes", play.episodes, "Episodes (default 1)");
 
   app.add_subcommand("envs", "List registered environments with their spaces");
 
@@ -275,7 +293,9 @@ int main(int argc, char** argv) {
       }
       return cmd_train(algo, req, resume_dir);
     }
-    if (*eval) return cmd_eval(eval_dir, episodes, checkpoint, eval_seed);
+    if (*play_cmd) return app::play(play);
+    if (*eval && !record.empty() && eval->count("--episodes") == 0) episodes = 1;  // one GIF unless asked
+    if (*eval) return cmd_eval(eval_dir, episodes, checkpoint, eval_seed, record);
     if (app.got_subcommand("envs")) return cmd_envs();
     if (*rollout) return cmd_rollout(rollout_id, rollout_seed, rollout_steps, actions_file);
     if (*example) {

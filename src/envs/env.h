@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "envs/space.h"
 
@@ -45,6 +46,12 @@ class Env {
 
   virtual const Space& action_space() const = 0;
   virtual const Space& observation_space() const = 0;
+  // The current state as an [H, W, 3] uint8 RGB image (Gymnasium's render_mode="rgb_array"), or an
+  // undefined tensor when the environment has no renderer.
+  virtual torch::Tensor render() const { return {}; }
+  // What each Discrete action does, in the Arcade Learning Environment's words ("NOOP", "FIRE",
+  // "LEFT", ...), or empty when the environment does not name them.
+  virtual std::vector<std::string> action_meanings() const { return {}; }
   // "CartPole", or for a wrapper stack "TimeLimit<OrderEnforcing<CartPole>>".
   virtual std::string name() const = 0;
   // The registry id this env was made from ("" when built directly).

@@ -15,6 +15,8 @@ class Wrapper : public Env {
   StepResult step(const torch::Tensor& action) override { return env_->step(action); }
   const Space& action_space() const override { return env_->action_space(); }
   const Space& observation_space() const override { return env_->observation_space(); }
+  torch::Tensor render() const override { return env_->render(); }
+  std::vector<std::string> action_meanings() const override { return env_->action_meanings(); }
   std::string id() const override { return env_->id(); }
   Env& unwrapped();
 

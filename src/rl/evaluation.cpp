@@ -7,16 +7,19 @@
 
 namespace dojo::rl {
 
-EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic) {
+EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic,
+                    const EvalObserver& observe) {
   EvalResult r;
   for (std::int64_t e = 0; e < n_episodes; ++e) {
     auto obs = env.reset().obs;
     double ret = 0.0;
     std::int64_t len = 0;
+    if (observe) observe(e, 0, env);
     for (;;) {
       auto s = env.step(agent.act(obs, deterministic));
       ret += s.reward;
       ++len;
+      if (observe) observe(e, len, env);
       if (s.done()) break;
       obs = s.obs;
     }

@@ -1,6 +1,7 @@
 // Policy evaluation shared by every agent (SB3's evaluate_policy): whole episodes on a separate env.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "envs/env.h"
@@ -15,7 +16,11 @@ struct EvalResult {
   std::vector<std::int64_t> lengths;
 };
 
+// Called after each reset (step 0) and after each step, e.g. to record the env's frames.
+using EvalObserver = std::function<void(std::int64_t episode, std::int64_t step, const envs::Env& env)>;
+
 // Runs n_episodes to termination or truncation; the env continues its own seeded generator.
-EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic = true);
+EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic = true,
+                    const EvalObserver& observe = {});
 
 }  // namespace dojo::rl

@@ -14,6 +14,7 @@
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/gif.h"
 #include "core/plot.h"
 #include "core/run_dir.h"
 #include "core/runtime.h"
@@ -275,7 +276,7 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
 }
 
 EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint,
-                        std::uint64_t seed) {
+                        std::uint64_t seed, const fs::path& record_dir) {
   core::require_run_dir(dir);
   if (checkpoint != "best" && checkpoint != "last") {
     throw Error("--checkpoint '" + checkpoint + "': expected best or last");
@@ -289,7 +290,27 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
   agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
   auto env = make_env(run, false);
   env->reset(seed);
-  return evaluate(*agent, *env, episodes);
+  if (record_dir.empty()) return evaluate(*agent, *env, episodes);
+
+  if (!env->render().defined()) {
+    throw Error("--record: " + run.env_id() +
+                " has no renderer; expected an env whose render() gives RGB frames");
+  }
+  fs::create_directories(record_dir);
+  std::vector<torch::Tensor> frames;
+  auto result = evaluate(*agent, *env, episodes, true, [&](std::int64_t, std::int64_t, const envs::Env& e) {
+    frames.push_back(e.render());
+  });
+  // The observer saw every episode in turn: split the frames at each episode's length + 1.
+  std::size_t first = 0;
+  for (std::size_t e = 0; e < result.lengths.size(); ++e) {
+    const auto n = static_cast<std::size_t>(result.lengths[e]) + 1;
+    core::save_gif(record_dir / fmt::format("episode_{:03d}.gif", e),
+                   {frames.begin() + static_cast<std::ptrdiff_t>(first),
+                    frames.begin() + static_cast<std::ptrdiff_t>(first + n)});
+    first += n;
+  }
+  return result;
 }
 
 }  // namespace dojo::rl

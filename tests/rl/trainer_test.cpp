@@ -129,6 +129,23 @@ TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
   fs::remove_all(dir);
 }
 
+TEST(EvaluateRun, RecordsEachEpisodeAsAGifOfRenderedFrames) {
+  const auto dir = fresh_path("record");
+  auto req = tiny(dir / "run");
+  req.env_id = "MinAtar/Breakout-v1";
+  req.overrides.push_back("n_timesteps=600");
+  train(req);
+  const auto r = evaluate_run(dir / "run", 2, "last", 0, dir / "gifs");
+  ASSERT_EQ(r.returns.size(), 2u);
+  for (const char* f : {"episode_000.gif", "episode_001.gif"}) {
+    const auto bytes = core::read_text(dir / "gifs" / f);
+    EXPECT_EQ(bytes.substr(0, 6), "GIF89a") << f;
+    EXPECT_GT(bytes.size(), 1000u) << f;
+  }
+  EXPECT_FALSE(fs::exists(dir / "gifs" / "episode_002.gif"));
+  fs::remove_all(dir);
+}
+
 // The CLI: bad input gives one `error:` line naming the value, exit code 2, and changes no file.
 struct Cli {
   int rc;
@@ -176,6 +193,9 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   expect_bad_input("train --resume " + dir.string(), dir.string());
   expect_bad_input("eval " + dir.string(), dir.string());
   expect_bad_input("env rollout NoSuchEnv-v0", "NoSuchEnv-v0");
+  expect_bad_input("play NoSuchEnv-v0 < /dev/null", "NoSuchEnv-v0");
+  expect_bad_input("play Pendulum-v1 < /dev/null", "Pendulum-v1");
+  expect_bad_input("eval " + run + " --record " + (dir / "gifs").string(), "CartPole-v1");
   EXPECT_EQ(snapshot(dir), before);
 
   // A truncated checkpoint: eval and resume both refuse it, and the run is left as it was.
@@ -187,6 +207,31 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   expect_bad_input("train --resume " + run + " --steps 3000", "last.ckpt");
   EXPECT_EQ(snapshot(dir), corrupted);
   fs::remove_all(dir);
+}
+
+TEST(Cli, PlayTakesOneStepPerPipedKey) {
+  const char* bin = std::getenv("DOJO_BIN");
+  ASSERT_NE(bin, nullptr);
+  const auto out_file = fresh_path("play");
+  // CartPole: "1" pushes right every step; the pole falls within a dozen steps, one reward each.
+  ASSERT_EQ(std::system(("printf 1111111111111111111111111 | " + std::string(bin) +
+                         " play CartPole-v1 --seed 3 > " + out_file.string())
+                            .c_str()),
+            0);
+  const auto out = core::read_text(out_file);
+  const auto at = out.find("episode 0: return ");
+  ASSERT_NE(at, std::string::npos) << out;
+  const int ret = std::stoi(out.substr(at + 18));
+  EXPECT_GE(ret, 5);
+  EXPECT_LE(ret, 25);
+  EXPECT_NE(out.find("in " + std::to_string(ret) + " steps"), std::string::npos) << out;
+  // q quits before the episode ends.
+  ASSERT_EQ(
+      std::system(
+          ("printf '..q' | " + std::string(bin) + " play MinAtar/Freeway-v1 > " + out_file.string()).c_str()),
+      0);
+  EXPECT_NE(core::read_text(out_file).find("episode 0: return 0 in 2 steps (quit)"), std::string::npos);
+  fs::remove(out_file);
 }
 
 TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {

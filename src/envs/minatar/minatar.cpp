@@ -46,7 +46,15 @@ ResetResult MinAtarEnv::reset(std::optional<std::uint64_t> seed) {
   seed_rng(seed);
   game_->reset(rng());
   last_action_ = kNoop;
+  score_ = 0.0;
   return {observation(), {}};
+}
+
+std::vector<std::string> MinAtarEnv::action_meanings() const {
+  static const char* const names[] = {"NOOP", "LEFT", "UP", "RIGHT", "DOWN", "FIRE"};
+  std::vector<std::string> out;
+  for (auto a : actions_) out.emplace_back(names[a]);
+  return out;
 }
 
 StepResult MinAtarEnv::step(const torch::Tensor& action) {
@@ -57,6 +65,7 @@ StepResult MinAtarEnv::step(const torch::Tensor& action) {
   last_action_ = a;
   StepResult r;
   r.reward = game_->act(a, rng());
+  score_ += r.reward;
   r.terminated = game_->terminal();
   r.obs = observation();
   return r;

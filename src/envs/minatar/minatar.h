@@ -57,6 +57,9 @@ class MinAtarEnv final : public Env {
   StepResult step(const torch::Tensor& action) override;
   const Space& action_space() const override { return action_space_; }
   const Space& observation_space() const override { return observation_space_; }
+  // The Atari-like 210×160 frame of pixels.h, with the episode's score.
+  torch::Tensor render() const override;
+  std::vector<std::string> action_meanings() const override;
   std::string name() const override { return "MinAtar" + game_->name(); }
   const Game& game() const { return *game_; }
   // The action of the full set each index of the action space stands for.
@@ -68,6 +71,7 @@ class MinAtarEnv final : public Env {
   std::vector<Action> actions_;
   double sticky_;
   Action last_action_ = kNoop;
+  double score_ = 0.0;
   Space action_space_, observation_space_;
 };
 

@@ -86,16 +86,18 @@ PixelEnv::PixelEnv(std::unique_ptr<MinAtarEnv> game)
     : game_(std::move(game)),
       observation_space_(Box(0.0, 255.0, {kFrameHeight, kFrameWidth, 3}, torch::kUInt8)) {}
 
+torch::Tensor MinAtarEnv::render() const {
+  return render_frame(game_->state(), static_cast<std::int64_t>(score_));
+}
+
 ResetResult PixelEnv::reset(std::optional<std::uint64_t> seed) {
   game_->reset(seed);
-  score_ = 0;
-  return {render_frame(game_->game().state(), score_), {}};
+  return {game_->render(), {}};
 }
 
 StepResult PixelEnv::step(const torch::Tensor& action) {
   auto r = game_->step(action);
-  score_ += static_cast<std::int64_t>(r.reward);
-  r.obs = render_frame(game_->game().state(), score_);
+  r.obs = game_->render();
   return r;
 }
 

@@ -23,12 +23,13 @@ class PixelEnv final : public Env {
   StepResult step(const torch::Tensor& action) override;
   const Space& action_space() const override { return game_->action_space(); }
   const Space& observation_space() const override { return observation_space_; }
+  torch::Tensor render() const override { return game_->render(); }
+  std::vector<std::string> action_meanings() const override { return game_->action_meanings(); }
   std::string name() const override { return "Pixel" + game_->game().name(); }
 
  private:
   std::unique_ptr<MinAtarEnv> game_;
   Space observation_space_;
-  std::int64_t score_ = 0;
 };
 
 }  // namespace dojo::envs::minatar

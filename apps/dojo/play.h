@@ -1,0 +1,21 @@
+// `dojo play ENV`: a human at the keyboard plays an environment in the terminal.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace dojo::app {
+
+struct PlayOptions {
+  std::string env_id;
+  std::uint64_t seed = 0;
+  double fps = 8.0;  // game steps per second at a terminal
+  std::int64_t episodes = 1;
+};
+
+// At a terminal: the env's rendered frame is drawn with coloured half-blocks and the game ticks at
+// `fps`, taking the last key pressed in each tick (none: NOOP). Otherwise (keys piped in): one step
+// per key, until q or the end of input. Keys: arrows, WASD or HJKL move; space or f fires; . is NOOP;
+// a digit picks that action index. Prints each episode's return. Returns the exit code.
+int play(const PlayOptions& options);
+
+}  // namespace dojo::app
