@@ -36,6 +36,62 @@ ResetResult NoopReset::reset(std::optional<std::uint64_t> seed) {
   return r;
 }
 
+namespace {
+double lives_of(const Info& info, const Env& env) {
+  const auto it = info.find("lives");
+  if (it == info.end()) {
+    throw Error("EpisodicLife: " + env.name() + " reports no info[\"lives\"]; expected a game with lives");
+  }
+  return it->second;
+}
+}  // namespace
+
+EpisodicLife::EpisodicLife(std::unique_ptr<Env> env) : Wrapper(std::move(env)) {}
+
+ResetResult EpisodicLife::reset(std::optional<std::uint64_t> seed) {
+  ResetResult r;
+  if (game_over_ || seed) {
+    r = env_->reset(seed);
+  } else {
+    // A life was lost, not the game: carry on from where it stopped.
+    auto s = env_->step(std::int64_t{0});
+    r = {s.obs, s.info};
+    if (s.done()) r = env_->reset();
+  }
+  lives_ = lives_of(r.info, *env_);
+  game_over_ = false;
+  return r;
+}
+
+StepResult EpisodicLife::step(const torch::Tensor& action) {
+  auto s = env_->step(action);
+  game_over_ = s.done();
+  const double lives = lives_of(s.info, *env_);
+  if (lives < lives_ && lives > 0) s.terminated = true;  // a lost life ends the learner's episode
+  lives_ = lives;
+  return s;
+}
+
+FireReset::FireReset(std::unique_ptr<Env> env) : Wrapper(std::move(env)) {
+  const auto meanings = env_->action_meanings();
+  if (meanings.size() < 3 || meanings[1] != "FIRE") {
+    std::string names;
+    for (const auto& m : meanings) names += (names.empty() ? "" : ", ") + m;
+    throw Error("FireReset: " + env_->name() + " has actions [" + names +
+                "]; expected FIRE at index 1 of 3 or more");
+  }
+}
+
+ResetResult FireReset::reset(std::optional<std::uint64_t> seed) {
+  auto r = env_->reset(seed);
+  for (std::int64_t action : {1, 2}) {
+    auto s = env_->step(action);
+    r = {s.obs, s.info};
+    if (s.done()) r = env_->reset();
+  }
+  return r;
+}
+
 MaxAndSkip::MaxAndSkip(std::unique_ptr<Env> env, std::int64_t skip) : Wrapper(std::move(env)), skip_(skip) {
   if (skip < 1) throw Error("MaxAndSkip: skip = " + std::to_string(skip) + ", expected >= 1");
 }
@@ -131,6 +187,8 @@ StepResult FrameStack::step(const torch::Tensor& action) {
 std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOptions& o) {
   if (o.noop_max > 0) env = std::make_unique<NoopReset>(std::move(env), o.noop_max);
   if (o.frame_skip > 1) env = std::make_unique<MaxAndSkip>(std::move(env), o.frame_skip);
+  if (o.episodic_life) env = std::make_unique<EpisodicLife>(std::move(env));
+  if (o.fire_reset) env = std::make_unique<FireReset>(std::move(env));
   if (o.clip_reward) env = std::make_unique<ClipReward>(std::move(env));
   env = std::make_unique<WarpFrame>(std::move(env), o.screen_size);
   if (o.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), o.frame_stack);

@@ -34,6 +34,32 @@ class MaxAndSkip final : public Wrapper {
   std::int64_t skip_;
 };
 
+// Makes each lost life the end of an episode for the learner (Mnih et al. 2015), while the game only
+// resets when it is really over: a reset after a lost life continues the game with a no-op step.
+// Needs an env that reports info["lives"] at reset and at each step, as the ALE does.
+class EpisodicLife final : public Wrapper {
+ public:
+  explicit EpisodicLife(std::unique_ptr<Env> env);
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  std::string name() const override { return wrap_name("EpisodicLife"); }
+  bool game_over() const { return game_over_; }
+
+ private:
+  double lives_ = 0;
+  bool game_over_ = true;
+};
+
+// Presses FIRE (action 1) and then action 2 after each reset, for games that wait for FIRE to start
+// (baselines' FireResetEnv). Needs action meanings with FIRE at index 1 and at least three actions.
+class FireReset final : public Wrapper {
+ public:
+  explicit FireReset(std::unique_ptr<Env> env);
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  std::string name() const override { return wrap_name("FireReset"); }
+};
+
 // The reward's sign: −1, 0 or +1 (the paper's clipping, so one learning rate fits every game).
 class ClipReward final : public Wrapper {
  public:
@@ -83,8 +109,11 @@ struct AtariOptions {
   std::int64_t screen_size = 84;
   std::int64_t frame_stack = 4;
   bool clip_reward = true;
+  bool episodic_life = false;  // baselines' choice for training; Dopamine and Gymnasium leave it off
+  bool fire_reset = false;     // for games that wait for FIRE
 };
-// NoopReset -> MaxAndSkip -> ClipReward -> WarpFrame -> FrameStack, with Dopamine's defaults.
+// NoopReset -> MaxAndSkip -> [EpisodicLife] -> [FireReset] -> ClipReward -> WarpFrame -> FrameStack,
+// with Dopamine's defaults.
 std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOptions& options = {});
 
 }  // namespace dojo::envs

@@ -50,6 +50,102 @@ class Counter final : public Env {
   Space obs_ = Box(0.0, 255.0, {4, 4, 3}, torch::kUInt8);
 };
 
+// A game with lives and an ALE-like action set (NOOP, FIRE, RIGHT, LEFT). The ball is only served
+// by FIRE; LEFT while it is in play loses a life; the game is over when no lives are left. The
+// observation is [lives, served, steps since the game's reset, actions since the last reset() call].
+class LivesGame final : public Env {
+ public:
+  explicit LivesGame(int lives = 3) : start_lives_(lives) {}
+  ResetResult reset(std::optional<std::uint64_t> seed) override {
+    seed_rng(seed);
+    lives_ = start_lives_;
+    served_ = false;
+    t_ = 0;
+    ++resets;
+    return {obs(), {{"lives", lives_}}};
+  }
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override {
+    const auto a = action.item<std::int64_t>();
+    ++t_;
+    actions.push_back(a);
+    StepResult r;
+    if (a == 1) served_ = true;
+    if (a == 3 && served_) {
+      --lives_;
+      served_ = false;
+    }
+    r.reward = served_ ? 1.0 : 0.0;
+    r.terminated = lives_ == 0;
+    r.obs = obs();
+    r.info = {{"lives", lives_}};
+    return r;
+  }
+  const Space& action_space() const override { return actions_; }
+  const Space& observation_space() const override { return obs_; }
+  std::vector<std::string> action_meanings() const override { return {"NOOP", "FIRE", "RIGHT", "LEFT"}; }
+  std::string name() const override { return "LivesGame"; }
+  int resets = 0;
+  std::vector<std::int64_t> actions;
+
+ private:
+  torch::Tensor obs() const {
+    return torch::tensor({static_cast<float>(lives_), served_ ? 1.0f : 0.0f, static_cast<float>(t_)});
+  }
+  int start_lives_, lives_ = 0, t_ = 0;
+  bool served_ = false;
+  Space actions_ = Discrete{4};
+  Space obs_ = Box(-1e9, 1e9, {3});
+};
+
+TEST(AtariWrappers, EpisodicLifeEndsTheLearnersEpisodeAtEachLostLife) {
+  auto game = std::make_unique<LivesGame>(2);
+  auto* g = game.get();
+  EpisodicLife env(std::move(game));
+  env.reset(0);
+  EXPECT_FALSE(env.step(std::int64_t{1}).done());  // served
+  auto lost = env.step(std::int64_t{3});           // a life lost: the learner's episode ends
+  EXPECT_TRUE(lost.terminated);
+  EXPECT_FALSE(env.game_over());
+  auto r = env.reset();  // continues the game with a no-op step instead of resetting it
+  EXPECT_EQ(g->resets, 1);
+  EXPECT_EQ(r.obs[0].item<float>(), 1.0f);  // one life left
+  EXPECT_EQ(r.obs[2].item<float>(), 3.0f);  // three steps into the same game
+  EXPECT_EQ(g->actions.back(), 0);
+  env.step(std::int64_t{1});
+  auto over = env.step(std::int64_t{3});  // the last life: the game is over
+  EXPECT_TRUE(over.terminated);
+  EXPECT_TRUE(env.game_over());
+  r = env.reset();
+  EXPECT_EQ(g->resets, 2);
+  EXPECT_EQ(r.obs[0].item<float>(), 2.0f);
+  // Without info["lives"] it is an error naming the env.
+  EpisodicLife bad(std::make_unique<Counter>());
+  try {
+    bad.reset(0);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("Counter"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AtariWrappers, FireResetServesAfterEveryReset) {
+  auto game = std::make_unique<LivesGame>(3);
+  auto* g = game.get();
+  FireReset env(std::move(game));
+  auto r = env.reset(0);
+  EXPECT_EQ(g->actions, (std::vector<std::int64_t>{1, 2}));
+  EXPECT_EQ(r.obs[1].item<float>(), 1.0f);  // the ball is in play
+  EXPECT_EQ(env.name(), "FireReset<LivesGame>");
+  // An action set without FIRE at index 1 is refused, naming the actions.
+  try {
+    FireReset bad(make("MinAtar/Breakout-v0"));
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("NOOP, LEFT, UP, RIGHT, DOWN, FIRE"), std::string::npos) << e.what();
+  }
+}
+
 TEST(AtariWrappers, MaxAndSkipRepeatsSumsAndTakesTheMaxOfTheLastTwo) {
   std::int64_t steps = 0;
   MaxAndSkip env(std::make_unique<Counter>(10, &steps, /*flicker=*/true), 4);
