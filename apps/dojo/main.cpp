@@ -209,7 +209,8 @@ int main(int argc, char** argv) {
   std::int64_t episodes = 20, eval_seed = 0;
   eval->add_option("run_dir", eval_dir, "Run directory")->required();
   eval->add_option("--episodes", episodes, "Episodes (default 20)");
-  eval->add_option("--checkpoint", checkpoint, "best or last (default best)");
+  eval->add_option("--checkpoint", checkpoint,
+                   "best, last, or random for uniform random actions (default best)");
   eval->add_option("--seed", eval_seed, "Seed of the evaluation env (default 0)");
   std::string record;
   eval->add_option(

@@ -9,6 +9,12 @@ namespace dojo::rl {
 
 EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic,
                     const EvalObserver& observe) {
+  return evaluate([&](const torch::Tensor& obs) { return agent.act(obs, deterministic); }, env, n_episodes,
+                  observe);
+}
+
+EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episodes,
+                    const EvalObserver& observe) {
   EvalResult r;
   for (std::int64_t e = 0; e < n_episodes; ++e) {
     auto obs = env.reset().obs;
@@ -16,7 +22,7 @@ EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool 
     std::int64_t len = 0;
     if (observe) observe(e, 0, env);
     for (;;) {
-      auto s = env.step(agent.act(obs, deterministic));
+      auto s = env.step(policy(obs));
       ret += s.reward;
       ++len;
       if (observe) observe(e, len, env);

@@ -19,7 +19,13 @@ struct EvalResult {
 // Called after each reset (step 0) and after each step, e.g. to record the env's frames.
 using EvalObserver = std::function<void(std::int64_t episode, std::int64_t step, const envs::Env& env)>;
 
+// An action for an observation.
+using Policy = std::function<torch::Tensor(const torch::Tensor& obs)>;
+
 // Runs n_episodes to termination or truncation; the env continues its own seeded generator.
+EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episodes,
+                    const EvalObserver& observe = {});
+// The agent's greedy (deterministic) or exploring actions.
 EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic = true,
                     const EvalObserver& observe = {});
 

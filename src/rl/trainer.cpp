@@ -278,19 +278,26 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
 EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint,
                         std::uint64_t seed, const fs::path& record_dir) {
   core::require_run_dir(dir);
-  if (checkpoint != "best" && checkpoint != "last") {
-    throw Error("--checkpoint '" + checkpoint + "': expected best or last");
+  if (checkpoint != "best" && checkpoint != "last" && checkpoint != "random") {
+    throw Error("--checkpoint '" + checkpoint + "': expected best, last or random");
   }
   if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
   const auto cfg = core::Config::load(dir / "config.yaml");
   const auto run = run_options(cfg);
   run.validate();
   core::configure_compute(run.n_threads());
-  auto agent = make_agent(run.algo(), cfg, make_env(run, false), seed);
-  agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
   auto env = make_env(run, false);
+  // "random": uniform random actions on the same env, the baseline a trained agent is held against.
+  std::unique_ptr<Agent> agent;
+  std::mt19937_64 rng(seed);
+  Policy policy = [&](const torch::Tensor&) { return envs::sample(env->action_space(), rng); };
+  if (checkpoint != "random") {
+    agent = make_agent(run.algo(), cfg, make_env(run, false), seed);
+    agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
+    policy = [&](const torch::Tensor& obs) { return agent->act(obs, true); };
+  }
   env->reset(seed);
-  if (record_dir.empty()) return evaluate(*agent, *env, episodes);
+  if (record_dir.empty()) return evaluate(policy, *env, episodes);
 
   if (!env->render().defined()) {
     throw Error("--record: " + run.env_id() +
@@ -298,7 +305,7 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
   }
   fs::create_directories(record_dir);
   std::vector<torch::Tensor> frames;
-  auto result = evaluate(*agent, *env, episodes, true, [&](std::int64_t, std::int64_t, const envs::Env& e) {
+  auto result = evaluate(policy, *env, episodes, [&](std::int64_t, std::int64_t, const envs::Env& e) {
     frames.push_back(e.render());
   });
   // The observer saw every episode in turn: split the frames at each episode's length + 1.

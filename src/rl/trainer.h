@@ -81,7 +81,8 @@ core::Config resolve_config(const TrainRequest& request);
 TrainSummary train(const TrainRequest& request);
 // Continues the run in run_dir from its last checkpoint; `steps` raises n_timesteps.
 TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
-// Greedy evaluation of a saved run's "best" or "last" checkpoint. With record_dir, each episode is
+// Greedy evaluation of a saved run's "best" or "last" checkpoint, or of uniformly random actions
+// ("random") on the run's env. With record_dir, each episode is
 // also written there as an animated GIF of the env's rendered frames (episode_000.gif, ...).
 EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes,
                         const std::string& checkpoint, std::uint64_t seed,

@@ -125,6 +125,11 @@ TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
   const auto best = evaluate_run(dir, 2, "best", 0);
   EXPECT_EQ(best.returns.size(), 2u);
   EXPECT_THROW(evaluate_run(dir, 2, "worst", 0), Error);
+  // Random actions on CartPole last about 22 steps, far below a trained agent's budget.
+  const auto random = evaluate_run(dir, 20, "random", 0);
+  EXPECT_GT(random.mean, 8.0);
+  EXPECT_LT(random.mean, 40.0);
+  EXPECT_EQ(evaluate_run(dir, 20, "random", 0).returns, random.returns);  // seeded
   EXPECT_THROW(resume(dir.parent_path()), Error);
   fs::remove_all(dir);
 }
