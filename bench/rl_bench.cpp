@@ -11,6 +11,7 @@
 #include "envs/registry.h"
 #include "rl/dqn.h"
 #include "rl/frame_replay.h"
+#include "rl/prioritized.h"
 
 namespace {
 
@@ -163,6 +164,26 @@ void BM_ReplaySample64(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ReplaySample64);
+
+// Prioritized, 3-step minibatches of 32 MinAtar-sized transitions from a full 100k buffer (the
+// minatar preset's): the sum-tree draws, the n-step walk and the gather, then the priority update.
+void BM_PrioritizedNStepSample32(benchmark::State& state) {
+  rl::ReplayBuffer replay(100'000, {10, 10, 4}, torch::kUInt8, {}, torch::kLong);
+  rl::PrioritizedSampler per(100'000, {});
+  const auto obs = torch::randint(0, 2, {10, 10, 4}, torch::kUInt8);
+  std::mt19937_64 rng(0);
+  for (int i = 0; i < 100'000; ++i) {
+    per.added(replay.add(obs, torch::scalar_tensor(i % 3, torch::kLong), 1.0, obs, i % 200 == 199));
+  }
+  const auto errors = torch::rand({32});
+  for (auto _ : state) {
+    auto b = per.sample(replay, 32, 0.5, rng, rl::NStep{3, 0.99});
+    per.update(b.slots, errors);
+    benchmark::DoNotOptimize(b);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_PrioritizedNStepSample32);
 
 }  // namespace
 

@@ -7,10 +7,16 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "envs/env.h"
+
+namespace dojo::core {
+class CheckpointWriter;
+class CheckpointReader;
+}  // namespace dojo::core
 
 namespace dojo::rl {
 
@@ -64,5 +70,12 @@ class Agent {
   // Returns the `extra` values saved with the checkpoint.
   virtual std::map<std::string, double> load(const std::filesystem::path& path) = 0;
 };
+
+// Checkpoint pieces every agent shares: the generator's state and the run's `extra` values, and the
+// check that a checkpoint holds the expected algorithm.
+void put_agent_state(core::CheckpointWriter& w, const std::mt19937_64& rng,
+                     const std::map<std::string, double>& extra);
+std::map<std::string, double> get_agent_state(core::CheckpointReader& r, std::mt19937_64& rng);
+void require_algo(core::CheckpointReader& r, const std::filesystem::path& path, const std::string& algo);
 
 }  // namespace dojo::rl

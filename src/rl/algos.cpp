@@ -3,10 +3,27 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "rl/dqn.h"
+#include "rl/reinforce.h"
 
 namespace dojo::rl {
 
-std::vector<std::string> algorithms() { return {"dqn"}; }
+namespace {
+
+// Calls f(options) with a default-constructed options struct of the algorithm's type.
+template <class F>
+decltype(auto) with_options(const std::string& algo, F&& f) {
+  require_algorithm(algo);
+  if (algo == "reinforce") {
+    REINFORCEOptions o;
+    return f(o);
+  }
+  DQNOptions o;
+  return f(o);
+}
+
+}  // namespace
+
+std::vector<std::string> algorithms() { return {"dqn", "reinforce"}; }
 
 void require_algorithm(const std::string& algo) {
   const auto known = algorithms();
@@ -17,26 +34,30 @@ void require_algorithm(const std::string& algo) {
 }
 
 std::vector<std::string> algorithm_keys(const std::string& algo) {
-  require_algorithm(algo);
-  return core::option_keys<DQNOptions>();
+  return with_options(algo, [](auto& o) { return core::option_keys<std::decay_t<decltype(o)>>(); });
 }
 
 core::Config resolve_algorithm_config(const std::string& algo, const core::Config& config) {
-  require_algorithm(algo);
-  DQNOptions o;
-  core::read_options(config, o);
-  o.validate();
-  core::Config out;
-  core::write_options(o, out);
-  return out;
+  return with_options(algo, [&](auto& o) {
+    core::read_options(config, o);
+    o.validate();
+    core::Config out;
+    core::write_options(o, out);
+    return out;
+  });
 }
 
 std::unique_ptr<Agent> make_agent(const std::string& algo, const core::Config& config,
                                   std::unique_ptr<envs::Env> env, std::uint64_t seed) {
-  require_algorithm(algo);
-  DQNOptions o;
-  core::read_options(config, o);
-  return std::make_unique<DQN>(std::move(env), o, seed);
+  return with_options(algo, [&](auto& o) -> std::unique_ptr<Agent> {
+    core::read_options(config, o);
+    using Options = std::decay_t<decltype(o)>;
+    if constexpr (std::is_same_v<Options, REINFORCEOptions>) {
+      return std::make_unique<REINFORCE>(std::move(env), o, seed);
+    } else {
+      return std::make_unique<DQN>(std::move(env), o, seed);
+    }
+  });
 }
 
 }  // namespace dojo::rl

@@ -300,35 +300,19 @@ void DQN::save(const std::filesystem::path& path, const std::map<std::string, do
   w.put("optimizer", *optimizer_);
   w.put("num_timesteps", num_timesteps_);
   w.put("epsilon", epsilon_);
-  std::ostringstream rng;
-  rng << rng_;
-  w.put("rng", rng.str());
-  std::string keys;
-  for (const auto& [k, v] : extra) {
-    w.put("extra/" + k, v);
-    keys += k + "\n";
-  }
-  w.put("extra_keys", keys);
+  put_agent_state(w, rng_, extra);
   w.save(path);
 }
 
 std::map<std::string, double> DQN::load(const std::filesystem::path& path) {
   core::CheckpointReader r(path);
-  const auto algo_name = r.get_string("algo");
-  if (algo_name != algo()) {
-    throw Error("checkpoint '" + path.string() + "' holds a " + algo_name + " agent: expected " + algo());
-  }
+  require_algo(r, path, algo());
   r.get("q_net", *q_net_);
   r.get("target_net", *target_net_);
   r.get("optimizer", *optimizer_);
   num_timesteps_ = r.get_int("num_timesteps");
   epsilon_ = r.get_double("epsilon");
-  std::istringstream rng(r.get_string("rng"));
-  rng >> rng_;
-  std::map<std::string, double> extra;
-  std::istringstream keys(r.get_string("extra_keys"));
-  for (std::string k; std::getline(keys, k);) extra[k] = r.get_double("extra/" + k);
-  return extra;
+  return get_agent_state(r, rng_);
 }
 
 }  // namespace dojo::rl
