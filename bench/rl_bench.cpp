@@ -9,6 +9,7 @@
 #include "envs/atari_wrappers.h"
 #include "envs/classic_control/cartpole.h"
 #include "envs/registry.h"
+#include "envs/vector.h"
 #include "rl/dqn.h"
 #include "rl/frame_replay.h"
 #include "rl/prioritized.h"
@@ -184,6 +185,21 @@ void BM_PrioritizedNStepSample32(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_PrioritizedNStepSample32);
+
+// CartPole through make_vec: state.range(0) envs, synchronous (range(1) = 0) or on the thread pool
+// (range(1) = 1, one worker per core), random actions; items are env steps.
+void BM_VectorCartPole(benchmark::State& state) {
+  const auto n = state.range(0);
+  auto vec = envs::make_vec("CartPole-v1", n, {.async = state.range(1) == 1, .n_threads = 0, .make = {}});
+  vec->reset(0);
+  std::mt19937_64 rng(0);
+  std::vector<torch::Tensor> actions;
+  for (int k = 0; k < 64; ++k) actions.push_back(torch::randint(0, 2, {n}, torch::kLong));
+  std::size_t k = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(vec->step(actions[k++ % actions.size()]).reward);
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_VectorCartPole)->ArgsProduct({{1, 8, 64}, {0, 1}})->UseRealTime();
 
 }  // namespace
 
