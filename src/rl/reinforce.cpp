@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
+#include "rl/policy.h"
 
 namespace dojo::rl {
 
@@ -48,13 +49,6 @@ void REINFORCEOptions::validate() const {
   if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [5]");
 }
 
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma) {
-  std::vector<double> g(rewards.size());
-  double running = 0.0;
-  for (std::size_t t = rewards.size(); t-- > 0;) g[t] = running = rewards[t] + gamma * running;
-  return g;
-}
-
 REINFORCE::REINFORCE(std::unique_ptr<envs::Env> env, REINFORCEOptions options, std::uint64_t seed)
     : env_(std::move(env)),
       opts_((options.validate(), std::move(options))),
@@ -84,7 +78,7 @@ torch::Tensor REINFORCE::probabilities(const torch::Tensor& obs) {
 torch::Tensor REINFORCE::log_prob(const torch::Tensor& obs, const torch::Tensor& actions) {
   const auto out = policy_->forward(obs.to(torch::kFloat32));
   const auto idx = (actions - action_space_.start).to(torch::kLong).unsqueeze(1);
-  if (action_space_.n != 2) return torch::log_softmax(out, 1).gather(1, idx).squeeze(1);
+  if (action_space_.n != 2) return categorical_log_prob(out, idx.squeeze(1));
   // log σ(z) for action 0, log σ(−z) for action 1: stable where σ saturates.
   const auto z = out.squeeze(1);
   return torch::where(idx.squeeze(1) == 0, torch::log_sigmoid(z), torch::log_sigmoid(-z));

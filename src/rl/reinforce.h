@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "envs/env.h"
+#include "rl/advantage.h"
 #include "rl/agent.h"
 
 namespace dojo::rl {
@@ -51,9 +52,6 @@ struct REINFORCEOptions {
     f("max_grad_norm", max_grad_norm_);
   }
 };
-
-// G_t = r_t + γ G_{t+1} over one episode's rewards.
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma);
 
 class REINFORCE final : public Agent {
  public:

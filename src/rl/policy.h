@@ -1,0 +1,29 @@
+// The action distributions of policy-gradient agents and PPO's clipped objective, as functions of
+// tensors: a categorical over logits for Discrete actions, a diagonal Gaussian with a state-independent
+// log standard deviation for Box actions (Schulman et al. 2017; SB3's and CleanRL's choice).
+#pragma once
+#include <torch/types.h>
+
+namespace dojo::rl {
+
+// log π(a|s) for logits [B, n] and actions [B] (int64): [B].
+torch::Tensor categorical_log_prob(const torch::Tensor& logits, const torch::Tensor& actions);
+// H[π(·|s)] for logits [B, n]: [B].
+torch::Tensor categorical_entropy(const torch::Tensor& logits);
+
+// log N(a; mean, exp(log_std)) summed over action dims: mean [B, d], log_std [d], actions [B, d] -> [B].
+torch::Tensor gaussian_log_prob(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                const torch::Tensor& actions);
+// Σ_d (½ log(2πe) + log σ_d), the same for every state: [B] for a batch of B.
+torch::Tensor gaussian_entropy(const torch::Tensor& log_std, std::int64_t batch);
+
+struct ClippedObjective {
+  torch::Tensor loss;          // −mean(min(ρ A, clip(ρ, 1 − ε, 1 + ε) A))
+  double clip_fraction = 0.0;  // share of samples with |ρ − 1| > ε
+  double approx_kl = 0.0;      // mean((ρ − 1) − log ρ), an unbiased, non-negative KL estimate
+};
+// PPO's clipped surrogate with ρ = exp(log_prob − old_log_prob).
+ClippedObjective ppo_clip_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
+                               const torch::Tensor& advantages, double clip_range);
+
+}  // namespace dojo::rl
