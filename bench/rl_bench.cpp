@@ -12,6 +12,7 @@
 #include "envs/vector.h"
 #include "rl/dqn.h"
 #include "rl/frame_replay.h"
+#include "rl/ppo.h"
 #include "rl/prioritized.h"
 
 namespace {
@@ -200,6 +201,19 @@ void BM_VectorCartPole(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_VectorCartPole)->ArgsProduct({{1, 8, 64}, {0, 1}})->UseRealTime();
+
+// One PPO iteration with ppo/cartpole's settings: a rollout of 32 steps in 8 envs, then 20 epochs
+// of one 256-sample minibatch. Items are samples through the update (256 × 20 per iteration).
+void BM_PPOIterationCartPole(benchmark::State& state) {
+  rl::PPO agent(
+      envs::make("CartPole-v1"),
+      rl::PPOOptions().n_envs(8).n_steps(32).batch_size(256).n_epochs(20).gae_lambda(0.8).gamma(0.98), 0);
+  rl::Callback none;
+  std::int64_t total = 0;
+  for (auto _ : state) agent.learn(total += 256, none);
+  state.SetItemsProcessed(state.iterations() * 256 * 20);
+}
+BENCHMARK(BM_PPOIterationCartPole)->UseRealTime();
 
 }  // namespace
 

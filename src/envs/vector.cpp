@@ -116,7 +116,8 @@ AsyncVectorEnv::AsyncVectorEnv(std::vector<std::unique_ptr<Env>> envs, std::int6
   if (n_threads < 0) throw Error("n_threads = " + std::to_string(n_threads) + ": expected >= 0");
   if (n_threads == 0) n_threads = std::max<std::int64_t>(1, std::thread::hardware_concurrency());
   n_threads_ = std::min(n_threads, num_envs());
-  for (std::int64_t w = 0; w < n_threads_; ++w) workers_.emplace_back([this, w] { worker(w); });
+  // The calling thread steps block 0 itself: one wake-up fewer per step, none with one thread.
+  for (std::int64_t w = 1; w < n_threads_; ++w) workers_.emplace_back([this, w] { worker(w); });
 }
 
 AsyncVectorEnv::~AsyncVectorEnv() {
@@ -128,10 +129,13 @@ AsyncVectorEnv::~AsyncVectorEnv() {
   for (auto& t : workers_) t.join();
 }
 
-// Worker w owns envs [w·N/T, (w+1)·N/T): each env is always stepped by the same thread.
-void AsyncVectorEnv::worker(std::int64_t w) {
+// Block w holds envs [w·N/T, (w+1)·N/T): each env is always stepped by the same thread.
+void AsyncVectorEnv::run_block(std::int64_t w, const std::function<void(std::int64_t)>& work) {
   const auto n = num_envs(), t = num_threads();
-  const auto begin = w * n / t, end = (w + 1) * n / t;
+  for (auto i = w * n / t; i < (w + 1) * n / t; ++i) work(i);
+}
+
+void AsyncVectorEnv::worker(std::int64_t w) {
   std::uint64_t seen = 0;
   for (;;) {
     const std::function<void(std::int64_t)>* work = nullptr;
@@ -144,7 +148,7 @@ void AsyncVectorEnv::worker(std::int64_t w) {
     }
     std::exception_ptr error;
     try {
-      for (auto i = begin; i < end; ++i) (*work)(i);
+      run_block(w, *work);
     } catch (...) {
       error = std::current_exception();
     }
@@ -155,16 +159,24 @@ void AsyncVectorEnv::worker(std::int64_t w) {
 }
 
 void AsyncVectorEnv::for_each_env(const std::function<void(std::int64_t)>& work) {
+  if (workers_.empty()) return run_block(0, work);
   {
     std::lock_guard lock(mutex_);
     work_ = &work;
-    pending_ = num_threads();
+    pending_ = static_cast<std::int64_t>(workers_.size());
     error_ = nullptr;
     ++generation_;
   }
   start_.notify_all();
+  std::exception_ptr mine;
+  try {
+    run_block(0, work);
+  } catch (...) {
+    mine = std::current_exception();
+  }
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return pending_ == 0; });
+  if (mine) std::rethrow_exception(mine);
   if (error_) std::rethrow_exception(error_);
 }
 

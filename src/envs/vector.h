@@ -94,6 +94,7 @@ class AsyncVectorEnv final : public VectorEnv {
 
  private:
   void worker(std::int64_t w);
+  void run_block(std::int64_t w, const std::function<void(std::int64_t)>& work);
   std::int64_t n_threads_ = 0;  // fixed before the workers start: they partition the envs by it
   std::vector<std::thread> workers_;
   std::mutex mutex_;

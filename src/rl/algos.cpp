@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/strings.h"
 #include "rl/dqn.h"
+#include "rl/ppo.h"
 #include "rl/reinforce.h"
 
 namespace dojo::rl {
@@ -17,13 +18,21 @@ decltype(auto) with_options(const std::string& algo, F&& f) {
     REINFORCEOptions o;
     return f(o);
   }
+  if (algo == "ppo") {
+    PPOOptions o;
+    return f(o);
+  }
+  if (algo == "a2c") {
+    A2COptions o;
+    return f(o);
+  }
   DQNOptions o;
   return f(o);
 }
 
 }  // namespace
 
-std::vector<std::string> algorithms() { return {"dqn", "reinforce"}; }
+std::vector<std::string> algorithms() { return {"a2c", "dqn", "ppo", "reinforce"}; }
 
 void require_algorithm(const std::string& algo) {
   const auto known = algorithms();
@@ -54,6 +63,10 @@ std::unique_ptr<Agent> make_agent(const std::string& algo, const core::Config& c
     using Options = std::decay_t<decltype(o)>;
     if constexpr (std::is_same_v<Options, REINFORCEOptions>) {
       return std::make_unique<REINFORCE>(std::move(env), o, seed);
+    } else if constexpr (std::is_same_v<Options, PPOOptions>) {
+      return std::make_unique<PPO>(std::move(env), o, seed);
+    } else if constexpr (std::is_same_v<Options, A2COptions>) {
+      return std::make_unique<PPO>(std::move(env), o.to_ppo(), seed, "a2c");
     } else {
       return std::make_unique<DQN>(std::move(env), o, seed);
     }

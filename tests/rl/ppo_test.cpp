@@ -1,0 +1,106 @@
+// PPO and A2C end to end: learning CartPole with RL Zoo's settings on small budgets, Box actions
+// (Gaussian log-probs, clipping to bounds, log-std in checkpoints), determinism and bad input.
+#include "rl/ppo.h"
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "core/error.h"
+#include "envs/registry.h"
+#include "rl/evaluation.h"
+#include "rl/policy.h"
+#include "test_util.h"
+
+namespace dojo::rl {
+namespace {
+
+PPOOptions zoo_cartpole() {
+  return PPOOptions()
+      .n_envs(8)
+      .n_steps(32)
+      .batch_size(256)
+      .gae_lambda(0.8)
+      .gamma(0.98)
+      .n_epochs(20)
+      .learning_rate(1e-3)
+      .lr_schedule("linear")
+      .clip_range_schedule("linear");
+}
+
+double greedy_mean(Agent& agent, const std::string& id, std::int64_t episodes = 10) {
+  auto env = envs::make(id);
+  env->reset(123);
+  return evaluate(agent, *env, episodes).mean;
+}
+
+TEST(PPO, LearnsCartPoleWithRlZooSettings) {
+  torch::manual_seed(0);
+  PPO agent(envs::make("CartPole-v1"), zoo_cartpole(), 0);
+  Callback none;
+  agent.learn(50'000, none);
+  EXPECT_GE(agent.num_timesteps(), 50'000);
+  EXPECT_GE(greedy_mean(agent, "CartPole-v1"), 400.0);
+}
+
+TEST(A2C, LearnsCartPoleAsOneEpochFullBatchRmsprop) {
+  const auto o = A2COptions().n_envs(8).to_ppo();
+  EXPECT_EQ(o.n_epochs(), 1);
+  EXPECT_EQ(o.batch_size(), 40);  // the whole rollout: 5 steps × 8 envs
+  EXPECT_EQ(o.optimizer(), "rmsprop");
+  EXPECT_FALSE(o.normalize_advantage());
+  torch::manual_seed(0);
+  PPO agent(envs::make("CartPole-v1"), o, 0, "a2c");
+  EXPECT_EQ(agent.algo(), "a2c");
+  Callback none;
+  agent.learn(150'000, none);
+  EXPECT_GE(greedy_mean(agent, "CartPole-v1"), 300.0);
+}
+
+TEST(PPO, GaussianPolicyOnBoxActionsAndCheckpoints) {
+  PPO agent(envs::make("Pendulum-v1"), PPOOptions().n_steps(64).batch_size(32).n_epochs(2).log_std_init(-0.5),
+            0);
+  const auto obs = torch::randn({5, 3});
+  const auto actions = torch::randn({5, 1});
+  const auto [lp, h] = agent.log_prob_entropy(obs, actions);
+  EXPECT_EQ(lp.sizes(), torch::IntArrayRef({5}));
+  EXPECT_EQ(h.sizes(), torch::IntArrayRef({5}));
+  EXPECT_NEAR(h[0].item<double>(), 0.5 * std::log(2 * M_PI * M_E) - 0.5, 1e-5);
+  // Sampled actions are clipped to Pendulum's torque bounds when sent to the env.
+  for (int i = 0; i < 200; ++i) {
+    const auto a = agent.act(torch::randn({3}) * 5, /*deterministic=*/false);
+    EXPECT_LE(a.abs().max().item<double>(), 2.0);
+  }
+  Callback none;
+  agent.learn(256, none);
+  const auto path = test::fresh_path("ppo") += ".ckpt";
+  agent.save(path);
+  PPO loaded(envs::make("Pendulum-v1"), PPOOptions().n_steps(64).batch_size(32), 9);
+  loaded.load(path);
+  const auto x = torch::randn({4, 3});
+  EXPECT_TRUE(torch::allclose(loaded.log_prob_entropy(x, actions.slice(0, 0, 4)).first,
+                              agent.log_prob_entropy(x, actions.slice(0, 0, 4)).first));
+  EXPECT_TRUE(torch::allclose(loaded.value(x), agent.value(x)));
+  std::filesystem::remove(path);
+}
+
+TEST(PPO, SameSeedSameRun) {
+  auto run = [] {
+    torch::manual_seed(4);
+    PPO agent(envs::make("CartPole-v1"), zoo_cartpole(), 4);
+    Callback none;
+    agent.learn(2048, none);
+    return agent.value(torch::ones({1, 4})).item<double>();
+  };
+  EXPECT_EQ(run(), run());
+}
+
+TEST(PPO, BadOptionsAndSpaces) {
+  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().clip_range(0), 0), Error);
+  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().lr_schedule("cosine"), 0), Error);
+  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().optimizer("sgd"), 0), Error);
+  EXPECT_THROW(PPO(envs::make("MinAtar/Breakout-v1"), PPOOptions(), 0), Error);
+  EXPECT_THROW(A2COptions().n_steps(0).validate(), Error);
+}
+
+}  // namespace
+}  // namespace dojo::rl
