@@ -113,6 +113,8 @@ PPO::PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed,
     high_ = box->high;
   }
   envs_ = envs::make_vec(id_, opts_.n_envs(), {.async = false, .n_threads = 0, .make = {}});
+  norm_ = std::make_unique<Normalizer>(obs->shape, opts_.n_envs(), opts_.normalize_observations(),
+                                       opts_.normalize_reward(), opts_.gamma());
   actor_ = nn::mlp(obs->numel(), opts_.net_arch(), n_actions_, opts_.activation());
   critic_ = nn::mlp(obs->numel(), opts_.net_arch(), 1, opts_.activation());
   if (opts_.ortho_init()) {
@@ -178,8 +180,9 @@ torch::Tensor PPO::to_env(const torch::Tensor& actions) const {
 
 torch::Tensor PPO::act(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
-  if (!deterministic) return to_env(sample_actions(obs.unsqueeze(0)))[0];
-  const auto out = actor_->forward(obs.unsqueeze(0).to(torch::kFloat32))[0];
+  const auto x = norm_->observations(obs.unsqueeze(0), /*update=*/false);
+  if (!deterministic) return to_env(sample_actions(x))[0];
+  const auto out = actor_->forward(x)[0];
   if (discrete_) return out.argmax();
   return to_env(out.unsqueeze(0))[0];
 }
@@ -188,7 +191,8 @@ void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
   callback.on_start(*this, total_timesteps);
   const auto n = opts_.n_envs(), t_max = opts_.n_steps();
   if (!started_) {
-    obs_ = envs_->reset(seed_ + static_cast<std::uint64_t>(num_timesteps_)).clone();
+    obs_ =
+        norm_->observations(envs_->reset(seed_ + static_cast<std::uint64_t>(num_timesteps_)), true).clone();
     last_done_ = torch::zeros({n}, torch::kBool);
     started_ = true;
   }
@@ -215,11 +219,11 @@ void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
       }
       r.valid[t] = ~last_done_;  // an autoreset step is not a transition
       const auto& s = envs_->step(to_env(a));
-      r.rewards[t] = s.reward.to(torch::kFloat32);
+      last_done_ = s.terminated | s.truncated;
+      r.rewards[t] = norm_->rewards(s.reward, last_done_);
       r.terminated[t] = s.terminated;
       r.truncated[t] = s.truncated;
-      last_done_ = s.terminated | s.truncated;
-      obs_ = s.obs.clone();
+      obs_ = norm_->observations(s.obs, true).clone();
       // One callback step per env step, with the episode's statistics where it ended.
       for (std::int64_t i = 0; i < n && go_on; ++i) {
         envs::StepResult step;
@@ -328,6 +332,7 @@ void PPO::save(const std::filesystem::path& path, const std::map<std::string, do
   if (log_std_.defined()) w.put("log_std", log_std_.detach());
   w.put("optimizer", *optimizer_);
   w.put("num_timesteps", num_timesteps_);
+  norm_->save(w);
   put_agent_state(w, rng_, extra);
   w.save(path);
 }
@@ -343,6 +348,7 @@ std::map<std::string, double> PPO::load(const std::filesystem::path& path) {
   }
   r.get("optimizer", *optimizer_);
   num_timesteps_ = r.get_int("num_timesteps");
+  norm_->load(r);
   return get_agent_state(r, rng_);
 }
 

@@ -27,6 +27,7 @@
 #include "envs/vector.h"
 #include "rl/advantage.h"
 #include "rl/agent.h"
+#include "rl/normalization.h"
 
 namespace dojo::rl {
 
@@ -53,6 +54,10 @@ struct PPOOptions {
   TORCH_ARG(double, log_std_init) = 0.0;
   TORCH_ARG(bool, ortho_init) = true;          // orthogonal weights: √2 hidden, 0.01 policy output, 1 value
   TORCH_ARG(std::string, optimizer) = "adam";  // adam | rmsprop
+  // Running normalisation (SB3's VecNormalize, RL Zoo's `normalize: true`); statistics are saved in
+  // checkpoints and frozen outside training.
+  TORCH_ARG(bool, normalize_observations) = false;
+  TORCH_ARG(bool, normalize_reward) = false;
   TORCH_ARG(double, optimizer_eps) = 1e-5;
   TORCH_ARG(double, rmsprop_alpha) = 0.99;
 
@@ -83,6 +88,8 @@ struct PPOOptions {
     f("optimizer", optimizer_);
     f("optimizer_eps", optimizer_eps_);
     f("rmsprop_alpha", rmsprop_alpha_);
+    f("normalize_observations", normalize_observations_);
+    f("normalize_reward", normalize_reward_);
   }
 };
 
@@ -150,8 +157,10 @@ class PPO final : public Agent {
   // log π(a|s) and H[π(·|s)] for a batch: obs [B, d], actions [B] or [B, k].
   std::pair<torch::Tensor, torch::Tensor> log_prob_entropy(const torch::Tensor& obs,
                                                            const torch::Tensor& actions);
+  // Both take observations as the networks see them (normalised when normalisation is on).
   torch::Tensor value(const torch::Tensor& obs);  // [B]
   const PPOOptions& options() const { return opts_; }
+  const Normalizer& normalizer() const { return *norm_; }
 
  private:
   torch::Tensor sample_actions(const torch::Tensor& obs);    // [N] or [N, k], unclipped
@@ -170,6 +179,7 @@ class PPO final : public Agent {
   torch::nn::Sequential actor_, critic_;
   torch::Tensor log_std_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::unique_ptr<Normalizer> norm_;
   std::mt19937_64 rng_;
   std::int64_t num_timesteps_ = 0;
   bool started_ = false;

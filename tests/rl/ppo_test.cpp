@@ -83,6 +83,52 @@ TEST(PPO, GaussianPolicyOnBoxActionsAndCheckpoints) {
   std::filesystem::remove(path);
 }
 
+TEST(Normalization, RunningStatisticsMatchTheWholeStream) {
+  torch::manual_seed(0);
+  const auto data =
+      torch::randn({1000, 3}, torch::kDouble) * torch::tensor({1.0, 5.0, 0.1}, torch::kDouble) + 2.0;
+  RunningMeanStd rms({3}, /*epsilon=*/0.0);
+  for (int k = 0; k < 10; ++k) rms.update(data.slice(0, k * 100, (k + 1) * 100));
+  EXPECT_TRUE(torch::allclose(rms.mean(), data.mean(0)));
+  EXPECT_TRUE(torch::allclose(rms.var(), data.var(0, false)));
+  EXPECT_DOUBLE_EQ(rms.count(), 1000.0);
+}
+
+TEST(Normalization, RewardsScaledByTheDiscountedReturnsDeviation) {
+  Normalizer norm({1}, 2, /*observations=*/false, /*rewards=*/true, /*gamma=*/0.5);
+  // Step 1: G = [1, 3]. Step 2 (env 0 done at step 1 resets its G): G = [0.5·1 + 1, 0.5·3 + 1].
+  norm.rewards(torch::tensor({1.0, 3.0}), torch::tensor({true, false}));
+  const auto r = norm.rewards(torch::tensor({1.0, 1.0}), torch::tensor({false, false}));
+  // Returns seen: 1, 3 (first update), then 1 (reset) and 2.5 → running variance over 1e-4 + 4 samples.
+  RunningMeanStd ref;
+  ref.update(torch::tensor({1.0, 3.0}));
+  ref.update(torch::tensor({1.0, 2.5}));
+  const double sd = std::sqrt(ref.var().item<double>() + 1e-8);
+  EXPECT_NEAR(r[0].item<double>(), 1.0 / sd, 1e-5);
+  EXPECT_NEAR(norm.return_stats().var().item<double>(), ref.var().item<double>(), 1e-12);
+}
+
+TEST(PPO, NormalisationStatisticsAreSavedAndRestored) {
+  const auto opts =
+      PPOOptions().n_steps(64).batch_size(64).n_epochs(1).normalize_observations(true).normalize_reward(true);
+  PPO agent(envs::make("Pendulum-v1"), opts, 0);
+  Callback none;
+  agent.learn(256, none);
+  EXPECT_GT(agent.normalizer().obs_stats().count(), 256.0);  // reset and step batches
+  EXPECT_FALSE(torch::allclose(agent.normalizer().obs_stats().mean(), torch::zeros({3}, torch::kDouble)));
+  const auto path = test::fresh_path("ppo_norm") += ".ckpt";
+  agent.save(path);
+  PPO loaded(envs::make("Pendulum-v1"), opts, 5);
+  loaded.load(path);
+  EXPECT_TRUE(torch::equal(loaded.normalizer().obs_stats().mean(), agent.normalizer().obs_stats().mean()));
+  EXPECT_TRUE(
+      torch::equal(loaded.normalizer().return_stats().var(), agent.normalizer().return_stats().var()));
+  // The loaded agent acts as the saved one: the same normalised inputs.
+  const auto obs = torch::tensor({0.5f, -0.5f, 1.0f});
+  EXPECT_TRUE(torch::allclose(loaded.act(obs), agent.act(obs)));
+  std::filesystem::remove(path);
+}
+
 TEST(PPO, SameSeedSameRun) {
   auto run = [] {
     torch::manual_seed(4);

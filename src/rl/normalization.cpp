@@ -1,0 +1,72 @@
+#include "rl/normalization.h"
+
+#include <torch/torch.h>
+
+#include "core/checkpoint.h"
+
+namespace dojo::rl {
+
+RunningMeanStd::RunningMeanStd(std::vector<std::int64_t> shape, double epsilon)
+    : mean_(torch::zeros(shape, torch::kDouble)), var_(torch::ones(shape, torch::kDouble)), count_(epsilon) {}
+
+void RunningMeanStd::update(const torch::Tensor& batch) {
+  const auto x = batch.to(torch::kDouble);
+  const double n = static_cast<double>(x.size(0));
+  const auto batch_mean = x.mean(0), batch_var = x.var(0, /*unbiased=*/false);
+  const double total = count_ + n;
+  const auto delta = batch_mean - mean_;
+  mean_ = mean_ + delta * (n / total);
+  var_ = (var_ * count_ + batch_var * n + delta * delta * (count_ * n / total)) / total;
+  count_ = total;
+}
+
+void RunningMeanStd::save(core::CheckpointWriter& w, const std::string& key) const {
+  w.put(key + "/mean", mean_);
+  w.put(key + "/var", var_);
+  w.put(key + "/count", count_);
+}
+
+void RunningMeanStd::load(core::CheckpointReader& r, const std::string& key) {
+  mean_ = r.get_tensor(key + "/mean");
+  var_ = r.get_tensor(key + "/var");
+  count_ = r.get_double(key + "/count");
+}
+
+Normalizer::Normalizer(std::vector<std::int64_t> obs_shape, std::int64_t n_envs, bool observations,
+                       bool rewards, double gamma, double clip_obs, double clip_reward)
+    : observations_(observations),
+      rewards_(rewards),
+      gamma_(gamma),
+      clip_obs_(clip_obs),
+      clip_reward_(clip_reward),
+      obs_rms_(std::move(obs_shape)),
+      returns_(torch::zeros({n_envs}, torch::kDouble)) {}
+
+torch::Tensor Normalizer::observations(const torch::Tensor& obs, bool update) {
+  if (!observations_) return obs.to(torch::kFloat32);
+  if (update) obs_rms_.update(obs);
+  return ((obs.to(torch::kDouble) - obs_rms_.mean()) / torch::sqrt(obs_rms_.var() + 1e-8))
+      .clamp(-clip_obs_, clip_obs_)
+      .to(torch::kFloat32);
+}
+
+torch::Tensor Normalizer::rewards(const torch::Tensor& rewards, const torch::Tensor& done) {
+  if (!rewards_) return rewards.to(torch::kFloat32);
+  const auto r = rewards.to(torch::kDouble);
+  returns_ = returns_ * gamma_ + r;
+  ret_rms_.update(returns_);
+  returns_ = torch::where(done, torch::zeros_like(returns_), returns_);
+  return (r / torch::sqrt(ret_rms_.var() + 1e-8)).clamp(-clip_reward_, clip_reward_).to(torch::kFloat32);
+}
+
+void Normalizer::save(core::CheckpointWriter& w) const {
+  if (observations_) obs_rms_.save(w, "obs_rms");
+  if (rewards_) ret_rms_.save(w, "ret_rms");
+}
+
+void Normalizer::load(core::CheckpointReader& r) {
+  if (observations_) obs_rms_.load(r, "obs_rms");
+  if (rewards_) ret_rms_.load(r, "ret_rms");
+}
+
+}  // namespace dojo::rl

@@ -1,0 +1,59 @@
+// Running normalisation of observations and rewards (SB3's VecNormalize, Gymnasium's
+// NormalizeObservation/NormalizeReward): statistics updated from what the agent sees during training,
+// frozen for evaluation, and saved in the agent's checkpoint so a loaded agent sees inputs as it did.
+#pragma once
+#include <torch/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace dojo::core {
+class CheckpointWriter;
+class CheckpointReader;
+}  // namespace dojo::core
+
+namespace dojo::rl {
+
+// Mean and variance of a stream of [B, *shape] batches (Chan et al.'s parallel update), in float64.
+class RunningMeanStd {
+ public:
+  explicit RunningMeanStd(std::vector<std::int64_t> shape = {}, double epsilon = 1e-4);
+  void update(const torch::Tensor& batch);  // [B, *shape]
+  const torch::Tensor& mean() const { return mean_; }
+  const torch::Tensor& var() const { return var_; }
+  double count() const { return count_; }
+  void save(core::CheckpointWriter& w, const std::string& key) const;
+  void load(core::CheckpointReader& r, const std::string& key);
+
+ private:
+  torch::Tensor mean_, var_;
+  double count_;
+};
+
+// Observations: (x − mean) / √(var + 1e−8), clipped to ±clip. Rewards: divided by the standard
+// deviation of the discounted return (r_t / √(var(G) + 1e−8), G_t = γ G_{t−1} + r_t, reset at an
+// episode's end), clipped to ±clip.
+class Normalizer {
+ public:
+  Normalizer(std::vector<std::int64_t> obs_shape, std::int64_t n_envs, bool observations, bool rewards,
+             double gamma, double clip_obs = 10.0, double clip_reward = 10.0);
+
+  // Updates the statistics from a batch of observations [N, *shape] when `update`, then normalises.
+  torch::Tensor observations(const torch::Tensor& obs, bool update);
+  // rewards [N] and the envs whose episode ended at this step ([N] bool); updates and normalises.
+  torch::Tensor rewards(const torch::Tensor& rewards, const torch::Tensor& done);
+
+  bool enabled() const { return observations_ || rewards_; }
+  const RunningMeanStd& obs_stats() const { return obs_rms_; }
+  const RunningMeanStd& return_stats() const { return ret_rms_; }
+  void save(core::CheckpointWriter& w) const;
+  void load(core::CheckpointReader& r);
+
+ private:
+  bool observations_, rewards_;
+  double gamma_, clip_obs_, clip_reward_;
+  RunningMeanStd obs_rms_, ret_rms_;
+  torch::Tensor returns_;  // [N] discounted returns so far
+};
+
+}  // namespace dojo::rl
