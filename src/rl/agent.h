@@ -3,6 +3,7 @@
 #pragma once
 #include <torch/types.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -27,7 +28,7 @@ struct StepInfo {
   std::int64_t step = 0;   // env steps so far, this one included
   std::int64_t total = 0;  // the step count training runs to
   const envs::StepResult* result = nullptr;
-  double exploration = 0.0;                                      // ε for DQN
+  double exploration = std::nan("");  // ε for DQN; NaN for agents without ε-greedy exploration
   const std::map<std::string, double>* train_metrics = nullptr;  // of the last update (empty before)
 };
 

@@ -101,7 +101,7 @@ std::string ProgressCallback::status() const {
   if (episodes_ && !std::isnan(episodes_->recent_return()))
     s += fmt::format("return {:.1f}", episodes_->recent_return());
   if (eval_ && !std::isnan(eval_->last_mean())) s += fmt::format(" - eval {:.1f}", eval_->last_mean());
-  s += fmt::format(" - eps {:.3f}", exploration_);
+  if (!std::isnan(exploration_)) s += fmt::format(" - eps {:.3f}", exploration_);
   return s;
 }
 

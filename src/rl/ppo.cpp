@@ -94,9 +94,8 @@ PPO::PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed,
       seed_(seed),
       rng_(seed) {
   const auto* obs = std::get_if<envs::Box>(&env->observation_space());
-  if (!obs || obs->shape.size() != 1) {
-    throw Error("ppo needs a flat Box observation space; " + id_ + " has " +
-                envs::to_string(env->observation_space()));
+  if (!obs) {
+    throw Error("ppo needs a Box observation space; " + id_ + " has " + envs::to_string(env->observation_space()));
   }
   if (const auto* d = std::get_if<envs::Discrete>(&env->action_space())) {
     discrete_ = true;
@@ -137,18 +136,18 @@ PPO::PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed,
 
 std::pair<torch::Tensor, torch::Tensor> PPO::log_prob_entropy(const torch::Tensor& obs,
                                                               const torch::Tensor& actions) {
-  const auto out = actor_->forward(obs.to(torch::kFloat32));
+  const auto out = actor_->forward(obs.to(torch::kFloat32).flatten(1));
   if (discrete_) return {categorical_log_prob(out, actions), categorical_entropy(out)};
   return {gaussian_log_prob(out, log_std_, actions), gaussian_entropy(log_std_, out.size(0))};
 }
 
 torch::Tensor PPO::value(const torch::Tensor& obs) {
-  return critic_->forward(obs.to(torch::kFloat32)).squeeze(-1);
+  return critic_->forward(obs.to(torch::kFloat32).flatten(1)).squeeze(-1);
 }
 
 torch::Tensor PPO::sample_actions(const torch::Tensor& obs) {
   torch::NoGradGuard no_grad;
-  const auto out = actor_->forward(obs.to(torch::kFloat32)).to(torch::kDouble).contiguous();
+  const auto out = actor_->forward(obs.to(torch::kFloat32).flatten(1)).to(torch::kDouble).contiguous();
   const auto n = out.size(0);
   if (discrete_) {
     const auto probs = torch::softmax(out, 1).contiguous();
@@ -182,7 +181,7 @@ torch::Tensor PPO::act(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
   const auto x = norm_->observations(obs.unsqueeze(0), /*update=*/false);
   if (!deterministic) return to_env(sample_actions(x))[0];
-  const auto out = actor_->forward(x)[0];
+  const auto out = actor_->forward(x.flatten(1))[0];
   if (discrete_) return out.argmax();
   return to_env(out.unsqueeze(0))[0];
 }
@@ -235,7 +234,7 @@ void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
           step.info["episode_length"] = static_cast<double>(s.episode_length[i].item<std::int64_t>());
         }
         ++num_timesteps_;
-        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, 0.0, &last_metrics_});
+        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, std::nan(""), &last_metrics_});
       }
     }
     if (t < t_max) break;  // stopped mid-rollout: no update on a partial one

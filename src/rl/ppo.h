@@ -142,7 +142,7 @@ struct A2COptions {
 class PPO final : public Agent {
  public:
   // env gives the id and spaces: the agent steps n_envs copies made with envs::make(env->id()).
-  // Observations: a flat Box; actions: Discrete or a flat Box.
+  // Observations: a Box, flattened for the MLPs (MinAtar's grids too); actions: Discrete or a flat Box.
   // algo: "ppo", or "a2c" for an A2C made by A2COptions::to_ppo().
   PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed, std::string algo = "ppo");
 

@@ -157,7 +157,7 @@ void REINFORCE::learn(std::int64_t total_timesteps, Callback& callback) {
         ++num_timesteps_;
         done = step.done();
         obs = step.obs;
-        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, 0.0, &last_metrics_});
+        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, std::nan(""), &last_metrics_});
       }
       if (!ep.rewards.empty()) episodes.push_back(std::move(ep));
     }

@@ -144,7 +144,6 @@ TEST(PPO, BadOptionsAndSpaces) {
   EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().clip_range(0), 0), Error);
   EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().lr_schedule("cosine"), 0), Error);
   EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().optimizer("sgd"), 0), Error);
-  EXPECT_THROW(PPO(envs::make("MinAtar/Breakout-v1"), PPOOptions(), 0), Error);
   EXPECT_THROW(A2COptions().n_steps(0).validate(), Error);
 }
 
