@@ -33,14 +33,15 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
     req.algo = algo;
     s = rl::train(req);
   }
-  std::cout
-      << fmt::format(
-             "final eval: {:.2f} ± {:.2f} over {} greedy episodes of the last policy (best eval {:.2f})\n",
-             s.final_eval_mean, s.final_eval_std, s.final_eval_episodes, s.best_eval_mean)
-      << fmt::format("env steps: {}  episodes: {}  wall time: {:.1f} s ({:.0f} steps/s, {} threads)\n",
-                     s.env_steps, s.episodes, s.wall_time_s,
-                     s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0, s.n_threads)
-      << "run: " << s.run_dir.string() << "\n";
+  std::cout << fmt::format(
+                   "final eval: {:.2f} ± {:.2f} over {} evaluation episodes of the last policy (best eval "
+                   "{:.2f})\n",
+                   s.final_eval_mean, s.final_eval_std, s.final_eval_episodes, s.best_eval_mean)
+            << fmt::format("env steps: {}  episodes: {}  wall time: {:.1f} s ({:.0f} steps/s, {} threads)\n",
+                           s.env_steps, s.episodes, s.wall_time_s,
+                           s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0,
+                           s.n_threads)
+            << "run: " << s.run_dir.string() << "\n";
   return 0;
 }
 

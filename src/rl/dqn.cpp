@@ -135,6 +135,8 @@ void DQNOptions::validate() const {
           exploration_initial_eps_, "in [0, 1]");
   require(exploration_final_eps_ >= 0 && exploration_final_eps_ <= 1, "exploration_final_eps",
           exploration_final_eps_, "in [0, 1]");
+  require(eval_exploration_eps_ >= 0 && eval_exploration_eps_ <= 1, "eval_exploration_eps",
+          eval_exploration_eps_, "in [0, 1]");
   require(max_grad_norm_ > 0, "max_grad_norm", max_grad_norm_, "> 0");
   require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
   require(n_step_ >= 1, "n_step", static_cast<double>(n_step_), ">= 1");
@@ -164,6 +166,7 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
                    opts_.exploration_fraction()},
       rng_(seed),
+      eval_rng_(seed ^ 0x9e3779b97f4a7c15ULL),
       epsilon_(opts_.exploration_initial_eps()),
       beta_(opts_.prioritized_replay_beta0()) {
   const auto& obs = box_observations(*env_, opts_.network());
@@ -198,8 +201,12 @@ std::int64_t DQN::greedy_action(const torch::Tensor& obs) {
 }
 
 torch::Tensor DQN::act(const torch::Tensor& obs, bool deterministic) {
-  if (!deterministic && std::uniform_real_distribution<double>()(rng_) < epsilon_)
-    return action_space_.sample(rng_);
+  std::uniform_real_distribution<double> uniform;
+  if (!deterministic) {
+    if (uniform(rng_) < epsilon_) return action_space_.sample(rng_);
+  } else if (opts_.eval_exploration_eps() > 0 && uniform(eval_rng_) < opts_.eval_exploration_eps()) {
+    return action_space_.sample(eval_rng_);
+  }
   return torch::scalar_tensor(greedy_action(obs), torch::kLong);
 }
 

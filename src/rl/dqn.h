@@ -43,6 +43,9 @@ struct DQNOptions {
   TORCH_ARG(double, exploration_fraction) = 0.1;             // of total steps over which ε anneals
   TORCH_ARG(double, exploration_initial_eps) = 1.0;
   TORCH_ARG(double, exploration_final_eps) = 0.05;
+  // ε of evaluation episodes. 0 is greedy (SB3); Mnih et al. evaluate with 0.05 so that a
+  // deterministic policy cannot stall a game forever.
+  TORCH_ARG(double, eval_exploration_eps) = 0.0;
   TORCH_ARG(double, max_grad_norm) = 10.0;
   TORCH_ARG(bool, double_q) = false;
   TORCH_ARG(bool, dueling) = false;
@@ -81,6 +84,7 @@ struct DQNOptions {
     f("exploration_fraction", exploration_fraction_);
     f("exploration_initial_eps", exploration_initial_eps_);
     f("exploration_final_eps", exploration_final_eps_);
+    f("eval_exploration_eps", eval_exploration_eps_);
     f("max_grad_norm", max_grad_norm_);
     f("double_q", double_q_);
     f("dueling", dueling_);
@@ -144,7 +148,8 @@ class DQN final : public Agent {
   std::unique_ptr<FrameReplay> frames_;  // nature: one frame per transition
   std::unique_ptr<PrioritizedSampler> per_;
   LinearSchedule exploration_;
-  std::mt19937_64 rng_;  // ε-greedy draws and replay sampling
+  std::mt19937_64 rng_;       // ε-greedy draws and replay sampling
+  std::mt19937_64 eval_rng_;  // evaluation's ε draws: evaluating leaves training's stream alone
   std::int64_t num_timesteps_ = 0;
   double epsilon_;
   double beta_;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
+
 #include "core/error.h"
 #include "envs/atari_wrappers.h"
 #include "envs/registry.h"
@@ -135,6 +137,36 @@ TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
   DQN wider(envs::make("CartPole-v1"), small().net_arch({64, 64}), 0);
   EXPECT_THROW(wider.load(dir / "a.ckpt"), Error);
   fs::remove_all(dir);
+}
+
+TEST(DQN, EvaluationExploresWithItsOwnEpsilonAndGenerator) {
+  // eval_exploration_eps 1: evaluation actions are uniform over CartPole's two actions.
+  DQN uniform(envs::make("CartPole-v1"), small().eval_exploration_eps(1.0), 4);
+  const auto obs = torch::zeros({4});
+  std::int64_t left = 0;
+  for (int i = 0; i < 4000; ++i) left += uniform.act(obs, /*deterministic=*/true).item<std::int64_t>() == 0;
+  EXPECT_NEAR(left / 4000.0, 0.5, 3 * std::sqrt(0.25 / 4000));  // 3 standard errors
+  // eval_exploration_eps 0 (the default): always the greedy action.
+  DQN greedy(envs::make("CartPole-v1"), small(), 4);
+  const auto best = greedy.greedy_action(obs);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(greedy.act(obs, true).item<std::int64_t>(), best);
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().eval_exploration_eps(1.5), 0), Error);
+
+  // Evaluating between training calls leaves the training run unchanged.
+  auto run = [](bool evaluate_between) {
+    torch::manual_seed(5);
+    DQN agent(envs::make("CartPole-v1"), small().eval_exploration_eps(0.5), 5);
+    Callback none;
+    agent.learn(600, none);
+    if (evaluate_between) {
+      auto env = envs::make("CartPole-v1");
+      env->reset(1);
+      evaluate(agent, *env, 2);
+    }
+    agent.learn(1200, none);
+    return agent.q_net()->parameters()[0].clone();
+  };
+  EXPECT_TRUE(torch::equal(run(false), run(true)));
 }
 
 TEST(DQN, SameSeedSameRun) {
