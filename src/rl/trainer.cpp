@@ -64,7 +64,7 @@ void truncate_csv(const fs::path& path, std::int64_t max_step) {
 void write_learning_curve(const fs::path& dir, const RunOptions& run) {
   core::Series episodes{"episode return", {}, {}, {0.7, 0.8, 0.95}, 1.0, false};
   core::Series smoothed{"episode return, mean of 20", {}, {}, {0.15, 0.35, 0.75}, 2.0, false};
-  core::Series evals{"greedy eval (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
+  core::Series evals{"evaluation (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
   if (fs::exists(dir / "metrics.csv")) {
     const auto t = core::read_csv(dir / "metrics.csv");
     episodes.x = t.column("step"), episodes.y = t.column("episode_return");
