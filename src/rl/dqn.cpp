@@ -137,7 +137,9 @@ void DQNOptions::validate() const {
           exploration_final_eps_, "in [0, 1]");
   require(eval_exploration_eps_ >= 0 && eval_exploration_eps_ <= 1, "eval_exploration_eps",
           eval_exploration_eps_, "in [0, 1]");
-  require(max_grad_norm_ > 0, "max_grad_norm", max_grad_norm_, "> 0");
+  require(exploration_steps_ >= 0, "exploration_steps", static_cast<double>(exploration_steps_),
+          ">= 0 (0: exploration_fraction of the run)");
+  require(max_grad_norm_ >= 0, "max_grad_norm", max_grad_norm_, ">= 0 (0: no clipping)");
   require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
   require(n_step_ >= 1, "n_step", static_cast<double>(n_step_), ">= 1");
   require(prioritized_replay_alpha_ >= 0, "prioritized_replay_alpha", prioritized_replay_alpha_, ">= 0");
@@ -163,8 +165,7 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
       replay_(opts_.network() == "nature" ? 1 : opts_.buffer_size(),
               box_observations(*env_, opts_.network()).shape, box_observations(*env_, opts_.network()).dtype,
               {}, torch::kLong),
-      exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(),
-                   opts_.exploration_fraction()},
+      exploration_{opts_.exploration_initial_eps(), opts_.exploration_final_eps(), 1.0},
       rng_(seed),
       eval_rng_(seed ^ 0x9e3779b97f4a7c15ULL),
       epsilon_(opts_.exploration_initial_eps()),
@@ -222,10 +223,10 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
       1, std::min(opts_.learning_starts(), frames_ ? frames_->capacity() : replay_.capacity()));
 
   while (num_timesteps_ < total_timesteps) {
-    // Act ε-greedily, ε annealed linearly over the first exploration_fraction of training; β (for
-    // prioritized replay) over all of it.
+    // Act ε-greedily, ε annealed linearly (see exploration_at); β (for prioritized replay) over
+    // all of training.
     const double progress = static_cast<double>(num_timesteps_) / static_cast<double>(total_timesteps);
-    epsilon_ = exploration_(progress);
+    epsilon_ = exploration_at(num_timesteps_, total_timesteps);
     beta_ = opts_.prioritized_replay_beta0() + progress * (1.0 - opts_.prioritized_replay_beta0());
     const torch::Tensor action = act(obs, /*deterministic=*/false);
     const auto step = env_->step(action);
@@ -251,6 +252,16 @@ void DQN::learn(std::int64_t total_timesteps, Callback& callback) {
     if (!callback.on_step(*this, {num_timesteps_, total_timesteps, &step, epsilon_, &last_metrics_})) break;
   }
   callback.on_end(*this);
+}
+
+double DQN::exploration_at(std::int64_t step, std::int64_t total_timesteps) const {
+  // ε anneals over exploration_steps, or the first exploration_fraction of the run, counted from
+  // the first step (SB3) or from learning_starts (DeepMind, Dopamine, MinAtar).
+  const double length = opts_.exploration_steps() > 0
+                            ? static_cast<double>(opts_.exploration_steps())
+                            : opts_.exploration_fraction() * static_cast<double>(total_timesteps);
+  const std::int64_t from = opts_.exploration_after_learning_starts() ? opts_.learning_starts() : 0;
+  return exploration_(length > 0 ? static_cast<double>(step - from) / length : 1.0);
 }
 
 Batch DQN::sample_batch() {

@@ -41,12 +41,17 @@ struct DQNOptions {
   TORCH_ARG(std::int64_t, gradient_steps) = 1;               // updates per round
   TORCH_ARG(std::int64_t, target_update_interval) = 10'000;  // env steps
   TORCH_ARG(double, exploration_fraction) = 0.1;             // of total steps over which ε anneals
+  // Steps over which ε anneals, whatever the run's length (0: exploration_fraction of the run).
+  TORCH_ARG(std::int64_t, exploration_steps) = 0;
+  // Hold ε at its initial value until learning_starts and anneal it after, as DeepMind's, Dopamine's
+  // and MinAtar's DQN do; false anneals from the first step, as SB3 does.
+  TORCH_ARG(bool, exploration_after_learning_starts) = false;
   TORCH_ARG(double, exploration_initial_eps) = 1.0;
   TORCH_ARG(double, exploration_final_eps) = 0.05;
   // ε of evaluation episodes. 0 is greedy (SB3); Mnih et al. evaluate with 0.05 so that a
   // deterministic policy cannot stall a game forever.
   TORCH_ARG(double, eval_exploration_eps) = 0.0;
-  TORCH_ARG(double, max_grad_norm) = 10.0;
+  TORCH_ARG(double, max_grad_norm) = 10.0;  // SB3's; 0: no clipping (Mnih et al., Young & Tian)
   TORCH_ARG(bool, double_q) = false;
   TORCH_ARG(bool, dueling) = false;
   TORCH_ARG(std::int64_t, n_step) = 1;
@@ -82,6 +87,8 @@ struct DQNOptions {
     f("gradient_steps", gradient_steps_);
     f("target_update_interval", target_update_interval_);
     f("exploration_fraction", exploration_fraction_);
+    f("exploration_steps", exploration_steps_);
+    f("exploration_after_learning_starts", exploration_after_learning_starts_);
     f("exploration_initial_eps", exploration_initial_eps_);
     f("exploration_final_eps", exploration_final_eps_);
     f("eval_exploration_eps", eval_exploration_eps_);
@@ -131,6 +138,8 @@ class DQN final : public Agent {
 
   const DQNOptions& options() const { return opts_; }
   double exploration_rate() const { return epsilon_; }
+  // The behaviour policy's ε at env step `step` of a run of `total_timesteps`.
+  double exploration_at(std::int64_t step, std::int64_t total_timesteps) const;
   torch::nn::Sequential q_net() const { return q_net_; }
   const ReplayBuffer& replay() const { return replay_; }
   const FrameReplay* frame_replay() const { return frames_.get(); }

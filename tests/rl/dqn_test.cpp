@@ -169,6 +169,53 @@ TEST(DQN, EvaluationExploresWithItsOwnEpsilonAndGenerator) {
   EXPECT_TRUE(torch::equal(run(false), run(true)));
 }
 
+TEST(DQN, ExplorationAnnealsFromTheFirstStepOrFromLearningStarts) {
+  // SB3's schedule: over the first exploration_fraction of the run, from step 0.
+  DQN sb3(envs::make("CartPole-v1"), small().exploration_fraction(0.1).exploration_final_eps(0.1), 0);
+  EXPECT_DOUBLE_EQ(sb3.exploration_at(0, 1000), 1.0);
+  EXPECT_DOUBLE_EQ(sb3.exploration_at(50, 1000), 0.55);
+  EXPECT_DOUBLE_EQ(sb3.exploration_at(100, 1000), 0.1);
+  EXPECT_DOUBLE_EQ(sb3.exploration_at(100, 2000), 0.55);  // relative: a longer run anneals longer
+  // DeepMind's and MinAtar's: ε is 1 until learning_starts, then falls over exploration_steps,
+  // whatever the run's length.
+  DQN minatar(envs::make("CartPole-v1"),
+              small()
+                  .learning_starts(100)
+                  .exploration_steps(200)
+                  .exploration_after_learning_starts(true)
+                  .exploration_final_eps(0.1),
+              0);
+  for (const std::int64_t total : {1000, 1000000}) {
+    EXPECT_DOUBLE_EQ(minatar.exploration_at(0, total), 1.0);
+    EXPECT_DOUBLE_EQ(minatar.exploration_at(100, total), 1.0);
+    EXPECT_DOUBLE_EQ(minatar.exploration_at(200, total), 0.55);
+    EXPECT_DOUBLE_EQ(minatar.exploration_at(300, total), 0.1);
+    EXPECT_DOUBLE_EQ(minatar.exploration_at(900, total), 0.1);
+  }
+  // exploration_fraction 0: ε is final from the start.
+  DQN none(envs::make("CartPole-v1"), small().exploration_fraction(0).exploration_final_eps(0.2), 0);
+  EXPECT_DOUBLE_EQ(none.exploration_at(0, 1000), 0.2);
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().exploration_steps(-1), 0), Error);
+}
+
+TEST(DQN, MaxGradNormZeroLeavesGradientsUnclipped) {
+  // Adam with ε 1 takes a step that grows with the gradient's size, so a binding clip shows in the
+  // weights: clipping off gives the step of a limit too large to bind, a small limit a different one.
+  auto step = [](double max_grad_norm) {
+    torch::manual_seed(0);
+    DQN agent(envs::make("CartPole-v1"), small().gamma(0.0).optimizer_eps(1.0).max_grad_norm(max_grad_norm),
+              0);
+    ReplayBuffer rb(8, {4}, torch::kFloat32, {}, torch::kLong);
+    for (int i = 0; i < 8; ++i)
+      rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 100.0, torch::randn({4}), false);
+    agent.update(rb.gather(torch::arange(8)));
+    return agent.q_net()->parameters()[0].clone();
+  };
+  EXPECT_TRUE(torch::equal(step(0.0), step(1e9)));
+  EXPECT_FALSE(torch::allclose(step(0.0), step(1e-3)));
+  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().max_grad_norm(-1), 0), Error);
+}
+
 TEST(DQN, SameSeedSameRun) {
   auto run = [] {
     torch::manual_seed(3);
