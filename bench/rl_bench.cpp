@@ -10,6 +10,7 @@
 #include "envs/classic_control/cartpole.h"
 #include "envs/registry.h"
 #include "envs/vector.h"
+#include "nn/optim.h"
 #include "rl/dqn.h"
 #include "rl/frame_replay.h"
 #include "rl/ppo.h"
@@ -130,6 +131,24 @@ void BM_DQNGradientStepMinAtar(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DQNGradientStepMinAtar);
+
+// The optimizer step alone on the MinAtar network's parameters (centred RMSProp): LibTorch's
+// (arg 0) against dojo's fused one (arg 1).
+void BM_RMSpropStepMinAtar(benchmark::State& state) {
+  auto agent = minatar_agent();
+  auto params = agent.q_net()->parameters();
+  for (auto& p : params) p.mutable_grad() = torch::randn_like(p);
+  const auto options = torch::optim::RMSpropOptions(2.5e-4).alpha(0.95).eps(0.01).centered(true);
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (state.range(0) == 0) {
+    opt = std::make_unique<torch::optim::RMSprop>(params, options);
+  } else {
+    opt = std::make_unique<nn::FusedRMSprop>(params, options);
+  }
+  for (auto _ : state) opt->step();
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RMSpropStepMinAtar)->Arg(0)->Arg(1);
 
 void BM_GreedyActionMinAtar(benchmark::State& state) {
   auto agent = minatar_agent();

@@ -28,7 +28,73 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void adam_kernel(
   }
 }
 
+// PyTorch's RMSprop: v = αv + (1−α)g²; centred: ḡ = αḡ + (1−α)g and the denominator
+// sqrt(v − ḡ²) + ε (ε outside the root), else sqrt(v) + ε; with momentum μ: b = μb + g/denominator,
+// p −= lr·b, else p −= lr·g/denominator. Null pointers switch centring and momentum off.
+__attribute__((target_clones("avx512f", "avx2", "default"))) void rmsprop_kernel(
+    float* __restrict p, const float* __restrict g, float* __restrict v, float* __restrict mean_g,
+    float* __restrict buf, std::int64_t n, float alpha, float lr, float eps, float momentum,
+    float weight_decay) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float grad = g[i] + weight_decay * p[i];
+    v[i] = alpha * v[i] + (1.0f - alpha) * grad * grad;
+    float var = v[i];
+    if (mean_g) {
+      mean_g[i] = alpha * mean_g[i] + (1.0f - alpha) * grad;
+      var -= mean_g[i] * mean_g[i];
+    }
+    const float update = grad / (std::sqrt(var) + eps);
+    if (buf) {
+      buf[i] = momentum * buf[i] + update;
+      p[i] -= lr * buf[i];
+    } else {
+      p[i] -= lr * update;
+    }
+  }
+}
+
+void check_fusable(const char* who, const torch::Tensor& p, const torch::Tensor& g) {
+  if (!fusable(p) || !fusable(g)) {
+    throw std::logic_error(std::string(who) + ": expected contiguous float32 CPU parameters");
+  }
+}
+
 }  // namespace
+
+torch::Tensor FusedRMSprop::step(LossClosure closure) {
+  torch::NoGradGuard no_grad;
+  torch::Tensor loss;
+  if (closure) {
+    at::AutoGradMode enable_grad(true);
+    loss = closure();
+  }
+  for (auto& group : param_groups_) {
+    const auto& o = static_cast<const torch::optim::RMSpropOptions&>(group.options());
+    for (auto& p : group.params()) {
+      if (!p.grad().defined()) continue;
+      const auto& g = p.grad();
+      check_fusable("FusedRMSprop", p, g);
+      auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
+      if (!slot) {
+        auto s = std::make_unique<torch::optim::RMSpropParamState>();
+        s->step(0);
+        s->square_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        if (o.momentum() > 0) s->momentum_buffer(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        if (o.centered()) s->grad_avg(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+        slot = std::move(s);
+      }
+      auto& s = static_cast<torch::optim::RMSpropParamState&>(*slot);
+      s.step(s.step() + 1);
+      rmsprop_kernel(p.data_ptr<float>(), g.data_ptr<float>(), s.square_avg().data_ptr<float>(),
+                     o.centered() ? s.grad_avg().data_ptr<float>() : nullptr,
+                     o.momentum() > 0 ? s.momentum_buffer().data_ptr<float>() : nullptr, p.numel(),
+                     static_cast<float>(o.alpha()), static_cast<float>(o.lr()), static_cast<float>(o.eps()),
+                     static_cast<float>(o.momentum()), static_cast<float>(o.weight_decay()));
+    }
+  }
+  return loss;
+}
 
 torch::Tensor FusedAdam::step(LossClosure closure) {
   torch::NoGradGuard no_grad;
@@ -42,9 +108,8 @@ torch::Tensor FusedAdam::step(LossClosure closure) {
     for (auto& p : group.params()) {
       if (!p.grad().defined()) continue;
       const auto& g = p.grad();
-      if (o.amsgrad() || !fusable(p) || !fusable(g)) {
-        throw std::logic_error("FusedAdam: expected contiguous float32 CPU parameters without amsgrad");
-      }
+      check_fusable("FusedAdam", p, g);
+      if (o.amsgrad()) throw std::logic_error("FusedAdam: amsgrad is not fused");
       auto& slot = state_[c10::guts::to_string(p.unsafeGetTensorImpl())];
       if (!slot) {
         auto s = std::make_unique<torch::optim::AdamParamState>();
@@ -131,12 +196,12 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch:
                     .initial_accumulator_value(o.initial_accumulator_value));
   }
   if (o.name == "rmsprop") {
-    return std::make_unique<torch::optim::RMSprop>(params, torch::optim::RMSpropOptions(o.learning_rate)
-                                                               .alpha(o.alpha)
-                                                               .eps(o.eps)
-                                                               .momentum(o.momentum)
-                                                               .centered(o.centered)
-                                                               .weight_decay(o.weight_decay));
+    return std::make_unique<FusedRMSprop>(params, torch::optim::RMSpropOptions(o.learning_rate)
+                                                      .alpha(o.alpha)
+                                                      .eps(o.eps)
+                                                      .momentum(o.momentum)
+                                                      .centered(o.centered)
+                                                      .weight_decay(o.weight_decay));
   }
   if (o.name == "sgd") {
     return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.learning_rate)

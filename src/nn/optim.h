@@ -23,7 +23,7 @@ struct OptimizerOptions {
   double initial_accumulator_value = 0.0;  // Adagrad
 };
 
-// Throws dojo::Error for an unknown name. "adam" gives a FusedAdam.
+// Throws dojo::Error for an unknown name. "adam" gives a FusedAdam, "rmsprop" a FusedRMSprop.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
                                                         const OptimizerOptions& options);
 void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate);
@@ -31,11 +31,21 @@ void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate)
 // torch::optim::Adam's update rule and state layout (checkpoints load into either), applied in one
 // pass over each contiguous float32 CPU parameter. LibTorch 1.13's Adam makes about eight tensor
 // passes per parameter, each dispatched separately; for the small networks of RL that was a third of
-// a DQN run (measured: 252 µs of a 770 µs update for a 4-256-256-2 MLP). Other tensors fall back to
-// LibTorch's implementation.
+// a DQN run (measured: 252 µs of a 770 µs update for a 4-256-256-2 MLP). Other tensors (double,
+// strided, on a GPU) and amsgrad are a std::logic_error.
 class FusedAdam : public torch::optim::Adam {
  public:
   using torch::optim::Adam::Adam;
+  torch::Tensor step(LossClosure closure = nullptr) override;
+};
+
+// torch::optim::RMSprop's update rule (plain or centred, with or without momentum) and state layout,
+// in one pass per parameter, for the same reason: the MinAtar and Nature DQN presets train with
+// centred RMSprop, whose LibTorch step dispatches eight tensor operations per parameter. The same
+// restrictions as FusedAdam's.
+class FusedRMSprop : public torch::optim::RMSprop {
+ public:
+  using torch::optim::RMSprop::RMSprop;
   torch::Tensor step(LossClosure closure = nullptr) override;
 };
 

@@ -245,6 +245,36 @@ TEST(FusedAdam, MatchesLibTorchAdam) {
   EXPECT_TRUE(torch::allclose(p1, p2, 1e-5, 1e-6));
 }
 
+TEST(FusedRMSprop, MatchesLibTorchRMSprop) {
+  // Plain, centred (the DQN presets'), with momentum, with weight decay.
+  for (const auto& options : {torch::optim::RMSpropOptions(1e-2),
+                              torch::optim::RMSpropOptions(2.5e-4).alpha(0.95).eps(0.01).centered(true),
+                              torch::optim::RMSpropOptions(1e-2).momentum(0.9).centered(true),
+                              torch::optim::RMSpropOptions(1e-2).weight_decay(0.1).eps(1e-5)}) {
+    torch::manual_seed(0);
+    auto p1 = torch::randn({257}, torch::requires_grad());
+    auto p2 = p1.detach().clone().requires_grad_();
+    torch::optim::RMSprop reference({p1}, options);
+    nn::FusedRMSprop fused({p2}, options);
+    for (int i = 0; i < 20; ++i) {
+      const auto target = torch::randn({257});
+      reference.zero_grad();
+      fused.zero_grad();
+      (p1 - target).pow(2).sum().backward();
+      (p2 - target).pow(2).sum().backward();
+      reference.step();
+      fused.step();
+    }
+    EXPECT_FALSE(torch::equal(p1, p1.detach().clone().zero_()));
+    EXPECT_TRUE(torch::allclose(p1, p2, 1e-5, 1e-6)) << (p1 - p2).abs().max().item<float>();
+    // The state is LibTorch's, so a checkpoint of one loads into the other.
+    const auto& s = static_cast<const torch::optim::RMSpropParamState&>(
+        *fused.state().at(c10::guts::to_string(p2.unsafeGetTensorImpl())));
+    EXPECT_EQ(s.step(), 20);
+    EXPECT_EQ(s.grad_avg().defined(), options.centered());
+  }
+}
+
 TEST(ClipGradNorm, ScalesOnlyAboveTheLimit) {
   auto p = torch::zeros({2}, torch::requires_grad());
   p.mutable_grad() = torch::tensor({3.0f, 4.0f});
