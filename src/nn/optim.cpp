@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -176,11 +177,16 @@ double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& lo
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
                                                         const OptimizerOptions& o) {
+  // The fused kernels take contiguous float32 CPU tensors; anything else (a float64 or GPU model)
+  // gets LibTorch's class, with the same rule and state.
+  const bool fused = std::all_of(params.begin(), params.end(), fusable);
   if (o.name == "adam") {
-    return std::make_unique<FusedAdam>(params, torch::optim::AdamOptions(o.learning_rate)
-                                                   .eps(o.eps)
-                                                   .betas({o.beta1, o.beta2})
-                                                   .weight_decay(o.weight_decay));
+    const auto options = torch::optim::AdamOptions(o.learning_rate)
+                             .eps(o.eps)
+                             .betas({o.beta1, o.beta2})
+                             .weight_decay(o.weight_decay);
+    if (fused) return std::make_unique<FusedAdam>(params, options);
+    return std::make_unique<torch::optim::Adam>(params, options);
   }
   if (o.name == "adamw") {
     return std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(o.learning_rate)
@@ -196,12 +202,14 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch:
                     .initial_accumulator_value(o.initial_accumulator_value));
   }
   if (o.name == "rmsprop") {
-    return std::make_unique<FusedRMSprop>(params, torch::optim::RMSpropOptions(o.learning_rate)
-                                                      .alpha(o.alpha)
-                                                      .eps(o.eps)
-                                                      .momentum(o.momentum)
-                                                      .centered(o.centered)
-                                                      .weight_decay(o.weight_decay));
+    const auto options = torch::optim::RMSpropOptions(o.learning_rate)
+                             .alpha(o.alpha)
+                             .eps(o.eps)
+                             .momentum(o.momentum)
+                             .centered(o.centered)
+                             .weight_decay(o.weight_decay);
+    if (fused) return std::make_unique<FusedRMSprop>(params, options);
+    return std::make_unique<torch::optim::RMSprop>(params, options);
   }
   if (o.name == "sgd") {
     return std::make_unique<torch::optim::SGD>(params, torch::optim::SGDOptions(o.learning_rate)

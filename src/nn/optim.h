@@ -23,7 +23,8 @@ struct OptimizerOptions {
   double initial_accumulator_value = 0.0;  // Adagrad
 };
 
-// Throws dojo::Error for an unknown name. "adam" gives a FusedAdam, "rmsprop" a FusedRMSprop.
+// Throws dojo::Error for an unknown name. "adam" gives a FusedAdam and "rmsprop" a FusedRMSprop when
+// every parameter is a contiguous float32 CPU tensor, LibTorch's Adam and RMSprop otherwise.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,
                                                         const OptimizerOptions& options);
 void set_learning_rate(torch::optim::Optimizer& optimizer, double learning_rate);

@@ -275,6 +275,23 @@ TEST(FusedRMSprop, MatchesLibTorchRMSprop) {
   }
 }
 
+TEST(MakeOptimizer, FusesFloatParametersAndFallsBackForOthers) {
+  for (const std::string name : {"adam", "rmsprop"}) {
+    nn::OptimizerOptions o;
+    o.name = name;
+    auto single = torch::randn({5}, torch::requires_grad());
+    auto fused = nn::make_optimizer({single}, o);
+    EXPECT_TRUE(dynamic_cast<nn::FusedAdam*>(fused.get()) || dynamic_cast<nn::FusedRMSprop*>(fused.get()));
+    // A float64 parameter takes LibTorch's class, which steps it.
+    auto dbl = torch::randn({5}, torch::dtype(torch::kFloat64).requires_grad(true));
+    const auto before = dbl.detach().clone();
+    auto plain = nn::make_optimizer({dbl}, o);
+    EXPECT_FALSE(dynamic_cast<nn::FusedAdam*>(plain.get()) || dynamic_cast<nn::FusedRMSprop*>(plain.get()));
+    nn::gradient_step(*plain, dbl.pow(2).sum(), 0.0);
+    EXPECT_FALSE(torch::equal(before, dbl.detach()));
+  }
+}
+
 TEST(ClipGradNorm, ScalesOnlyAboveTheLimit) {
   auto p = torch::zeros({2}, torch::requires_grad());
   p.mutable_grad() = torch::tensor({3.0f, 4.0f});
