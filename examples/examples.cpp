@@ -24,7 +24,9 @@ const std::vector<Example>& all() {
        vae},
       {"vae-pixyz", "Pixyz's README VAE: 784-512-512, z 64, Bernoulli decoder, on Fashion-MNIST", vae_pixyz},
       {"cvae", "conditional VAE: q(z|x,y), p(x|z,y) with the class label; samples by class", cvae},
-      {"m2", "M2 semi-supervised VAE with 100 labels (Kingma et al. 2014) against the classifier alone", m2},
+      {"m2", "M1+M2 semi-supervised VAE with 100 labels (Kingma et al. 2014) against the classifier alone",
+       m2},
+      {"m2-pixels", "M2 on the pixels with 100 labels, against the classifier alone", m2_pixels},
       {"gan", "GAN (MLP generator and discriminator) on Fashion-MNIST; class histogram of its samples", gan},
   };
   return list;

@@ -42,6 +42,7 @@ nlohmann::json vae(const ExampleOptions& o);
 nlohmann::json vae_pixyz(const ExampleOptions& o);
 nlohmann::json cvae(const ExampleOptions& o);
 nlohmann::json m2(const ExampleOptions& o);
+nlohmann::json m2_pixels(const ExampleOptions& o);
 nlohmann::json gan(const ExampleOptions& o);
 
 }  // namespace dojo::examples
