@@ -152,34 +152,56 @@ StepResult WarpFrame::step(const torch::Tensor& action) {
   return r;
 }
 
+namespace {
+// Frames a strip holds after the k−1 it carries over: one allocation and one (k−1)-frame copy per
+// this many steps.
+constexpr std::int64_t kStripFrames = 64;
+}  // namespace
+
 FrameStack::FrameStack(std::unique_ptr<Env> env, std::int64_t k)
-    : Wrapper(std::move(env)), k_(k), space_(Discrete{}) {
+    : Wrapper(std::move(env)), k_(k), channels_(0), space_(Discrete{}) {
   const auto& b = box_of(*env_, "FrameStack");
   if (k < 1) throw Error("FrameStack: k = " + std::to_string(k) + ", expected >= 1");
   if (b.shape.size() != 3) {
     throw Error("FrameStack: expected [H, W, C] frames, " + env_->name() + " has " +
                 to_string(env_->observation_space()));
   }
+  channels_ = b.shape[2];
   auto shape = b.shape;
   shape[2] *= k;
   space_ = Box(b.low.front(), b.high.front(), shape, b.dtype);
 }
 
+void FrameStack::push(const torch::Tensor& frame) {
+  const auto capacity = k_ - 1 + kStripFrames;
+  if (!strip_.defined() || used_ == capacity) {
+    // A new strip, starting with the k−1 newest frames of the old one; views of the old one stay valid.
+    auto fresh = torch::empty({frame.size(0), frame.size(1), capacity * channels_}, frame.options());
+    if (strip_.defined() && k_ > 1) {
+      fresh.slice(2, 0, (k_ - 1) * channels_)
+          .copy_(strip_.slice(2, (used_ - k_ + 1) * channels_, used_ * channels_));
+    }
+    used_ = strip_.defined() ? k_ - 1 : 0;
+    strip_ = fresh;
+  }
+  strip_.slice(2, used_ * channels_, (used_ + 1) * channels_).copy_(frame);
+  ++used_;
+}
+
 torch::Tensor FrameStack::stacked() const {
-  return torch::cat(std::vector<torch::Tensor>(frames_.begin(), frames_.end()), 2);
+  return strip_.slice(2, (used_ - k_) * channels_, used_ * channels_);
 }
 
 ResetResult FrameStack::reset(std::optional<std::uint64_t> seed) {
   auto r = env_->reset(seed);
-  frames_.assign(static_cast<std::size_t>(k_), r.obs);
+  for (std::int64_t i = 0; i < k_; ++i) push(r.obs);
   r.obs = stacked();
   return r;
 }
 
 StepResult FrameStack::step(const torch::Tensor& action) {
   auto r = env_->step(action);
-  frames_.pop_front();
-  frames_.push_back(r.obs);
+  push(r.obs);
   r.obs = stacked();
   return r;
 }

@@ -3,7 +3,6 @@
 // starts, frame skipping with a max over the last two frames, reward clipping, grayscale 84×84
 // frames and a stack of the last k.
 #pragma once
-#include <deque>
 
 #include "envs/wrappers.h"
 
@@ -87,6 +86,11 @@ class WarpFrame final : public Wrapper {
 
 // The last k frames along the channel axis: [H, W, C] -> [H, W, k·C], oldest first; a reset fills
 // the stack with the first frame.
+//
+// Each frame is copied once, into a strip of frames laid side by side along the channels; an
+// observation is a view of k neighbours in it (not contiguous), as baselines' LazyFrames share
+// frames between stacks. A full strip is not reused but replaced, so an observation handed out never
+// changes. Do not write into one: its frames belong to the next k−1 observations too.
 class FrameStack final : public Wrapper {
  public:
   explicit FrameStack(std::unique_ptr<Env> env, std::int64_t k = 4);
@@ -97,9 +101,11 @@ class FrameStack final : public Wrapper {
   std::string name() const override { return wrap_name("FrameStack"); }
 
  private:
+  void push(const torch::Tensor& frame);
   torch::Tensor stacked() const;
-  std::int64_t k_;
-  std::deque<torch::Tensor> frames_;
+  std::int64_t k_, channels_;
+  torch::Tensor strip_;    // [H, W, capacity·C]
+  std::int64_t used_ = 0;  // frames written into strip_
   Space space_;
 };
 

@@ -222,6 +222,24 @@ TEST(AtariWrappers, WarpFrameStackAndThePreprocessingChain) {
   EXPECT_EQ(s.select(2, 9)[0][0].item<int>(), 2);
   EXPECT_THROW(FrameStack(make("CartPole-v1"), 4), Error);
 
+  // Frames are shared, not copied: consecutive stacks are views of one strip, and a stack kept from
+  // early on still holds its frames after many steps have filled and replaced strips.
+  FrameStack shared(std::make_unique<Counter>(1000), 4);
+  shared.reset(0);
+  auto kept = shared.step(std::int64_t{0}).obs;  // frames 0, 0, 0, 1
+  const auto kept_copy = kept.clone();
+  auto prev = kept;
+  std::int64_t same_strip = 0;
+  for (int t = 2; t <= 250; ++t) {
+    auto now = shared.step(std::int64_t{0}).obs;
+    same_strip += now.storage().data() == prev.storage().data() ? 1 : 0;
+    EXPECT_EQ(now.select(2, 9)[0][0].item<int>(), t);  // newest last
+    EXPECT_EQ(now.select(2, 0)[0][0].item<int>(), std::max(0, t - 3));
+    prev = now;
+  }
+  EXPECT_GT(same_strip, 240);  // a new strip only every 64 steps
+  EXPECT_TRUE(torch::equal(kept, kept_copy));
+
   auto atari = atari_preprocessing(make("Pixel/Breakout-v1"));
   auto a = atari->reset(0).obs;
   EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{84, 84, 4}));
