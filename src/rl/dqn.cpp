@@ -147,6 +147,10 @@ void DQNOptions::validate() const {
           prioritized_replay_beta0_, "in [0, 1]");
   require(prioritized_replay_eps_ > 0, "prioritized_replay_eps", prioritized_replay_eps_, "> 0");
   if (loss_ != "huber" && loss_ != "mse") throw Error("loss = '" + loss_ + "': expected huber or mse");
+  if (prioritized_replay_weights_ != "global" && prioritized_replay_weights_ != "batch") {
+    throw Error("prioritized_replay_weights = '" + prioritized_replay_weights_ +
+                "': expected global or batch");
+  }
   if (optimizer_ != "adam" && optimizer_ != "rmsprop") {
     throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
   }
@@ -181,7 +185,9 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
   if (opts_.prioritized_replay()) {
     per_ = std::make_unique<PrioritizedSampler>(
         opts_.buffer_size(),
-        PrioritizedOptions{opts_.prioritized_replay_alpha(), opts_.prioritized_replay_eps()});
+        PrioritizedOptions{.alpha = opts_.prioritized_replay_alpha(),
+                           .eps = opts_.prioritized_replay_eps(),
+                           .batch_weights = opts_.prioritized_replay_weights() == "batch"});
   }
   q_net_ = q_network(obs, action_space_.n, opts_);
   target_net_ = q_network(obs, action_space_.n, opts_);

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
@@ -79,11 +80,17 @@ Batch PrioritizedSampler::sample(const Replay& replay, std::int64_t batch_size, 
     }
   }
   auto batch = replay.gather(slots, nstep);
-  // w_i = (N·P(i))^−β / max_k w_k = (p_i / p_min)^−β: the rarest-drawn transition has weight 1.
+  // w_i = (N·P(i))^−β / max_k w_k = (p_i / p_min)^−β: the rarest-drawn transition (of the memory,
+  // or of the batch) has weight 1.
+  double p_min = tree_.min();
+  if (opts_.batch_weights) {
+    p_min = kInf;
+    for (const auto slot : slots) p_min = std::min(p_min, tree_.get(slot));
+  }
   batch.weight = torch::empty({batch_size}, torch::kFloat32);
   for (std::int64_t k = 0; k < batch_size; ++k) {
     batch.weight.data_ptr<float>()[k] =
-        static_cast<float>(std::pow(tree_.get(slots[static_cast<std::size_t>(k)]) / tree_.min(), -beta));
+        static_cast<float>(std::pow(tree_.get(slots[static_cast<std::size_t>(k)]) / p_min, -beta));
   }
   return batch;
 }

@@ -2,7 +2,9 @@
 // is drawn with probability P(i) = p_i / Σ_k p_k, where p_i = (|δ_i| + ε)^α is set from its last TD
 // error and new transitions get the highest priority seen so far, so each is replayed at least once.
 // The bias this brings is corrected by importance weights w_i = (N·P(i))^−β / max_k w_k, with β
-// annealed to 1 over training.
+// annealed to 1 over training. The max runs over every stored transition (baselines), so the weights
+// shrink when a few transitions have near-zero error, or over the minibatch (Dopamine), so the
+// largest weight of every batch is 1.
 #pragma once
 #include <torch/types.h>
 
@@ -35,8 +37,9 @@ class SumTree {
 };
 
 struct PrioritizedOptions {
-  double alpha = 0.6;  // how much prioritisation: 0 is uniform
-  double eps = 1e-6;   // keeps zero-error transitions drawable
+  double alpha = 0.6;          // how much prioritisation: 0 is uniform
+  double eps = 1e-6;           // keeps zero-error transitions drawable
+  bool batch_weights = false;  // normalise the weights by the minibatch's largest, not the memory's
 };
 
 class PrioritizedSampler {
@@ -47,7 +50,8 @@ class PrioritizedSampler {
   void added(std::int64_t slot);
   // Stratified draws: the total priority is cut into batch_size equal segments, one draw in each.
   // Slots the memory can no longer use (overwritten frames) are dropped from the tree when drawn.
-  // The batch carries its slots and importance weights w = (p_i / p_min)^−β.
+  // The batch carries its slots and importance weights w = (p_i / p_min)^−β, p_min the smallest
+  // priority in the memory or, with batch_weights, in the batch.
   Batch sample(const Replay& replay, std::int64_t batch_size, double beta, std::mt19937_64& rng,
                const NStep& nstep = {});
   // p_i = (|δ_i| + ε)^α for the batch's slots.

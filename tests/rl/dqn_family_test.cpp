@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/error.h"
 #include "envs/registry.h"
 #include "rl/dqn.h"
 #include "rl/evaluation.h"
@@ -144,6 +145,42 @@ TEST(Prioritized, DrawsInProportionToPriorityWithHandComputedWeights) {
   // A new transition gets the max priority.
   per.added(rb.add(scalar_obs(9), act(9), 0.0, scalar_obs(9), false));  // overwrites slot 0
   EXPECT_NEAR(per.tree().get(0), 4.0, 1e-6);
+}
+
+TEST(Prioritized, BatchWeightsAreDividedByTheBatchsLargest) {
+  ReplayBuffer rb(4, {1}, torch::kFloat32, {}, torch::kLong);
+  PrioritizedSampler global(4, {.alpha = 0.5, .eps = 1e-6}),
+      batch(4, {.alpha = 0.5, .eps = 1e-6, .batch_weights = true});
+  for (int t = 0; t < 4; ++t) {
+    const auto slot = rb.add(scalar_obs(t), act(t), 0.0, scalar_obs(t), false);
+    global.added(slot);
+    batch.added(slot);
+  }
+  // p ≈ 0.01, 2, 3, 4: one near-zero error makes every global weight small.
+  const auto errors = torch::tensor({1e-4, 4.0, 9.0, 16.0});
+  global.update({0, 1, 2, 3}, errors);
+  batch.update({0, 1, 2, 3}, errors);
+  const double p0 = std::sqrt(1e-4 + 1e-6);
+  std::mt19937_64 rng_g(3), rng_b(3);
+  for (int k = 0; k < 200; ++k) {
+    const auto g = global.sample(rb, 2, /*beta=*/1.0, rng_g), b = batch.sample(rb, 2, 1.0, rng_b);
+    ASSERT_EQ(g.slots, b.slots);  // the same draws: only the weights differ
+    auto p = [&](std::int64_t slot) { return global.tree().get(slot); };
+    const double batch_min = std::min(p(b.slots[0]), p(b.slots[1]));
+    for (std::size_t i = 0; i < 2; ++i) {
+      const auto slot = b.slots[i];
+      EXPECT_NEAR(g.weight[static_cast<std::int64_t>(i)].item<float>(), p0 / p(slot), 1e-5);
+      EXPECT_NEAR(b.weight[static_cast<std::int64_t>(i)].item<float>(), batch_min / p(slot), 1e-5);
+    }
+    EXPECT_FLOAT_EQ(b.weight.max().item<float>(), 1.0f);
+  }
+  EXPECT_NO_THROW(DQNOptions().prioritized_replay_weights("batch").validate());
+  try {
+    DQNOptions().prioritized_replay_weights("max").validate();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "prioritized_replay_weights = 'max': expected global or batch");
+  }
 }
 
 TEST(Prioritized, DropsSlotsTheMemoryCanNoLongerUse) {
