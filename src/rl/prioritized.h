@@ -37,9 +37,11 @@ class SumTree {
 };
 
 struct PrioritizedOptions {
-  double alpha = 0.6;          // how much prioritisation: 0 is uniform
-  double eps = 1e-6;           // keeps zero-error transitions drawable
-  bool batch_weights = false;  // normalise the weights by the minibatch's largest, not the memory's
+  double alpha = 0.6;  // how much prioritisation: 0 is uniform
+  double eps = 1e-6;   // keeps zero-error transitions drawable
+  // Normalise the weights by the minibatch's largest (Dopamine), not the memory's (baselines): with
+  // the memory's, one near-zero error shrinks every weight and PER barely learns on MinAtar Breakout.
+  bool batch_weights = true;
 };
 
 class PrioritizedSampler {

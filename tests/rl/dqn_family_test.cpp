@@ -118,7 +118,7 @@ TEST(SumTree, SumsMinimaAndPrefixSearch) {
 
 TEST(Prioritized, DrawsInProportionToPriorityWithHandComputedWeights) {
   ReplayBuffer rb(4, {1}, torch::kFloat32, {}, torch::kLong);
-  PrioritizedSampler per(4, {.alpha = 0.5, .eps = 1e-6});
+  PrioritizedSampler per(4, {.alpha = 0.5, .eps = 1e-6, .batch_weights = false});
   for (int t = 0; t < 4; ++t) per.added(rb.add(scalar_obs(t), act(t), 0.0, scalar_obs(t), false));
   EXPECT_DOUBLE_EQ(per.tree().total(), 4.0);  // new transitions get the max priority, 1 at first
   // TD errors 1, 4, 9, 16 → p = (|δ| + ε)^0.5 ≈ 1, 2, 3, 4.
@@ -149,8 +149,8 @@ TEST(Prioritized, DrawsInProportionToPriorityWithHandComputedWeights) {
 
 TEST(Prioritized, BatchWeightsAreDividedByTheBatchsLargest) {
   ReplayBuffer rb(4, {1}, torch::kFloat32, {}, torch::kLong);
-  PrioritizedSampler global(4, {.alpha = 0.5, .eps = 1e-6}),
-      batch(4, {.alpha = 0.5, .eps = 1e-6, .batch_weights = true});
+  PrioritizedSampler global(4, {.alpha = 0.5, .eps = 1e-6, .batch_weights = false}),
+      batch(4, {.alpha = 0.5, .eps = 1e-6});  // batch weights are the default
   for (int t = 0; t < 4; ++t) {
     const auto slot = rb.add(scalar_obs(t), act(t), 0.0, scalar_obs(t), false);
     global.added(slot);
