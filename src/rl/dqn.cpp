@@ -141,6 +141,8 @@ void DQNOptions::validate() const {
           ">= 0 (0: exploration_fraction of the run)");
   require(max_grad_norm_ >= 0, "max_grad_norm", max_grad_norm_, ">= 0 (0: no clipping)");
   require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
+  require(rmsprop_momentum_ >= 0 && rmsprop_momentum_ < 1, "rmsprop_momentum", rmsprop_momentum_,
+          "in [0, 1)");
   require(n_step_ >= 1, "n_step", static_cast<double>(n_step_), ">= 1");
   require(prioritized_replay_alpha_ >= 0, "prioritized_replay_alpha", prioritized_replay_alpha_, ">= 0");
   require(prioritized_replay_beta0_ >= 0 && prioritized_replay_beta0_ <= 1, "prioritized_replay_beta0",
@@ -199,6 +201,7 @@ DQN::DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed)
   o.eps = opts_.optimizer_eps();
   o.alpha = opts_.rmsprop_alpha();
   o.centered = opts_.rmsprop_centered();
+  o.momentum = opts_.rmsprop_momentum();
   optimizer_ = nn::make_optimizer(q_net_->parameters(), o);
 }
 

@@ -75,6 +75,9 @@ struct DQNOptions {
   TORCH_ARG(double, optimizer_eps) = 1e-8;     // Adam's / RMSprop's epsilon
   TORCH_ARG(double, rmsprop_alpha) = 0.95;
   TORCH_ARG(bool, rmsprop_centered) = false;
+  // Heavy-ball momentum on RMSprop's step (PyTorch's `momentum`). 0 is DeepMind's RMSProp, where the
+  // "gradient momentum" 0.95 is the decay of the centring mean; MinAtar's later dqn.py passes 0.95 here.
+  TORCH_ARG(double, rmsprop_momentum) = 0.0;
 
  public:  // TORCH_ARG leaves the access private
   // Throws dojo::Error naming the first field out of range.
@@ -114,6 +117,7 @@ struct DQNOptions {
     f("optimizer_eps", optimizer_eps_);
     f("rmsprop_alpha", rmsprop_alpha_);
     f("rmsprop_centered", rmsprop_centered_);
+    f("rmsprop_momentum", rmsprop_momentum_);
   }
 };
 

@@ -64,6 +64,12 @@ TEST(DQN, RejectsBadOptionsAndSpaces) {
   EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().loss("l3"), 0), Error);
   EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().net_arch({}), 0), Error);
   EXPECT_THROW(DQN(envs::make("Pendulum-v1"), DQNOptions(), 0), Error);  // Box actions
+  try {
+    DQNOptions().rmsprop_momentum(1.0).validate();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "rmsprop_momentum = 1: expected in [0, 1)");
+  }
 }
 
 TEST(DQN, MinAtarNetworkOnUint8Grids) {
