@@ -150,6 +150,34 @@ void BM_RMSpropStepMinAtar(benchmark::State& state) {
 }
 BENCHMARK(BM_RMSpropStepMinAtar)->Arg(0)->Arg(1);
 
+// One DQN update with the Nature CNN (batch 32 of 84×84×4 uint8 stacks from the frame memory, centred
+// RMSProp): the cost that bounds the `nature` preset's agent steps per second once learning starts.
+void BM_DQNGradientStepNature(benchmark::State& state) {
+  rl::DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")),
+                rl::DQNOptions()
+                    .network("nature")
+                    .optimizer("rmsprop")
+                    .rmsprop_centered(true)
+                    .optimizer_eps(0.01)
+                    .learning_rate(2.5e-4)
+                    .buffer_size(10'000),
+                0);
+  rl::FrameReplay replay(5'000, 84, 84, 4);
+  const auto obs = torch::randint(0, 255, {84, 84, 4}, torch::kUInt8);
+  replay.start(obs);
+  for (int i = 0; i < 5'000; ++i) {
+    if (i % 500 == 499) {
+      replay.start(obs);
+    } else {
+      replay.add(i % 3, i % 7 == 0 ? 1.0 : 0.0, obs, false);
+    }
+  }
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(32, rng)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DQNGradientStepNature)->Unit(benchmark::kMillisecond);
+
 void BM_GreedyActionMinAtar(benchmark::State& state) {
   auto agent = minatar_agent();
   const auto grid = (torch::rand({10, 10, 4}) < 0.1).to(torch::kUInt8);
