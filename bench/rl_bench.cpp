@@ -107,16 +107,19 @@ BENCHMARK(BM_DQNGradientStep);
 
 // One DQN update with MinAtar's CNN on Breakout's uint8 grids (batch 32, centred RMSProp), and the
 // greedy action on one grid: the two costs of a MinAtar training frame.
+// The DQN both presets share for these benches: `network`, centred RMSProp (lr 2.5e-4, ε 0.01).
+rl::DQNOptions centred_rmsprop_dqn(const std::string& network) {
+  return rl::DQNOptions()
+      .network(network)
+      .optimizer("rmsprop")
+      .rmsprop_centered(true)
+      .optimizer_eps(0.01)
+      .learning_rate(2.5e-4)
+      .buffer_size(10'000);
+}
+
 rl::DQN minatar_agent() {
-  return rl::DQN(envs::make("MinAtar/Breakout-v1"),
-                 rl::DQNOptions()
-                     .network("minatar")
-                     .optimizer("rmsprop")
-                     .rmsprop_centered(true)
-                     .optimizer_eps(0.01)
-                     .learning_rate(2.5e-4)
-                     .buffer_size(10'000),
-                 0);
+  return rl::DQN(envs::make("MinAtar/Breakout-v1"), centred_rmsprop_dqn("minatar"), 0);
 }
 
 void BM_DQNGradientStepMinAtar(benchmark::State& state) {
@@ -153,15 +156,7 @@ BENCHMARK(BM_RMSpropStepMinAtar)->Arg(0)->Arg(1);
 // One DQN update with the Nature CNN (batch 32 of 84×84×4 uint8 stacks from the frame memory, centred
 // RMSProp): the cost that bounds the `nature` preset's agent steps per second once learning starts.
 void BM_DQNGradientStepNature(benchmark::State& state) {
-  rl::DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")),
-                rl::DQNOptions()
-                    .network("nature")
-                    .optimizer("rmsprop")
-                    .rmsprop_centered(true)
-                    .optimizer_eps(0.01)
-                    .learning_rate(2.5e-4)
-                    .buffer_size(10'000),
-                0);
+  rl::DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")), centred_rmsprop_dqn("nature"), 0);
   rl::FrameReplay replay(5'000, 84, 84, 4);
   const auto obs = torch::randint(0, 255, {84, 84, 4}, torch::kUInt8);
   replay.start(obs);
