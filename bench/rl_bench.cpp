@@ -105,8 +105,6 @@ void BM_DQNGradientStep(benchmark::State& state) {
 }
 BENCHMARK(BM_DQNGradientStep);
 
-// One DQN update with MinAtar's CNN on Breakout's uint8 grids (batch 32, centred RMSProp), and the
-// greedy action on one grid: the two costs of a MinAtar training frame.
 // The DQN both presets share for these benches: `network`, centred RMSProp (lr 2.5e-4, ε 0.01).
 rl::DQNOptions centred_rmsprop_dqn(const std::string& network) {
   return rl::DQNOptions()
@@ -118,6 +116,8 @@ rl::DQNOptions centred_rmsprop_dqn(const std::string& network) {
       .buffer_size(10'000);
 }
 
+// One DQN update with MinAtar's CNN on Breakout's uint8 grids (batch 32, centred RMSProp), and the
+// greedy action on one grid: the two costs of a MinAtar training frame.
 rl::DQN minatar_agent() {
   return rl::DQN(envs::make("MinAtar/Breakout-v1"), centred_rmsprop_dqn("minatar"), 0);
 }
