@@ -85,7 +85,7 @@ void BM_AtariPreprocessingStep(benchmark::State& state) {
 BENCHMARK(BM_AtariPreprocessingStep);
 
 void BM_GreedyAction(benchmark::State& state) {
-  rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);
+  rl::DQN agent("CartPole-v1", rlzoo_cartpole(), 0);
   const auto obs = torch::randn({4});
   for (auto _ : state) benchmark::DoNotOptimize(agent.greedy_action(obs));
   state.SetItemsProcessed(state.iterations());
@@ -93,7 +93,7 @@ void BM_GreedyAction(benchmark::State& state) {
 BENCHMARK(BM_GreedyAction);
 
 void BM_DQNGradientStep(benchmark::State& state) {
-  rl::DQN agent(envs::make("CartPole-v1"), rlzoo_cartpole(), 0);
+  rl::DQN agent("CartPole-v1", rlzoo_cartpole(), 0);
   rl::ReplayBuffer replay(10'000, {4}, torch::kFloat32, {}, torch::kLong);
   for (int i = 0; i < 10'000; ++i) {
     replay.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 1.0, torch::randn({4}),
@@ -118,9 +118,7 @@ rl::DQNOptions centred_rmsprop_dqn(const std::string& network) {
 
 // One DQN update with MinAtar's CNN on Breakout's uint8 grids (batch 32, centred RMSProp), and the
 // greedy action on one grid: the two costs of a MinAtar training frame.
-rl::DQN minatar_agent() {
-  return rl::DQN(envs::make("MinAtar/Breakout-v1"), centred_rmsprop_dqn("minatar"), 0);
-}
+rl::DQN minatar_agent() { return rl::DQN("MinAtar/Breakout-v1", centred_rmsprop_dqn("minatar"), 0); }
 
 void BM_DQNGradientStepMinAtar(benchmark::State& state) {
   auto agent = minatar_agent();
@@ -156,7 +154,8 @@ BENCHMARK(BM_RMSpropStepMinAtar)->Arg(0)->Arg(1);
 // One DQN update with the Nature CNN (batch 32 of 84×84×4 uint8 stacks from the frame memory, centred
 // RMSProp): the cost that bounds the `nature` preset's agent steps per second once learning starts.
 void BM_DQNGradientStepNature(benchmark::State& state) {
-  rl::DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")), centred_rmsprop_dqn("nature"), 0);
+  rl::DQN agent(envs::EnvFactory("Pixel/Breakout-v1").wrap(envs::atari_wrapper()),
+                centred_rmsprop_dqn("nature"), 0);
   rl::FrameReplay replay(5'000, 84, 84, 4);
   const auto obs = torch::randint(0, 255, {84, 84, 4}, torch::kUInt8);
   replay.start(obs);
@@ -248,7 +247,7 @@ BENCHMARK(BM_VectorCartPole)->ArgsProduct({{1, 8, 64}, {0, 1}})->UseRealTime();
 // of one 256-sample minibatch. Items are samples through the update (256 × 20 per iteration).
 void BM_PPOIterationCartPole(benchmark::State& state) {
   rl::PPO agent(
-      envs::make("CartPole-v1"),
+      "CartPole-v1",
       rl::PPOOptions().n_envs(8).n_steps(32).batch_size(256).n_epochs(20).gae_lambda(0.8).gamma(0.98), 0);
   rl::Callback none;
   std::int64_t total = 0;

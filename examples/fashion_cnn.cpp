@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "core/image.h"
 #include "examples/examples.h"

@@ -3,10 +3,12 @@
 // Deterministic giving a logit, the loss D_JS^Adv[p_data(x)||p(x)] with the non-saturating generator
 // objective. MLPs with LeakyReLU(0.2), Adam 2e-4 (β1 = 0.5), batch 64, on Fashion-MNIST. Whether the
 // samples cover every class is measured with a classifier trained here on the real data.
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "core/csv.h"
 #include "core/image.h"

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 

@@ -6,11 +6,13 @@
 // f(y|z1) is trained by the labelled likelihood and by the ELBO of every unlabelled image, summed over
 // the classes. `m2-pixels` is M2 straight on the pixels. Each is compared with the same classifier
 // trained on the 100 labels alone.
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "core/csv.h"
 #include "core/image.h"

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "examples/examples.h"
 #include "nn/data.h"

@@ -2,6 +2,7 @@
 #include <torch/torch.h>
 
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "examples/examples.h"
 #include "nn/layers.h"

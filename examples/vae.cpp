@@ -3,10 +3,12 @@
 // KL[q||prior] − E_q[log p(x|z)] (binary cross-entropy summed over pixels plus KL, one sample).
 // Adam 1e-3, batch 128, 10 epochs on Fashion-MNIST. `vae` is PyTorch's example (784-400-20),
 // `vae-pixyz` Pixyz's README model (784-512-512, z 64).
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <chrono>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "core/csv.h"
 #include "core/image.h"

@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
+
 #include "core/error.h"
 #include "core/files.h"
 
@@ -39,6 +41,12 @@ void CheckpointWriter::save(const fs::path& path) {
   atomic_write(path, [&](const fs::path& tmp) { archive_.save_to(tmp.string()); });
 }
 
+std::string CheckpointWriter::bytes() {
+  std::ostringstream out;
+  archive_.save_to(out);
+  return out.str();
+}
+
 CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
   if (!fs::is_regular_file(path))
     throw Error("checkpoint '" + path.string() + "' not found: expected a file");
@@ -47,6 +55,20 @@ CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
   } catch (const c10::Error&) {
     corrupt("cannot be read");
   }
+  check_header();
+}
+
+CheckpointReader::CheckpointReader(const std::string& bytes, const std::string& name) : path_(name) {
+  std::istringstream in(bytes);
+  try {
+    archive_.load_from(in);
+  } catch (const c10::Error&) {
+    corrupt("cannot be read");
+  }
+  check_header();
+}
+
+void CheckpointReader::check_header() {
   std::string format;
   try {
     c10::IValue v;
@@ -56,7 +78,7 @@ CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
   if (format != "dojo-checkpoint") corrupt("has no dojo checkpoint header");
   const auto version = get_int("version");
   if (version != kCheckpointVersion) {
-    throw Error("checkpoint '" + path.string() + "' has version " + std::to_string(version) + ": expected " +
+    throw Error("checkpoint '" + path_.string() + "' has version " + std::to_string(version) + ": expected " +
                 std::to_string(kCheckpointVersion));
   }
 }

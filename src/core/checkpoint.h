@@ -10,9 +10,13 @@
 #include <filesystem>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
-inline constexpr std::int64_t kCheckpointVersion = 1;
+// 2: agents keep their schedule horizon (resumes no longer stretch ε and learning-rate schedules).
+inline constexpr std::int64_t kCheckpointVersion = 2;
 
 class CheckpointWriter {
  public:
@@ -24,6 +28,8 @@ class CheckpointWriter {
   void put(const std::string& key, const torch::nn::Module& module);
   void put(const std::string& key, const torch::optim::Optimizer& optimizer);
   void save(const std::filesystem::path& path);
+  // The checkpoint as bytes in memory (a snapshot to restore from).
+  std::string bytes();
 
  private:
   torch::serialize::OutputArchive archive_;
@@ -34,6 +40,8 @@ class CheckpointReader {
   // Throws dojo::Error when the file is missing, truncated, corrupt, not a dojo checkpoint or of
   // another version.
   explicit CheckpointReader(const std::filesystem::path& path);
+  // A checkpoint held in memory (CheckpointWriter::bytes); `name` stands for the path in errors.
+  CheckpointReader(const std::string& bytes, const std::string& name);
   std::string get_string(const std::string& key);
   std::int64_t get_int(const std::string& key);
   double get_double(const std::string& key);
@@ -42,6 +50,7 @@ class CheckpointReader {
   void get(const std::string& key, torch::optim::Optimizer& optimizer);
 
  private:
+  void check_header();
   c10::IValue value(const std::string& key);
   [[noreturn]] void corrupt(const std::string& detail) const;
   std::filesystem::path path_;
@@ -49,3 +58,5 @@ class CheckpointReader {
 };
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -1,7 +1,7 @@
 // Flat YAML configurations: one mapping from key to value, read from a preset file and overridden by
 // `--set key=value`. Options structs (agents, runs) declare their keys once, in a `visit` member that
-// calls f("key", field_) for each field; read_options/write_options/option_keys build on it, so a key's
-// name, type and default live in exactly one place.
+// calls f("key", field_, constraint) for each field (core/options.h); read_options/write_options/
+// option_keys/check_options build on it, so a key's name, type, default and range live in one place.
 #pragma once
 #include <yaml-cpp/yaml.h>
 
@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 class Config {
@@ -55,19 +58,21 @@ void check_keys(const Config& config, const std::vector<std::string>& known);
 
 template <class Options>
 void read_options(const Config& config, Options& options) {
-  options.visit([&](const char* key, auto& field) { config.read(key, field); });
+  options.visit([&](const char* key, auto& field, const auto&...) { config.read(key, field); });
 }
 
 template <class Options>
 void write_options(Options options, Config& config) {
-  options.visit([&](const char* key, auto& field) { config.set(key, YAML::Node(field)); });
+  options.visit([&](const char* key, auto& field, const auto&...) { config.set(key, YAML::Node(field)); });
 }
 
 template <class Options>
 std::vector<std::string> option_keys(Options options = {}) {
   std::vector<std::string> keys;
-  options.visit([&](const char* key, auto&) { keys.emplace_back(key); });
+  options.visit([&](const char* key, auto&, const auto&...) { keys.emplace_back(key); });
   return keys;
 }
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 class CsvWriter {
@@ -20,6 +23,24 @@ class CsvWriter {
   std::size_t columns_ = 0;
 };
 
+// A CSV whose columns follow what is logged: rows are (key, value) pairs; the header is the union of
+// keys seen, in first-seen order. A row with a new key rewrites the file once with the wider header
+// (earlier rows get "nan" there), atomically, so metrics.csv holds every value an agent records.
+class CsvLog {
+ public:
+  CsvLog() = default;
+  // append=true continues an existing file (a resumed run) with its columns.
+  CsvLog(const std::filesystem::path& path, std::vector<std::string> leading_columns, bool append = false);
+  void row(const std::vector<std::pair<std::string, double>>& values);
+  const std::vector<std::string>& header() const { return header_; }
+
+ private:
+  void widen(const std::vector<std::string>& added);
+  std::filesystem::path path_;
+  std::vector<std::string> header_;
+  std::ofstream out_;
+};
+
 // Reads a numeric CSV with a header line: returns column name -> values.
 struct CsvTable {
   std::vector<std::string> header;
@@ -29,3 +50,5 @@ struct CsvTable {
 CsvTable read_csv(const std::filesystem::path& path);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

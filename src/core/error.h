@@ -5,6 +5,9 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo {
 
 class Error : public std::runtime_error {
@@ -13,3 +16,5 @@ class Error : public std::runtime_error {
 };
 
 }  // namespace dojo
+
+DOJO_PUBLIC_END

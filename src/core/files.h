@@ -5,6 +5,9 @@
 #include <functional>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // Calls write(tmp_path), then renames tmp_path to `path`. If write throws, the temporary is removed
@@ -18,3 +21,5 @@ void atomic_write_text(const std::filesystem::path& path, const std::string& tex
 std::string read_text(const std::filesystem::path& path, const std::string& what = "file");
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

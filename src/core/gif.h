@@ -5,6 +5,9 @@
 #include <filesystem>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // frames: [H, W, 3] uint8 RGB images of one size, shown `delay_cs` hundredths of a second each and
@@ -13,3 +16,5 @@ namespace dojo::core {
 void save_gif(const std::filesystem::path& path, const std::vector<torch::Tensor>& frames, int delay_cs = 5);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -5,6 +5,9 @@
 
 #include <filesystem>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // images: [N, H, W] (grey) or [N, H, W, 3] (RGB), values in [0, 1] (clamped). Written atomically.
@@ -14,3 +17,5 @@ void save_image_grid(const std::filesystem::path& png, const torch::Tensor& imag
 torch::Tensor heat_colors(const torch::Tensor& map);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

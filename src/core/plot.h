@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 struct Series {
@@ -31,3 +34,5 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

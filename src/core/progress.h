@@ -6,6 +6,9 @@
 #include <iosfwd>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 class ProgressBar {
@@ -35,3 +38,5 @@ class ProgressBar {
 };
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -4,6 +4,9 @@
 #include <filesystem>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // Creates a new run directory. With an explicit `out`, it must not exist or be empty (an existing run
@@ -14,3 +17,5 @@ std::filesystem::path create_run_dir(const std::filesystem::path& out, const std
 void require_run_dir(const std::filesystem::path& dir);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -2,6 +2,9 @@
 #pragma once
 #include <cstdint>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // Logs go to stderr as "[HH:MM:SS] message" so stdout stays for results.
@@ -16,3 +19,5 @@ void seed_everything(std::uint64_t seed);
 int configure_compute(std::int64_t n_threads);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

@@ -4,6 +4,9 @@
 #include <string_view>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 
 // Levenshtein distance (insertions, deletions, substitutions all cost 1).
@@ -21,3 +24,5 @@ std::string thousands(std::int64_t n);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
 }  // namespace dojo::core
+
+DOJO_PUBLIC_END

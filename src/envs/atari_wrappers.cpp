@@ -42,7 +42,7 @@ double lives_of(const Info& info, const Env& env) {
   if (it == info.end()) {
     throw Error("EpisodicLife: " + env.name() + " reports no info[\"lives\"]; expected a game with lives");
   }
-  return it->second;
+  return it->second.number();
 }
 }  // namespace
 
@@ -215,6 +215,10 @@ std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOp
   env = std::make_unique<WarpFrame>(std::move(env), o.screen_size);
   if (o.frame_stack > 1) env = std::make_unique<FrameStack>(std::move(env), o.frame_stack);
   return env;
+}
+
+WrapperFn atari_wrapper(const AtariOptions& options) {
+  return [options](std::unique_ptr<Env> env) { return atari_preprocessing(std::move(env), options); };
 }
 
 }  // namespace dojo::envs

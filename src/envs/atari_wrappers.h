@@ -3,9 +3,11 @@
 // starts, frame skipping with a max over the last two frames, reward clipping, grayscale 84×84
 // frames and a stack of the last k.
 #pragma once
-
+#include "core/export.h"
+#include "envs/factory.h"
 #include "envs/wrappers.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 // On reset, takes 1 to noop_max no-op actions (drawn uniformly), so episodes start in different states.
@@ -121,5 +123,9 @@ struct AtariOptions {
 // NoopReset -> MaxAndSkip -> [EpisodicLife] -> [FireReset] -> ClipReward -> WarpFrame -> FrameStack,
 // with Dopamine's defaults.
 std::unique_ptr<Env> atari_preprocessing(std::unique_ptr<Env> env, const AtariOptions& options = {});
+// The same, as a step of an EnvFactory's wrapper chain.
+WrapperFn atari_wrapper(const AtariOptions& options = {});
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

@@ -6,6 +6,40 @@
 
 namespace dojo::envs {
 
+namespace {
+std::string holds(const std::variant<double, std::string, torch::Tensor>& v) {
+  if (std::holds_alternative<double>(v)) return "a number";
+  if (std::holds_alternative<std::string>(v)) return "a string";
+  return "a tensor";
+}
+}  // namespace
+
+double InfoValue::number() const {
+  if (!is_number()) throw Error("info value holds " + holds(value_) + ": expected a number");
+  return std::get<double>(value_);
+}
+
+const std::string& InfoValue::str() const {
+  if (!is_string()) throw Error("info value holds " + holds(value_) + ": expected a string");
+  return std::get<std::string>(value_);
+}
+
+const torch::Tensor& InfoValue::tensor() const {
+  if (!is_tensor()) throw Error("info value holds " + holds(value_) + ": expected a tensor");
+  return std::get<torch::Tensor>(value_);
+}
+
+torch::Tensor action_mask(const Info& info) {
+  const auto it = info.find("action_mask");
+  if (it == info.end()) return {};
+  const auto& m = it->second.tensor();
+  if (m.scalar_type() != torch::kBool || m.dim() != 1)
+    throw Error("info[\"action_mask\"] is " + c10::str(m.sizes()) + " " +
+                std::string(c10::toString(m.scalar_type())) +
+                ": expected a 1-d bool tensor, one flag per action");
+  return m;
+}
+
 StepResult Env::step(std::int64_t action) { return step(torch::scalar_tensor(action, torch::kLong)); }
 
 void Env::seed_rng(std::optional<std::uint64_t> seed) {

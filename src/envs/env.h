@@ -11,14 +11,43 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <variant>
 #include <vector>
 
+#include "core/export.h"
 #include "envs/space.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
-// Auxiliary numbers, e.g. RecordEpisodeStatistics' "episode_return" at the end of an episode.
-using Info = std::map<std::string, double>;
+// One auxiliary value: a number (RecordEpisodeStatistics' "episode_return", the ALE's "lives"), a
+// string, or a tensor (an "action_mask", a rendered frame).
+class InfoValue {
+ public:
+  InfoValue() = default;                                // 0.0, so that info[key] = v works
+  InfoValue(double v) : value_(v) {}                    // NOLINT: numbers convert, as in Python
+  InfoValue(std::string v) : value_(std::move(v)) {}    // NOLINT
+  InfoValue(const char* v) : value_(std::string(v)) {}  // NOLINT
+  InfoValue(torch::Tensor v) : value_(std::move(v)) {}  // NOLINT
+  bool is_number() const { return std::holds_alternative<double>(value_); }
+  bool is_string() const { return std::holds_alternative<std::string>(value_); }
+  bool is_tensor() const { return std::holds_alternative<torch::Tensor>(value_); }
+  // Each throws dojo::Error naming what the value holds when it holds something else.
+  double number() const;
+  const std::string& str() const;
+  const torch::Tensor& tensor() const;
+  bool operator==(double v) const { return is_number() && std::get<double>(value_) == v; }
+
+ private:
+  std::variant<double, std::string, torch::Tensor> value_;
+};
+
+// Auxiliary values by name (Gymnasium's info dict).
+using Info = std::map<std::string, InfoValue>;
+
+// Gymnasium's convention for envs whose legal actions change: info["action_mask"], a bool tensor of
+// one flag per Discrete action. The mask when the info has one, else an undefined tensor.
+torch::Tensor action_mask(const Info& info);
 
 struct ResetResult {
   torch::Tensor obs;
@@ -75,3 +104,5 @@ class Env {
 torch::Tensor float_obs(std::initializer_list<double> values);
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

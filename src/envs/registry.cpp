@@ -1,9 +1,7 @@
 #include "envs/registry.h"
 
-#include <map>
-
 #include "core/error.h"
-#include "core/strings.h"
+#include "core/registry.h"
 #include "envs/classic_control/acrobot.h"
 #include "envs/classic_control/cartpole.h"
 #include "envs/classic_control/mountain_car.h"
@@ -16,12 +14,18 @@ namespace dojo::envs {
 
 namespace {
 
-// Built-in ids are registered on first use rather than by static initialisers, which a static
-// library would drop.
-std::map<std::string, EnvSpec>& registry() {
-  static std::map<std::string, EnvSpec> specs = [] {
-    std::map<std::string, EnvSpec> s;
-    auto add = [&](EnvSpec e) { s.emplace(e.id, std::move(e)); };
+// ALE's cap on an episode, 108,000 frames (30 minutes of play at 60 Hz; Machado et al. 2018), given
+// to every MinAtar and Pixel id: a greedy policy that never loses would otherwise never end an
+// episode, and evaluation would hang.
+constexpr std::int64_t kArcadeMaxEpisodeFrames = 108'000;
+
+// Built-in ids are registered on first use rather than by static initialisers.
+core::Registry<EnvSpec>& registry() {
+  static core::Registry<EnvSpec> specs("env id", [](core::Registry<EnvSpec>& r) {
+    auto add = [&](EnvSpec e) {
+      const auto id = e.id;  // copied: the entry argument is moved from before add() runs
+      r.add(id, std::move(e));
+    };
     add({"CartPole-v0", [] { return std::make_unique<CartPole>(); }, 200, 195.0});
     add({"CartPole-v1", [] { return std::make_unique<CartPole>(); }, 500, 475.0});
     add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
@@ -31,18 +35,19 @@ std::map<std::string, EnvSpec>& registry() {
     for (const auto& game : minatar::game_names()) {
       for (const bool minimal : {true, false}) {
         add({"MinAtar/" + game + (minimal ? "-v1" : "-v0"),
-             [game, minimal] { return std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal); },
-             std::nullopt, std::nullopt});
+             [game, minimal] {
+               return std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal);
+             },
+             kArcadeMaxEpisodeFrames, std::nullopt});
         add({"Pixel/" + game + (minimal ? "-v1" : "-v0"),
              [game, minimal] {
                return std::make_unique<minatar::PixelEnv>(
                    std::make_unique<minatar::MinAtarEnv>(minatar::make_game(game), minimal));
              },
-             std::nullopt, std::nullopt});
+             kArcadeMaxEpisodeFrames, std::nullopt});
       }
     }
-    return s;
-  }();
+  });
   return specs;
 }
 
@@ -50,24 +55,13 @@ std::map<std::string, EnvSpec>& registry() {
 
 void register_env(EnvSpec spec) {
   if (spec.id.empty() || !spec.entry_point) throw Error("register_env: expected an id and an entry point");
-  registry()[spec.id] = std::move(spec);
+  const auto id = spec.id;
+  registry().add(id, std::move(spec));
 }
 
-std::vector<std::string> registered_ids() {
-  std::vector<std::string> ids;
-  for (const auto& [id, _] : registry()) ids.push_back(id);
-  return ids;
-}
+std::vector<std::string> registered_ids() { return registry().names(); }
 
-const EnvSpec& spec(const std::string& id) {
-  const auto it = registry().find(id);
-  if (it == registry().end()) {
-    const auto ids = registered_ids();
-    throw Error("unknown env id '" + id + "'" + core::did_you_mean(id, ids) +
-                "; registered ids: " + core::join(ids, ", "));
-  }
-  return it->second;
-}
+const EnvSpec& spec(const std::string& id) { return registry().get(id); }
 
 std::unique_ptr<Env> make(const std::string& id, const MakeOptions& options) {
   const auto& s = spec(id);

@@ -7,8 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 struct EnvSpec {
@@ -32,3 +34,5 @@ struct MakeOptions {
 std::unique_ptr<Env> make(const std::string& id, const MakeOptions& options = {});
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

@@ -100,6 +100,31 @@ std::string Box::str() const {
   return fmt::format("Box({}, {}, {}, {})", bound(low), bound(high), shp, dt);
 }
 
+bool MultiDiscrete::contains(const torch::Tensor& x) const {
+  if (x.dim() != 1 || x.size(0) != static_cast<std::int64_t>(nvec.size()) || x.is_floating_point() ||
+      x.dtype() == torch::kBool)
+    return false;
+  const auto v = x.to(torch::kLong).contiguous();
+  for (std::size_t i = 0; i < nvec.size(); ++i) {
+    const auto e = v.data_ptr<std::int64_t>()[i];
+    if (e < 0 || e >= nvec[i]) return false;
+  }
+  return true;
+}
+
+torch::Tensor MultiDiscrete::sample(std::mt19937_64& rng) const {
+  auto out = torch::empty({static_cast<std::int64_t>(nvec.size())}, torch::kLong);
+  for (std::size_t i = 0; i < nvec.size(); ++i)
+    out.data_ptr<std::int64_t>()[i] = std::uniform_int_distribution<std::int64_t>(0, nvec[i] - 1)(rng);
+  return out;
+}
+
+std::string MultiDiscrete::str() const {
+  std::string s = "MultiDiscrete([";
+  for (std::size_t i = 0; i < nvec.size(); ++i) s += fmt::format("{}{}", i ? " " : "", nvec[i]);
+  return s + "])";
+}
+
 bool contains(const Space& space, const torch::Tensor& x) {
   return std::visit([&](const auto& s) { return s.contains(x); }, space);
 }
@@ -114,6 +139,11 @@ std::string to_string(const Space& space) {
 
 std::int64_t flat_dim(const Space& space) {
   if (const auto* d = std::get_if<Discrete>(&space)) return d->n;
+  if (const auto* m = std::get_if<MultiDiscrete>(&space)) {
+    std::int64_t n = 0;
+    for (const auto k : m->nvec) n += k;
+    return n;
+  }
   return std::get<Box>(space).numel();
 }
 

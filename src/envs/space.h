@@ -1,4 +1,5 @@
-// Gymnasium's spaces: Discrete{n} and Box{low, high, shape, dtype}, each with contains and sample.
+// Gymnasium's spaces: Discrete{n}, Box{low, high, shape, dtype} and MultiDiscrete{nvec}, each with
+// contains and sample. Tuple and Dict spaces wait for an env whose observations are not one tensor.
 #pragma once
 #include <torch/types.h>
 
@@ -8,6 +9,9 @@
 #include <variant>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 struct Discrete {
@@ -34,12 +38,23 @@ struct Box {
   std::string str() const;  // "Box(-2.0, 2.0, (1,), float32)"
 };
 
-using Space = std::variant<Discrete, Box>;
+// Several discrete choices at once (Gymnasium's MultiDiscrete): element i in [0, nvec[i]).
+struct MultiDiscrete {
+  std::vector<std::int64_t> nvec;
+  bool contains(const torch::Tensor& x) const;       // an integer tensor of nvec's size
+  torch::Tensor sample(std::mt19937_64& rng) const;  // int64 [len(nvec)]
+  std::string str() const;                           // "MultiDiscrete([3 2])"
+};
+
+using Space = std::variant<Discrete, Box, MultiDiscrete>;
 
 bool contains(const Space& space, const torch::Tensor& x);
 torch::Tensor sample(const Space& space, std::mt19937_64& rng);
 std::string to_string(const Space& space);
-// The flat size of an observation or action: n for Discrete, prod(shape) for Box.
+// The flat size of an observation or action: n for Discrete, prod(shape) for Box, Σ nvec for
+// MultiDiscrete (one-hot each).
 std::int64_t flat_dim(const Space& space);
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

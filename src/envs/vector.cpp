@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/seed.h"
 #include "envs/registry.h"
 
 namespace dojo::envs {
@@ -35,6 +36,9 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs) : envs_(std::move(e
     out_.obs = torch::zeros(batched(n, box->shape), box->dtype);
   } else if (discrete) {
     out_.obs = torch::zeros({n}, torch::kLong);
+  } else {
+    const auto& multi = std::get<MultiDiscrete>(single_observation_space());
+    out_.obs = torch::zeros({n, static_cast<std::int64_t>(multi.nvec.size())}, torch::kLong);
   }
   obs_row_bytes_ = out_.obs[0].numel() * static_cast<std::int64_t>(out_.obs.element_size());
   out_.reward = torch::zeros({n}, torch::kDouble);
@@ -58,7 +62,9 @@ void VectorEnv::write_obs(std::int64_t i, const torch::Tensor& obs) {
 torch::Tensor VectorEnv::reset(std::optional<std::uint64_t> seed) {
   for_each_env([&](std::int64_t i) {
     const auto r = envs_[static_cast<std::size_t>(i)]->reset(
-        seed ? std::optional<std::uint64_t>(*seed + static_cast<std::uint64_t>(i)) : std::nullopt);
+        seed ? std::optional<std::uint64_t>(
+                   core::derive_seed(*seed, "vector_env", static_cast<std::uint64_t>(i)))
+             : std::nullopt);
     write_obs(i, r.obs);
     needs_reset_[static_cast<std::size_t>(i)] = 0;
     running_return_[static_cast<std::size_t>(i)] = 0.0;
@@ -181,9 +187,14 @@ void AsyncVectorEnv::for_each_env(const std::function<void(std::int64_t)>& work)
 }
 
 std::unique_ptr<VectorEnv> make_vec(const std::string& id, std::int64_t n, const VecOptions& o) {
-  if (n < 1) throw Error("make_vec(" + id + ", " + std::to_string(n) + "): expected at least one env");
+  return make_vec(EnvFactory(id, o.make), n, o);
+}
+
+std::unique_ptr<VectorEnv> make_vec(const EnvFactory& factory, std::int64_t n, const VecOptions& o) {
+  if (n < 1)
+    throw Error("make_vec(" + factory.id() + ", " + std::to_string(n) + "): expected at least one env");
   std::vector<std::unique_ptr<Env>> envs;
-  for (std::int64_t i = 0; i < n; ++i) envs.push_back(make(id, o.make));
+  for (std::int64_t i = 0; i < n; ++i) envs.push_back(factory());
   if (o.async) return std::make_unique<AsyncVectorEnv>(std::move(envs), o.n_threads);
   return std::make_unique<SyncVectorEnv>(std::move(envs));
 }

@@ -18,9 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "core/export.h"
 #include "envs/env.h"
+#include "envs/factory.h"
 #include "envs/registry.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 struct VecStep {
@@ -39,7 +42,8 @@ class VectorEnv {
   explicit VectorEnv(std::vector<std::unique_ptr<Env>> envs);
   virtual ~VectorEnv() = default;
 
-  // Resets every env; with a seed, env i is seeded with seed + i (Gymnasium's per-env seeds).
+  // Resets every env; with a seed, env i is seeded with core::derive_seed(seed, "vector_env", i): an
+  // independent stream per env (Gymnasium's seed + i made env 1 of seed s env 0 of seed s + 1).
   // Returns the [N, *obs_shape] observations.
   torch::Tensor reset(std::optional<std::uint64_t> seed = std::nullopt);
   // actions: [N] int64 for Discrete spaces, [N, *shape] for Box. The returned tensors are this
@@ -109,9 +113,17 @@ class AsyncVectorEnv final : public VectorEnv {
 struct VecOptions {
   bool async = false;
   std::int64_t n_threads = 0;  // AsyncVectorEnv's workers (0: hardware threads)
-  MakeOptions make;            // for each env
+  MakeOptions make;            // for each env, when made from an id
 };
 // n envs made from id (each as envs::make does); dojo::Error for an unknown id or n < 1.
 std::unique_ptr<VectorEnv> make_vec(const std::string& id, std::int64_t n, const VecOptions& options = {});
+inline std::unique_ptr<VectorEnv> make_vec(const char* id, std::int64_t n, const VecOptions& options = {}) {
+  return make_vec(std::string(id), n, options);
+}
+// n envs from the factory, each with the factory's whole wrapper stack (options.make is unused).
+std::unique_ptr<VectorEnv> make_vec(const EnvFactory& factory, std::int64_t n,
+                                    const VecOptions& options = {});
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

@@ -3,8 +3,10 @@
 #include <chrono>
 #include <memory>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 class Wrapper : public Env {
@@ -70,3 +72,5 @@ class RecordEpisodeStatistics final : public Wrapper {
 };
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

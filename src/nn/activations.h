@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 // linear, relu, relu6, elu, selu, gelu, tanh, sigmoid, hard_sigmoid, softmax, log_softmax, softplus,
@@ -23,3 +26,5 @@ torch::Tensor initialize(const std::string& name, torch::IntArrayRef shape, std:
 void check_initializer(const std::string& name, const std::string& where);
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

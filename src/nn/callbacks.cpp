@@ -1,5 +1,6 @@
 #include "nn/callbacks.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <cmath>

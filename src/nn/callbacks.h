@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 class ModelImpl;
@@ -182,3 +185,5 @@ class LambdaCallback : public Callback {
 };
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

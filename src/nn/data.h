@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn::data {
 
 // Where Debian's dataset-fashion-mnist installs the IDX files.
@@ -67,3 +70,5 @@ torch::Tensor random_flip(const torch::Tensor& images, double p = 0.5);
 torch::Tensor random_shift(const torch::Tensor& images, std::int64_t max_shift);
 
 }  // namespace dojo::nn::data
+
+DOJO_PUBLIC_END

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <string>
 
+#include "core/export.h"
 #include "nn/model.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn::inspect {
 
 struct OcclusionOptions {
@@ -33,3 +35,5 @@ torch::Tensor activation_maximization(const Model& model, const std::string& lay
 torch::Tensor conv_filters(const Model& model, const std::string& layer_name);
 
 }  // namespace dojo::nn::inspect
+
+DOJO_PUBLIC_END

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "core/strings.h"

@@ -10,10 +10,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 using Shape = std::vector<std::int64_t>;
@@ -180,3 +183,5 @@ void register_layer_type(const std::string& type, LayerFactory factory);
 Layer layer_from_config(const std::string& type, const nlohmann::json& config);
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

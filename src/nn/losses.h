@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 // (y_pred, y_true) -> [batch]
@@ -57,3 +60,5 @@ const std::vector<std::string>& loss_names();
 const std::vector<std::string>& metric_names();
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

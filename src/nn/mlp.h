@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 // in -> hidden[0] -> ... -> out, `activation` ("relu", "tanh", "elu") after each hidden layer, none
@@ -17,3 +20,5 @@ torch::nn::Sequential mlp_body(std::int64_t in, const std::vector<std::int64_t>&
                                const std::string& activation = "relu");
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

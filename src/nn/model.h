@@ -11,11 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
 #include "nn/callbacks.h"
 #include "nn/layer.h"
 #include "nn/losses.h"
 #include "nn/optim.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 class Progbar;
@@ -233,3 +235,5 @@ Model load_model(const std::filesystem::path& path);
 std::shared_ptr<ModelImpl> model_from_config(const std::string& type, const nlohmann::json& config);
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

@@ -161,18 +161,31 @@ double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm)
   return norm;
 }
 
-double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm) {
+std::vector<torch::Tensor> optimizer_params(torch::optim::Optimizer& optimizer) {
   std::vector<torch::Tensor> params;
   for (auto& group : optimizer.param_groups()) {
-    for (auto& p : group.params()) {
-      p.mutable_grad().reset();
-      params.push_back(p);
-    }
+    for (auto& p : group.params()) params.push_back(p);
+  }
+  return params;
+}
+
+double backward(torch::optim::Optimizer& optimizer, const torch::Tensor& loss) {
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) p.mutable_grad().reset();
   }
   loss.backward();
-  if (max_grad_norm > 0) clip_grad_norm(params, max_grad_norm);
-  optimizer.step();
   return loss.item<double>();
+}
+
+void clip_and_step(torch::optim::Optimizer& optimizer, double max_grad_norm) {
+  if (max_grad_norm > 0) clip_grad_norm(optimizer_params(optimizer), max_grad_norm);
+  optimizer.step();
+}
+
+double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm) {
+  const double value = backward(optimizer, loss);
+  clip_and_step(optimizer, max_grad_norm);
+  return value;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const std::vector<torch::Tensor>& params,

@@ -2,12 +2,16 @@
 // gradient-norm clip and the one gradient step (clear, backward, clip, step) they all take.
 #pragma once
 #include <torch/optim/adam.h>
+#include <torch/optim/rmsprop.h>
 #include <torch/optim/optimizer.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct OptimizerOptions {
@@ -54,8 +58,18 @@ class FusedRMSprop : public torch::optim::RMSprop {
 // One pass to measure and, only when clipping is needed, one to scale (LibTorch's always scales).
 double clip_grad_norm(const std::vector<torch::Tensor>& params, double max_norm);
 
-// zero grads (by dropping them, so backward writes fresh ones instead of adding), backward, clip when
-// max_grad_norm > 0, step. Returns the loss value.
+// gradient_step in its two halves, so that something (an all-reduce, a statistic) can run on the
+// gradients in between:
+// zero grads (by dropping them, so backward writes fresh ones instead of adding), then backward.
+// Returns the loss value.
+double backward(torch::optim::Optimizer& optimizer, const torch::Tensor& loss);
+// Clip to max_grad_norm when it is > 0, then step.
+void clip_and_step(torch::optim::Optimizer& optimizer, double max_grad_norm);
+// Every parameter the optimizer updates, group by group.
+std::vector<torch::Tensor> optimizer_params(torch::optim::Optimizer& optimizer);
+// backward, then clip_and_step. Returns the loss value.
 double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm);
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <iosfwd>
 
+#include "core/export.h"
 #include "nn/callbacks.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 class Progbar {
@@ -30,3 +32,5 @@ class Progbar {
 };
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

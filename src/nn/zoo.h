@@ -5,8 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
 #include "nn/model.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn::zoo {
 
 struct ZooOptions {
@@ -22,3 +24,5 @@ const std::vector<ZooEntry>& entries();
 Model build(const std::string& name, ZooOptions options = {});
 
 }  // namespace dojo::nn::zoo
+
+DOJO_PUBLIC_END

@@ -1,5 +1,6 @@
 #include "prob/distribution.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <cmath>

@@ -12,8 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
 #include "nn/model.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::prob {
 
 using Dict = std::map<std::string, torch::Tensor>;
@@ -178,3 +180,5 @@ DistPtr operator*(const DistPtr& a, const DistPtr& b);
 std::ostream& operator<<(std::ostream& out, const Distribution& d);
 
 }  // namespace dojo::prob
+
+DOJO_PUBLIC_END

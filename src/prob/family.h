@@ -5,8 +5,10 @@
 #include <memory>
 #include <string>
 
+#include "core/export.h"
 #include "prob/distribution.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::prob::detail {
 
 // Constant parameters or a network, and the argument checks every family uses.
@@ -49,3 +51,5 @@ DistPtr make(DistOptions o, Network net, Args&&... args) {
 }
 
 }  // namespace dojo::prob::detail
+
+DOJO_PUBLIC_END

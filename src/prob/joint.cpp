@@ -1,5 +1,6 @@
 // Distributions built from others: the factorised product p(x|z) * p(z), renamed variables
 // (replace_var), marginals (marginalize_var) and the data itself (DataDistribution).
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <algorithm>

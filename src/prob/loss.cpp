@@ -1,5 +1,6 @@
 #include "prob/loss.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <ostream>

@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "core/export.h"
 #include "prob/distribution.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::prob {
 
 class LossNode {
@@ -126,3 +128,5 @@ Loss IterativeLoss(const Loss& step, IterativeOptions options);
 torch::Tensor kl_divergence(const Distribution& q, const Params& qp, const Distribution& p, const Params& pp);
 
 }  // namespace dojo::prob
+
+DOJO_PUBLIC_END

@@ -4,9 +4,11 @@
 #include <memory>
 #include <vector>
 
+#include "core/export.h"
 #include "nn/model.h"
 #include "prob/loss.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::prob {
 
 class Model {
@@ -30,3 +32,5 @@ class Model {
 };
 
 }  // namespace dojo::prob
+
+DOJO_PUBLIC_END

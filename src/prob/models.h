@@ -3,8 +3,10 @@
 #pragma once
 #include <utility>
 
+#include "core/export.h"
 #include "prob/model.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::prob {
 
 // mean(regularizer − E_q(z|x)[log p(x|z)]); regularizer is usually KL(q, prior).
@@ -55,3 +57,5 @@ class GAN {
 };
 
 }  // namespace dojo::prob
+
+DOJO_PUBLIC_END

@@ -6,9 +6,9 @@
 
 namespace dojo::rl {
 
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma) {
+std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma, double bootstrap) {
   std::vector<double> g(rewards.size());
-  double running = 0.0;
+  double running = bootstrap;
   for (std::size_t t = rewards.size(); t-- > 0;) g[t] = running = rewards[t] + gamma * running;
   return g;
 }

@@ -10,10 +10,15 @@
 
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
-// G_t = r_t + γ G_{t+1} over one episode's rewards (REINFORCE's returns).
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma);
+// G_t = r_t + γ G_{t+1} over one episode's rewards (REINFORCE's returns), with G_T = `bootstrap`: 0
+// for an episode that terminated, an estimate of V(s_T) for one a time limit cut short.
+std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma,
+                                       double bootstrap = 0.0);
 
 struct Rollout {
   torch::Tensor rewards;     // [T, N] float
@@ -36,3 +41,5 @@ struct Advantages {
 Advantages compute_gae(const Rollout& rollout, const torch::Tensor& last_values, double gamma, double lambda);
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -1,9 +1,12 @@
 #include "rl/agent.h"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 #include "core/checkpoint.h"
 #include "core/error.h"
+#include "nn/optim.h"
 
 namespace dojo::rl {
 
@@ -21,10 +24,26 @@ void CallbackList::on_end(Agent& a) {
   for (auto& c : callbacks_) c->on_end(a);
 }
 
-void put_agent_state(core::CheckpointWriter& w, const std::mt19937_64& rng,
-                     const std::map<std::string, double>& extra) {
+double Agent::gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+                            double max_grad_norm) {
+  const double value = nn::backward(optimizer, loss);
+  if (gradient_hook_) gradient_hook_(nn::optimizer_params(optimizer));
+  nn::clip_and_step(optimizer, max_grad_norm);
+  return value;
+}
+
+std::int64_t Agent::horizon(std::int64_t total_timesteps) {
+  if (schedule_horizon_ == 0) schedule_horizon_ = total_timesteps;
+  return schedule_horizon_;
+}
+
+void Agent::write(core::CheckpointWriter& w, const std::map<std::string, double>& extra) const {
+  w.put("algo", algo());
+  save_state(w);
+  w.put("num_timesteps", num_timesteps_);
+  w.put("schedule_horizon", schedule_horizon_);
   std::ostringstream state;
-  state << rng;
+  state << rng_;
   w.put("rng", state.str());
   std::string keys;
   for (const auto& [k, v] : extra) {
@@ -34,19 +53,43 @@ void put_agent_state(core::CheckpointWriter& w, const std::mt19937_64& rng,
   w.put("extra_keys", keys);
 }
 
-std::map<std::string, double> get_agent_state(core::CheckpointReader& r, std::mt19937_64& rng) {
+std::map<std::string, double> Agent::read(core::CheckpointReader& r, const std::string& where) {
+  const auto found = r.get_string("algo");
+  if (found != algo())
+    throw Error("checkpoint '" + where + "' holds a " + found + " agent: expected " + algo());
+  load_state(r);
+  num_timesteps_ = r.get_int("num_timesteps");
+  schedule_horizon_ = r.get_int("schedule_horizon");
   std::istringstream state(r.get_string("rng"));
-  state >> rng;
+  state >> rng_;
+  if (!state)
+    throw Error("checkpoint '" + where + "' has a corrupt generator state: expected a file written by dojo");
   std::map<std::string, double> extra;
   std::istringstream keys(r.get_string("extra_keys"));
   for (std::string k; std::getline(keys, k);) extra[k] = r.get_double("extra/" + k);
   return extra;
 }
 
-void require_algo(core::CheckpointReader& r, const std::filesystem::path& path, const std::string& algo) {
-  const auto found = r.get_string("algo");
-  if (found != algo)
-    throw Error("checkpoint '" + path.string() + "' holds a " + found + " agent: expected " + algo);
+void Agent::save(const std::filesystem::path& path, const std::map<std::string, double>& extra) const {
+  core::CheckpointWriter w;
+  write(w, extra);
+  w.save(path);
+}
+
+std::map<std::string, double> Agent::load(const std::filesystem::path& path) {
+  core::CheckpointReader r(path);  // a missing, truncated or foreign file fails before anything changes
+  // Loading changes modules and optimizers piece by piece; a piece that does not fit is found only
+  // when its turn comes. Keep the agent's state in memory and put it back if any piece fails.
+  core::CheckpointWriter snapshot;
+  write(snapshot, {});
+  const auto saved = snapshot.bytes();
+  try {
+    return read(r, path.string());
+  } catch (...) {
+    core::CheckpointReader back(saved, "the agent's state before loading");
+    read(back, "the agent's state before loading");
+    throw;
+  }
 }
 
 }  // namespace dojo::rl

@@ -1,7 +1,7 @@
 #include "rl/algos.h"
 
 #include "core/error.h"
-#include "core/strings.h"
+#include "core/registry.h"
 #include "rl/dqn.h"
 #include "rl/ppo.h"
 #include "rl/reinforce.h"
@@ -10,67 +10,67 @@ namespace dojo::rl {
 
 namespace {
 
-// Calls f(options) with a default-constructed options struct of the algorithm's type.
-template <class F>
-decltype(auto) with_options(const std::string& algo, F&& f) {
-  require_algorithm(algo);
-  if (algo == "reinforce") {
-    REINFORCEOptions o;
-    return f(o);
-  }
-  if (algo == "ppo") {
-    PPOOptions o;
-    return f(o);
-  }
-  if (algo == "a2c") {
+// A2C is PPO built from A2COptions::to_ppo(): its own keys and checks, PPO's agent.
+AlgorithmSpec a2c_spec() {
+  AlgorithmSpec s;
+  s.name = "a2c";
+  s.summary = "Advantage Actor-Critic (Mnih et al. 2016), synchronous";
+  s.keys = core::option_keys<A2COptions>();
+  s.resolve = resolve_options<A2COptions>;
+  s.check_env = [](const core::Config& config, const envs::Env& env) {
     A2COptions o;
-    return f(o);
-  }
-  DQNOptions o;
-  return f(o);
+    core::read_options(config, o);
+    PPO::check_env(o.to_ppo(), env, "a2c");
+  };
+  s.make = [](const core::Config& config, const envs::EnvFactory& env,
+              std::uint64_t seed) -> std::unique_ptr<Agent> {
+    A2COptions o;
+    core::read_options(config, o);
+    return std::make_unique<PPO>(env, o.to_ppo(), seed, "a2c");
+  };
+  return s;
+}
+
+// Built-ins are added on first use rather than by static initialisers.
+core::Registry<AlgorithmSpec>& registry() {
+  static core::Registry<AlgorithmSpec> specs("algorithm", [](core::Registry<AlgorithmSpec>& r) {
+    for (auto spec :
+         {algorithm_spec<DQN, DQNOptions>(
+              "dqn", "Deep Q-Network (Mnih et al. 2015) with Double, Dueling, PER and n-step"),
+          algorithm_spec<PPO, PPOOptions>("ppo", "Proximal Policy Optimization (Schulman et al. 2017)"),
+          a2c_spec(),
+          algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)")}) {
+      const auto name = spec.name;  // copied: the entry argument is moved from before add() runs
+      r.add(name, std::move(spec));
+    }
+  });
+  return specs;
 }
 
 }  // namespace
 
-std::vector<std::string> algorithms() { return {"a2c", "dqn", "ppo", "reinforce"}; }
-
-void require_algorithm(const std::string& algo) {
-  const auto known = algorithms();
-  if (std::find(known.begin(), known.end(), algo) == known.end()) {
-    throw Error("unknown algorithm '" + algo + "'" + core::did_you_mean(algo, known) +
-                "; expected one of: " + core::join(known, ", "));
-  }
+void register_algorithm(AlgorithmSpec spec) {
+  if (spec.name.empty() || !spec.resolve || !spec.check_env || !spec.make)
+    throw Error("register_algorithm: expected a name, resolve, check_env and make");
+  const auto name = spec.name;
+  registry().add(name, std::move(spec));
 }
 
-std::vector<std::string> algorithm_keys(const std::string& algo) {
-  return with_options(algo, [](auto& o) { return core::option_keys<std::decay_t<decltype(o)>>(); });
-}
+std::vector<std::string> algorithms() { return registry().names(); }
+
+const AlgorithmSpec& algorithm(const std::string& name) { return registry().get(name); }
+
+void require_algorithm(const std::string& name) { algorithm(name); }
+
+std::vector<std::string> algorithm_keys(const std::string& algo) { return algorithm(algo).keys; }
 
 core::Config resolve_algorithm_config(const std::string& algo, const core::Config& config) {
-  return with_options(algo, [&](auto& o) {
-    core::read_options(config, o);
-    o.validate();
-    core::Config out;
-    core::write_options(o, out);
-    return out;
-  });
+  return algorithm(algo).resolve(config);
 }
 
 std::unique_ptr<Agent> make_agent(const std::string& algo, const core::Config& config,
-                                  std::unique_ptr<envs::Env> env, std::uint64_t seed) {
-  return with_options(algo, [&](auto& o) -> std::unique_ptr<Agent> {
-    core::read_options(config, o);
-    using Options = std::decay_t<decltype(o)>;
-    if constexpr (std::is_same_v<Options, REINFORCEOptions>) {
-      return std::make_unique<REINFORCE>(std::move(env), o, seed);
-    } else if constexpr (std::is_same_v<Options, PPOOptions>) {
-      return std::make_unique<PPO>(std::move(env), o, seed);
-    } else if constexpr (std::is_same_v<Options, A2COptions>) {
-      return std::make_unique<PPO>(std::move(env), o.to_ppo(), seed, "a2c");
-    } else {
-      return std::make_unique<DQN>(std::move(env), o, seed);
-    }
-  });
+                                  const envs::EnvFactory& env, std::uint64_t seed) {
+  return algorithm(algo).make(config, env, seed);
 }
 
 }  // namespace dojo::rl

@@ -9,18 +9,8 @@
 
 namespace dojo::rl {
 
-namespace {
-double metric(const StepInfo& info, const char* key) {
-  if (!info.train_metrics) return std::nan("");
-  const auto it = info.train_metrics->find(key);
-  return it == info.train_metrics->end() ? std::nan("") : it->second;
-}
-}  // namespace
-
 EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s)
-    : csv_(csv,
-           {"step", "episode", "episode_return", "episode_length", "exploration", "loss", "q_mean", "time_s"},
-           append),
+    : csv_(csv, {"step", "episode", "episode_return", "episode_length", "time_s"}, append),
       time_offset_s_(time_offset_s) {}
 
 bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
@@ -29,12 +19,20 @@ bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
   const auto ret = i.find("episode_return");
   if (ret == i.end()) return true;
   ++episodes_;
-  recent_.push_back(ret->second);
+  const double episode_return = ret->second.number();
+  recent_.push_back(episode_return);
   if (recent_.size() > 20) recent_.pop_front();
   const double t =
       time_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
-  csv_.row({static_cast<double>(info.step), static_cast<double>(episodes_), ret->second,
-            i.at("episode_length"), info.exploration, metric(info, "loss"), metric(info, "q_mean"), t});
+  std::vector<std::pair<std::string, double>> row{{"step", static_cast<double>(info.step)},
+                                                  {"episode", static_cast<double>(episodes_)},
+                                                  {"episode_return", episode_return},
+                                                  {"episode_length", i.at("episode_length").number()},
+                                                  {"time_s", t}};
+  if (info.logger) {
+    for (const auto& [k, v] : info.logger->values()) row.emplace_back(k, v);
+  }
+  csv_.row(row);
   return true;
 }
 
@@ -106,7 +104,7 @@ std::string ProgressCallback::status() const {
 }
 
 bool ProgressCallback::on_step(Agent&, const StepInfo& info) {
-  exploration_ = info.exploration;
+  if (info.logger) exploration_ = info.logger->get("exploration");
   if (info.step % 64 == 0 || info.step == info.total) bar_->update(info.step, status());
   return true;
 }

@@ -1,21 +1,26 @@
 // The callbacks a training run is made of (SB3's common/callbacks.py): episode metrics to CSV,
 // periodic greedy evaluation with best/last checkpoints, and a progress bar.
 #pragma once
+#include <cmath>
 #include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
 
 #include "core/csv.h"
+#include "core/export.h"
 #include "core/progress.h"
 #include "envs/env.h"
 #include "rl/agent.h"
 #include "rl/evaluation.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
-// One metrics.csv row per finished episode: step, episode, episode_return, episode_length,
-// exploration, loss, q_mean, time_s. Needs RecordEpisodeStatistics on the training env.
+// One metrics.csv row per finished episode: step, episode, episode_return, episode_length, time_s,
+// then a column for every value the agent has recorded (its logger: DQN's exploration, loss and
+// q_mean; PPO's policy_loss, value_loss, entropy, approx_kl, …). Needs RecordEpisodeStatistics on
+// the training env (or a vector env's episode statistics).
 class EpisodeLogger final : public Callback {
  public:
   EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s);
@@ -25,7 +30,7 @@ class EpisodeLogger final : public Callback {
   std::int64_t episodes() const { return episodes_; }
 
  private:
-  core::CsvWriter csv_;
+  core::CsvLog csv_;
   std::deque<double> recent_;
   std::int64_t episodes_ = 0;
   double time_offset_s_;
@@ -72,7 +77,9 @@ class ProgressCallback final : public Callback {
   const EpisodeLogger* episodes_;
   const EvalCallback* eval_;
   std::unique_ptr<core::ProgressBar> bar_;
-  double exploration_ = 0.0;
+  double exploration_ = std::nan("");
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -21,13 +21,18 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+#include "core/options.h"
 #include "envs/env.h"
+#include "envs/factory.h"
 #include "rl/agent.h"
 #include "rl/frame_replay.h"
+#include "rl/networks.h"
 #include "rl/prioritized.h"
 #include "rl/replay.h"
 #include "rl/schedule.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 struct DQNOptions {
@@ -85,56 +90,55 @@ struct DQNOptions {
 
   template <class F>
   void visit(F&& f) {
-    f("learning_rate", learning_rate_);
-    f("buffer_size", buffer_size_);
-    f("learning_starts", learning_starts_);
-    f("batch_size", batch_size_);
-    f("tau", tau_);
-    f("gamma", gamma_);
-    f("train_freq", train_freq_);
-    f("gradient_steps", gradient_steps_);
-    f("target_update_interval", target_update_interval_);
-    f("exploration_fraction", exploration_fraction_);
-    f("exploration_steps", exploration_steps_);
+    f("learning_rate", learning_rate_, core::positive());
+    f("buffer_size", buffer_size_, core::positive());
+    f("learning_starts", learning_starts_, core::non_negative());
+    f("batch_size", batch_size_, core::positive());
+    f("tau", tau_, core::in_open_closed(0, 1));
+    f("gamma", gamma_, core::in(0, 1));
+    f("train_freq", train_freq_, core::positive());
+    f("gradient_steps", gradient_steps_, core::positive());
+    f("target_update_interval", target_update_interval_, core::positive());
+    f("exploration_fraction", exploration_fraction_, core::in(0, 1));
+    f("exploration_steps", exploration_steps_, core::non_negative("0: exploration_fraction of the run"));
     f("exploration_after_learning_starts", exploration_after_learning_starts_);
-    f("exploration_initial_eps", exploration_initial_eps_);
-    f("exploration_final_eps", exploration_final_eps_);
-    f("eval_exploration_eps", eval_exploration_eps_);
-    f("max_grad_norm", max_grad_norm_);
+    f("exploration_initial_eps", exploration_initial_eps_, core::in(0, 1));
+    f("exploration_final_eps", exploration_final_eps_, core::in(0, 1));
+    f("eval_exploration_eps", eval_exploration_eps_, core::in(0, 1));
+    f("max_grad_norm", max_grad_norm_, core::non_negative("0: no clipping"));
     f("double_q", double_q_);
     f("dueling", dueling_);
-    f("n_step", n_step_);
+    f("n_step", n_step_, core::at_least(1));
     f("prioritized_replay", prioritized_replay_);
-    f("prioritized_replay_alpha", prioritized_replay_alpha_);
-    f("prioritized_replay_beta0", prioritized_replay_beta0_);
-    f("prioritized_replay_eps", prioritized_replay_eps_);
-    f("prioritized_replay_weights", prioritized_replay_weights_);
-    f("loss", loss_);
-    f("network", network_);
-    f("net_arch", net_arch_);
-    f("activation", activation_);
-    f("optimizer", optimizer_);
-    f("optimizer_eps", optimizer_eps_);
-    f("rmsprop_alpha", rmsprop_alpha_);
+    f("prioritized_replay_alpha", prioritized_replay_alpha_, core::non_negative());
+    f("prioritized_replay_beta0", prioritized_replay_beta0_, core::in(0, 1));
+    f("prioritized_replay_eps", prioritized_replay_eps_, core::positive());
+    f("prioritized_replay_weights", prioritized_replay_weights_, core::one_of({"global", "batch"}));
+    f("loss", loss_, core::one_of({"huber", "mse"}));
+    f("network", network_, core::one_of(trunk_names()));
+    f("net_arch", net_arch_, core::layer_sizes());
+    f("activation", activation_, core::one_of({"relu", "tanh", "elu"}));
+    f("optimizer", optimizer_, core::one_of({"adam", "rmsprop"}));
+    f("optimizer_eps", optimizer_eps_, core::positive());
+    f("rmsprop_alpha", rmsprop_alpha_, core::in_open_closed(0, 1));
     f("rmsprop_centered", rmsprop_centered_);
-    f("rmsprop_momentum", rmsprop_momentum_);
+    f("rmsprop_momentum", rmsprop_momentum_, core::in_closed_open(0, 1));
   }
 };
 
 class DQN final : public Agent {
  public:
-  // env must have a Discrete action space and a Box observation space the network takes (flat for
-  // mlp, [H, W, C] for minatar). Replay stores observations in the space's dtype (uint8 grids stay
-  // uint8).
-  DQN(std::unique_ptr<envs::Env> env, DQNOptions options, std::uint64_t seed);
+  // The env (made once from the factory) must have a Discrete action space and a Box observation
+  // space the network takes (flat for mlp, [H, W, C] for minatar and nature). Replay stores
+  // observations in the space's dtype (uint8 grids stay uint8).
+  DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed);
+  // Throws dojo::Error when DQN with these options cannot run on env's spaces.
+  static void check_env(const DQNOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "dqn"; }
   void learn(std::int64_t total_timesteps, Callback& callback) override;
+  torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
   torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) override;
-  std::int64_t num_timesteps() const override { return num_timesteps_; }
-  void save(const std::filesystem::path& path,
-            const std::map<std::string, double>& extra = {}) const override;
-  std::map<std::string, double> load(const std::filesystem::path& path) override;
 
   // One gradient step on a minibatch; returns {"loss", "q_mean"}. A prioritized batch (with slots
   // and weights) gets its priorities updated from the TD errors.
@@ -157,6 +161,10 @@ class DQN final : public Agent {
   const PrioritizedSampler* prioritized() const { return per_.get(); }
 
  private:
+  void save_state(core::CheckpointWriter& w) const override;
+  void load_state(core::CheckpointReader& r) override;
+
+  envs::EnvFactory make_env_;
   std::unique_ptr<envs::Env> env_;
   DQNOptions opts_;
   std::uint64_t seed_;
@@ -167,13 +175,12 @@ class DQN final : public Agent {
   std::unique_ptr<FrameReplay> frames_;  // nature: one frame per transition
   std::unique_ptr<PrioritizedSampler> per_;
   LinearSchedule exploration_;
-  std::mt19937_64 rng_;       // ε-greedy draws and replay sampling
   std::mt19937_64 eval_rng_;  // evaluation's ε draws: evaluating leaves training's stream alone
-  std::int64_t num_timesteps_ = 0;
   double epsilon_;
   double beta_;
   bool env_started_ = false;
-  std::map<std::string, double> last_metrics_;
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

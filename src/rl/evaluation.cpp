@@ -8,13 +8,13 @@
 namespace dojo::rl {
 
 EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic,
-                    const EvalObserver& observe) {
+                    const EvalObserver& observe, std::int64_t max_episode_steps) {
   return evaluate([&](const torch::Tensor& obs) { return agent.act(obs, deterministic); }, env, n_episodes,
-                  observe);
+                  observe, max_episode_steps);
 }
 
 EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episodes,
-                    const EvalObserver& observe) {
+                    const EvalObserver& observe, std::int64_t max_episode_steps) {
   EvalResult r;
   for (std::int64_t e = 0; e < n_episodes; ++e) {
     auto obs = env.reset().obs;
@@ -26,7 +26,7 @@ EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episode
       ret += s.reward;
       ++len;
       if (observe) observe(e, len, env);
-      if (s.done()) break;
+      if (s.done() || len >= max_episode_steps) break;
       obs = s.obs;
     }
     r.returns.push_back(ret);

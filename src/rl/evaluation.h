@@ -4,9 +4,11 @@
 #include <functional>
 #include <vector>
 
+#include "core/export.h"
 #include "envs/env.h"
 #include "rl/agent.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 struct EvalResult {
@@ -22,11 +24,18 @@ using EvalObserver = std::function<void(std::int64_t episode, std::int64_t step,
 // An action for an observation.
 using Policy = std::function<torch::Tensor(const torch::Tensor& obs)>;
 
-// Runs n_episodes to termination or truncation; the env continues its own seeded generator.
+// Evaluation's own cap on an episode, whatever the env's TimeLimit: ALE's 108,000 frames. A policy
+// that never ends an episode on an env without a limit (a custom one) would otherwise hang the run.
+inline constexpr std::int64_t kEvalMaxEpisodeSteps = 108'000;
+
+// Runs n_episodes to termination, truncation or max_episode_steps steps; the env continues its own
+// seeded generator.
 EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episodes,
-                    const EvalObserver& observe = {});
+                    const EvalObserver& observe = {}, std::int64_t max_episode_steps = kEvalMaxEpisodeSteps);
 // The agent's greedy (deterministic) or exploring actions.
 EvalResult evaluate(Agent& agent, envs::Env& env, std::int64_t n_episodes, bool deterministic = true,
-                    const EvalObserver& observe = {});
+                    const EvalObserver& observe = {}, std::int64_t max_episode_steps = kEvalMaxEpisodeSteps);
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

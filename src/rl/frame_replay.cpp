@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -36,6 +37,7 @@ void FrameReplay::write_frame(std::int64_t slot, const torch::Tensor& obs) {
                 std::to_string(stack_) + "] uint8 observations, got " + c10::str(obs.sizes()) + " " +
                 std::string(c10::toString(obs.scalar_type())));
   }
+  filled_ = std::max(filled_, slot + 1);
   auto newest = obs.select(2, stack_ - 1).contiguous();
   std::memcpy(frames_[slot].data_ptr<std::uint8_t>(), newest.data_ptr<std::uint8_t>(),
               static_cast<std::size_t>(height_ * width_));

@@ -10,8 +10,10 @@
 #include <random>
 #include <vector>
 
+#include "core/export.h"
 #include "rl/replay.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 class FrameReplay final : public Replay {
@@ -29,7 +31,9 @@ class FrameReplay final : public Replay {
 
   std::int64_t size() const override { return transitions_; }
   std::int64_t capacity() const override { return capacity_; }
-  std::int64_t draw_range() const override { return capacity_; }
+  // Slots are filled from 0 in order: draw only among those written so far, so a fresh 1M-slot memory
+  // is not searched slot by slot for the few filled ones.
+  std::int64_t draw_range() const override { return filled_; }
   // Complete, and the k − 1 frames before it are still the ones it was recorded with.
   bool sampleable(std::int64_t slot) const override;
   // Memory held per slot: one frame plus the transition's fields.
@@ -48,6 +52,9 @@ class FrameReplay final : public Replay {
   std::vector<std::uint8_t> terminated_, valid_, episode_start_;
   std::int64_t head_ = -1;  // the newest slot
   std::int64_t transitions_ = 0;
+  std::int64_t filled_ = 0;  // slots ever written: [0, filled_)
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <string>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::core {
 class CheckpointWriter;
 class CheckpointReader;
@@ -57,3 +60,5 @@ class Normalizer {
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

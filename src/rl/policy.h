@@ -4,6 +4,9 @@
 #pragma once
 #include <torch/types.h>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 // log π(a|s) for logits [B, n] and actions [B] (int64): [B].
@@ -27,3 +30,5 @@ ClippedObjective ppo_clip_loss(const torch::Tensor& log_prob, const torch::Tenso
                                const torch::Tensor& advantages, double clip_range);
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

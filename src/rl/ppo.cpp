@@ -9,60 +9,32 @@
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/error.h"
-#include "envs/registry.h"
+#include "core/seed.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
+#include "rl/loops.h"
+#include "rl/networks.h"
 #include "rl/policy.h"
 
 namespace dojo::rl {
 
-namespace {
+void PPOOptions::validate() const { core::check_options(*this); }
 
-void require(bool ok, const std::string& field, double value, const std::string& expected) {
-  if (!ok) throw Error(fmt::format("{} = {:g}: expected {}", field, value, expected));
-}
+// A2C's own keys in its own words (not the PPO it becomes: a user who wrote use_rms_prop should not
+// read about `optimizer`).
+void A2COptions::validate() const { core::check_options(*this); }
 
-void require_schedule(const std::string& key, const std::string& value) {
-  if (value != "constant" && value != "linear")
-    throw Error(key + " = '" + value + "': expected constant or linear");
-}
-
-// Orthogonal weights with the given gain and zero biases on every linear layer, the last one with
-// `last_gain` (SB3's and CleanRL's initialisation for PPO).
-void orthogonal_init(torch::nn::Sequential& net, double gain, double last_gain) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::nn::LinearImpl*> layers;
-  for (auto& m : net->modules(/*include_self=*/false)) {
-    if (auto* l = m->as<torch::nn::Linear>()) layers.push_back(l);
+void PPO::check_env(const PPOOptions& o, const envs::Env& env, const std::string& algo) {
+  if (!std::get_if<envs::Box>(&env.observation_space())) {
+    throw Error(algo + " needs a Box observation space; " + env.id() + " has " +
+                envs::to_string(env.observation_space()));
   }
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    torch::nn::init::orthogonal_(layers[i]->weight, i + 1 == layers.size() ? last_gain : gain);
-    torch::nn::init::zeros_(layers[i]->bias);
+  const auto* box = std::get_if<envs::Box>(&env.action_space());
+  if (!std::get_if<envs::Discrete>(&env.action_space()) && (!box || box->shape.size() != 1)) {
+    throw Error(algo + " needs a Discrete or flat Box action space; " + env.id() + " has " +
+                envs::to_string(env.action_space()));
   }
-}
-
-}  // namespace
-
-void PPOOptions::validate() const {
-  require(n_envs_ > 0, "n_envs", static_cast<double>(n_envs_), "> 0");
-  require(learning_rate_ > 0, "learning_rate", learning_rate_, "> 0");
-  require(n_steps_ > 0, "n_steps", static_cast<double>(n_steps_), "> 0");
-  require(batch_size_ > 0, "batch_size", static_cast<double>(batch_size_), "> 0");
-  require(n_epochs_ > 0, "n_epochs", static_cast<double>(n_epochs_), "> 0");
-  require(gamma_ >= 0 && gamma_ <= 1, "gamma", gamma_, "in [0, 1]");
-  require(gae_lambda_ >= 0 && gae_lambda_ <= 1, "gae_lambda", gae_lambda_, "in [0, 1]");
-  require(clip_range_ > 0, "clip_range", clip_range_, "> 0");
-  require(clip_range_vf_ >= 0, "clip_range_vf", clip_range_vf_, ">= 0 (0: no value clipping)");
-  require(ent_coef_ >= 0, "ent_coef", ent_coef_, ">= 0");
-  require(vf_coef_ >= 0, "vf_coef", vf_coef_, ">= 0");
-  require(max_grad_norm_ >= 0, "max_grad_norm", max_grad_norm_, ">= 0 (0: no clipping)");
-  require(target_kl_ >= 0, "target_kl", target_kl_, ">= 0 (0: no early stop)");
-  require_schedule("lr_schedule", lr_schedule_);
-  require_schedule("clip_range_schedule", clip_range_schedule_);
-  require(optimizer_eps_ > 0, "optimizer_eps", optimizer_eps_, "> 0");
-  if (optimizer_ != "adam" && optimizer_ != "rmsprop")
-    throw Error("optimizer = '" + optimizer_ + "': expected adam or rmsprop");
-  if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [64, 64]");
+  check_trunk(algo, o.network(), env.observation_space());
 }
 
 PPOOptions A2COptions::to_ppo() const {
@@ -83,43 +55,49 @@ PPOOptions A2COptions::to_ppo() const {
       .activation(activation_)
       .log_std_init(log_std_init_)
       .ortho_init(ortho_init_)
+      .network(network_)
       .optimizer(use_rms_prop_ ? "rmsprop" : "adam")
       .optimizer_eps(rms_prop_eps_);
 }
 
-PPO::PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed, std::string algo)
-    : id_(env->id()),
+PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::string algo)
+    : Agent(core::derive_seed(seed, "agent")),
+      id_(env.id()),
       algo_(std::move(algo)),
       opts_((options.validate(), std::move(options))),
-      seed_(seed),
-      rng_(seed) {
-  const auto* obs = std::get_if<envs::Box>(&env->observation_space());
-  if (!obs) {
-    throw Error("ppo needs a Box observation space; " + id_ + " has " + envs::to_string(env->observation_space()));
-  }
-  if (const auto* d = std::get_if<envs::Discrete>(&env->action_space())) {
+      seed_(seed) {
+  envs_ = envs::make_vec(env, opts_.n_envs(), {.async = false, .n_threads = 0, .make = {}});
+  const auto& probe = envs_->env(0);
+  check_env(opts_, probe, algo_);
+  const auto& obs = std::get<envs::Box>(probe.observation_space());
+  if (const auto* d = std::get_if<envs::Discrete>(&probe.action_space())) {
     discrete_ = true;
     n_actions_ = d->n;
   } else {
-    const auto* box = std::get_if<envs::Box>(&env->action_space());
-    if (!box || box->shape.size() != 1) {
-      throw Error("ppo needs a Discrete or flat Box action space; " + id_ + " has " +
-                  envs::to_string(env->action_space()));
-    }
+    const auto& box = std::get<envs::Box>(probe.action_space());
     discrete_ = false;
-    n_actions_ = box->numel();
-    low_ = box->low;
-    high_ = box->high;
+    n_actions_ = box.numel();
+    low_ = box.low;
+    high_ = box.high;
   }
-  envs_ = envs::make_vec(id_, opts_.n_envs(), {.async = false, .n_threads = 0, .make = {}});
-  norm_ = std::make_unique<Normalizer>(obs->shape, opts_.n_envs(), opts_.normalize_observations(),
+  norm_ = std::make_unique<Normalizer>(obs.shape, opts_.n_envs(), opts_.normalize_observations(),
                                        opts_.normalize_reward(), opts_.gamma());
-  actor_ = nn::mlp(obs->numel(), opts_.net_arch(), n_actions_, opts_.activation());
-  critic_ = nn::mlp(obs->numel(), opts_.net_arch(), 1, opts_.activation());
-  if (opts_.ortho_init()) {
-    orthogonal_init(actor_, std::sqrt(2.0), 0.01);
-    orthogonal_init(critic_, std::sqrt(2.0), 1.0);
-  }
+  // Actor and critic are separate networks (SB3's default for MLPs); on pixels each has its own CNN.
+  auto network = [&](std::int64_t out) {
+    if (opts_.network() == "mlp") return nn::mlp(obs.numel(), opts_.net_arch(), out, opts_.activation());
+    auto trunk =
+        make_trunk(algo_, opts_.network(), probe.observation_space(), opts_.net_arch(), opts_.activation());
+    trunk.layers->extend(*linear_head(trunk.features, trunk.hidden, out));
+    return trunk.layers;
+  };
+  with_init_seed(core::derive_seed(seed, "network"), [&] {
+    actor_ = network(n_actions_);
+    critic_ = network(1);
+    if (opts_.ortho_init()) {
+      orthogonal_init(*actor_, std::sqrt(2.0), 0.01);
+      orthogonal_init(*critic_, std::sqrt(2.0), 1.0);
+    }
+  });
   auto params = actor_->parameters();
   for (auto& p : critic_->parameters()) params.push_back(p);
   if (!discrete_) {
@@ -134,20 +112,25 @@ PPO::PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed,
   optimizer_ = nn::make_optimizer(params, o);
 }
 
+torch::Tensor PPO::network_input(const torch::Tensor& obs) const {
+  // MLPs take flat float32 vectors; the CNN trunks convert and permute [B, H, W, C] themselves.
+  return opts_.network() == "mlp" ? obs.to(torch::kFloat32).flatten(1) : obs;
+}
+
 std::pair<torch::Tensor, torch::Tensor> PPO::log_prob_entropy(const torch::Tensor& obs,
                                                               const torch::Tensor& actions) {
-  const auto out = actor_->forward(obs.to(torch::kFloat32).flatten(1));
+  const auto out = actor_->forward(network_input(obs));
   if (discrete_) return {categorical_log_prob(out, actions), categorical_entropy(out)};
   return {gaussian_log_prob(out, log_std_, actions), gaussian_entropy(log_std_, out.size(0))};
 }
 
 torch::Tensor PPO::value(const torch::Tensor& obs) {
-  return critic_->forward(obs.to(torch::kFloat32).flatten(1)).squeeze(-1);
+  return critic_->forward(network_input(obs)).squeeze(-1);
 }
 
 torch::Tensor PPO::sample_actions(const torch::Tensor& obs) {
   torch::NoGradGuard no_grad;
-  const auto out = actor_->forward(obs.to(torch::kFloat32).flatten(1)).to(torch::kDouble).contiguous();
+  const auto out = actor_->forward(network_input(obs)).to(torch::kDouble).contiguous();
   const auto n = out.size(0);
   if (discrete_) {
     const auto probs = torch::softmax(out, 1).contiguous();
@@ -177,82 +160,45 @@ torch::Tensor PPO::to_env(const torch::Tensor& actions) const {
   return torch::max(torch::min(actions, hi), lo);
 }
 
-torch::Tensor PPO::act(const torch::Tensor& obs, bool deterministic) {
+torch::Tensor PPO::act_batch(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
-  const auto x = norm_->observations(obs.unsqueeze(0), /*update=*/false);
-  if (!deterministic) return to_env(sample_actions(x))[0];
-  const auto out = actor_->forward(x.flatten(1))[0];
-  if (discrete_) return out.argmax();
-  return to_env(out.unsqueeze(0))[0];
+  const auto x = norm_->observations(obs, /*update=*/false);
+  if (!deterministic) return to_env(sample_actions(x));
+  const auto out = actor_->forward(network_input(x));
+  if (discrete_) return out.argmax(1);
+  return to_env(out);
 }
 
 void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
-  callback.on_start(*this, total_timesteps);
-  const auto n = opts_.n_envs(), t_max = opts_.n_steps();
-  if (!started_) {
-    obs_ =
-        norm_->observations(envs_->reset(seed_ + static_cast<std::uint64_t>(num_timesteps_)), true).clone();
-    last_done_ = torch::zeros({n}, torch::kBool);
-    started_ = true;
-  }
-  const auto& obs_space = std::get<envs::Box>(envs_->single_observation_space());
-  std::vector<std::int64_t> obs_shape{t_max, n};
-  obs_shape.insert(obs_shape.end(), obs_space.shape.begin(), obs_space.shape.end());
-  bool go_on = true;
-  while (go_on && num_timesteps_ < total_timesteps) {
-    // Collect n_steps × n_envs steps with the current policy.
-    auto obs = torch::empty(obs_shape, torch::kFloat32);
-    auto actions = discrete_ ? torch::empty({t_max, n}, torch::kLong) : torch::empty({t_max, n, n_actions_});
-    auto log_prob = torch::empty({t_max, n}), values = torch::empty({t_max, n});
-    Rollout r{torch::zeros({t_max, n}), values, torch::zeros({t_max, n}, torch::kBool),
-              torch::zeros({t_max, n}, torch::kBool), torch::empty({t_max, n}, torch::kBool)};
-    std::int64_t t = 0;
-    for (; t < t_max && go_on; ++t) {
-      const auto a = sample_actions(obs_);
-      {
-        torch::NoGradGuard no_grad;
-        obs[t] = obs_.to(torch::kFloat32);
-        actions[t] = a;
-        log_prob[t] = log_prob_entropy(obs_, a).first;
-        values[t] = value(obs_);
-      }
-      r.valid[t] = ~last_done_;  // an autoreset step is not a transition
-      const auto& s = envs_->step(to_env(a));
-      last_done_ = s.terminated | s.truncated;
-      r.rewards[t] = norm_->rewards(s.reward, last_done_);
-      r.terminated[t] = s.terminated;
-      r.truncated[t] = s.truncated;
-      obs_ = norm_->observations(s.obs, true).clone();
-      // One callback step per env step, with the episode's statistics where it ended.
-      for (std::int64_t i = 0; i < n && go_on; ++i) {
-        envs::StepResult step;
-        step.reward = s.reward[i].item<double>();
-        step.terminated = s.terminated[i].item<bool>();
-        step.truncated = s.truncated[i].item<bool>();
-        if (step.done()) {
-          step.info["episode_return"] = s.episode_return[i].item<double>();
-          step.info["episode_length"] = static_cast<double>(s.episode_length[i].item<std::int64_t>());
-        }
-        ++num_timesteps_;
-        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, std::nan(""), &last_metrics_});
-      }
-    }
-    if (t < t_max) break;  // stopped mid-rollout: no update on a partial one
-    torch::Tensor last_values;
-    {
-      torch::NoGradGuard no_grad;
-      last_values = value(obs_);
-    }
-    const auto adv = compute_gae(r, last_values, opts_.gamma(), opts_.gae_lambda());
-    const double progress = static_cast<double>(num_timesteps_) / static_cast<double>(total_timesteps);
-    last_metrics_ = train(obs, actions, log_prob, values, adv, r.valid, progress);
-  }
-  callback.on_end(*this);
+  OnPolicyHooks h;
+  h.observe = [&](const torch::Tensor& obs) { return norm_->observations(obs, /*update=*/true); };
+  h.reward = [&](const torch::Tensor& reward, const torch::Tensor& done) {
+    return norm_->rewards(reward, done);
+  };
+  h.act = [&](const torch::Tensor& obs) {
+    OnPolicyHooks::Action a;
+    a.action = sample_actions(obs);
+    torch::NoGradGuard no_grad;
+    a.log_prob = log_prob_entropy(obs, a.action).first;
+    a.value = value(obs);
+    a.env_action = to_env(a.action);
+    return a;
+  };
+  h.update = [&](const RolloutBatch& batch, double progress) { return update(batch, progress); };
+  const auto env_seed = core::derive_seed(seed_, "env", static_cast<std::uint64_t>(num_timesteps_));
+  on_policy_loop({*this, num_timesteps_, logger_}, *envs_, vec_, env_seed, opts_.n_steps(), h,
+                 total_timesteps, horizon(total_timesteps), callback);
 }
 
-std::map<std::string, double> PPO::train(const torch::Tensor& obs, const torch::Tensor& actions,
-                                         const torch::Tensor& old_log_prob, const torch::Tensor& old_values,
-                                         const Advantages& adv, const torch::Tensor& valid, double progress) {
+std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress) {
+  // A, R = GAE(γ, λ) over the rollout, bootstrapped from V of the observations after it.
+  torch::Tensor last_values;
+  {
+    torch::NoGradGuard no_grad;
+    last_values = value(b.last_obs);
+  }
+  const auto adv = compute_gae(b.rollout, last_values, opts_.gamma(), opts_.gae_lambda());
+
   // Annealed schedules (RL Zoo's lin_<x>: x at the start, 0 at the end).
   const double frac = 1.0 - progress;
   const double lr = opts_.lr_schedule() == "linear" ? opts_.learning_rate() * frac : opts_.learning_rate();
@@ -261,11 +207,11 @@ std::map<std::string, double> PPO::train(const torch::Tensor& obs, const torch::
   for (auto& g : optimizer_->param_groups()) g.options().set_lr(lr);
 
   // Flatten [T, N] to the valid transitions.
-  const auto keep = valid.reshape({-1}).nonzero().squeeze(1);
-  const auto b_obs = obs.flatten(0, 1).index_select(0, keep),
-             b_act = actions.flatten(0, 1).index_select(0, keep);
-  const auto b_logp = old_log_prob.flatten(0, 1).index_select(0, keep),
-             b_val = old_values.flatten(0, 1).index_select(0, keep);
+  const auto keep = b.rollout.valid.reshape({-1}).nonzero().squeeze(1);
+  const auto b_obs = b.obs.flatten(0, 1).index_select(0, keep),
+             b_act = b.actions.flatten(0, 1).index_select(0, keep);
+  const auto b_logp = b.log_prob.flatten(0, 1).index_select(0, keep),
+             b_val = b.rollout.values.flatten(0, 1).index_select(0, keep);
   const auto b_adv = adv.advantages.flatten(0, 1).index_select(0, keep),
              b_ret = adv.returns.flatten(0, 1).index_select(0, keep);
   const auto size = keep.numel();
@@ -300,7 +246,7 @@ std::map<std::string, double> PPO::train(const torch::Tensor& obs, const torch::
         break;
       }
       const auto loss = objective.loss + opts_.ent_coef() * entropy_loss + opts_.vf_coef() * value_loss;
-      nn::gradient_step(*optimizer_, loss, opts_.max_grad_norm());
+      gradient_step(*optimizer_, loss, opts_.max_grad_norm());
       pg_sum += objective.loss.item<double>();
       vf_sum += value_loss.item<double>();
       ent_sum += -entropy_loss.item<double>();
@@ -320,9 +266,7 @@ std::map<std::string, double> PPO::train(const torch::Tensor& obs, const torch::
   return m;
 }
 
-void PPO::save(const std::filesystem::path& path, const std::map<std::string, double>& extra) const {
-  core::CheckpointWriter w;
-  w.put("algo", algo());
+void PPO::save_state(core::CheckpointWriter& w) const {
   core::Config cfg;
   core::write_options(opts_, cfg);
   w.put("options", cfg.dump());
@@ -330,25 +274,22 @@ void PPO::save(const std::filesystem::path& path, const std::map<std::string, do
   w.put("critic", *critic_);
   if (log_std_.defined()) w.put("log_std", log_std_.detach());
   w.put("optimizer", *optimizer_);
-  w.put("num_timesteps", num_timesteps_);
   norm_->save(w);
-  put_agent_state(w, rng_, extra);
-  w.save(path);
 }
 
-std::map<std::string, double> PPO::load(const std::filesystem::path& path) {
-  core::CheckpointReader r(path);
-  require_algo(r, path, algo());
+void PPO::load_state(core::CheckpointReader& r) {
   r.get("actor", *actor_);
   r.get("critic", *critic_);
   if (log_std_.defined()) {
+    const auto saved = r.get_tensor("log_std");
+    if (saved.sizes() != log_std_.sizes())
+      throw Error("checkpoint: log_std has shape " + c10::str(saved.sizes()) + ", expected " +
+                  c10::str(log_std_.sizes()) + " (an env with another action space)");
     torch::NoGradGuard no_grad;
-    log_std_.copy_(r.get_tensor("log_std"));
+    log_std_.copy_(saved);
   }
   r.get("optimizer", *optimizer_);
-  num_timesteps_ = r.get_int("num_timesteps");
   norm_->load(r);
-  return get_agent_state(r, rng_);
 }
 
 }  // namespace dojo::rl

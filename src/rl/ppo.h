@@ -24,11 +24,17 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+#include "core/options.h"
+#include "envs/factory.h"
 #include "envs/vector.h"
 #include "rl/advantage.h"
 #include "rl/agent.h"
+#include "rl/loops.h"
+#include "rl/networks.h"
 #include "rl/normalization.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 struct PPOOptions {
@@ -52,7 +58,10 @@ struct PPOOptions {
                                                                              64};  // actor and critic each
   TORCH_ARG(std::string, activation) = "tanh";
   TORCH_ARG(double, log_std_init) = 0.0;
-  TORCH_ARG(bool, ortho_init) = true;          // orthogonal weights: √2 hidden, 0.01 policy output, 1 value
+  TORCH_ARG(bool, ortho_init) = true;  // orthogonal weights: √2 hidden, 0.01 policy output, 1 value
+  // mlp: net_arch on flattened observations; minatar / nature: rl/networks' CNNs on [H, W, C] grids
+  // and uint8 frame stacks (actor and critic each have one).
+  TORCH_ARG(std::string, network) = "mlp";
   TORCH_ARG(std::string, optimizer) = "adam";  // adam | rmsprop
   // Running normalisation (SB3's VecNormalize, RL Zoo's `normalize: true`); statistics are saved in
   // checkpoints and frozen outside training.
@@ -65,29 +74,30 @@ struct PPOOptions {
   void validate() const;
   template <class F>
   void visit(F&& f) {
-    f("n_envs", n_envs_);
-    f("learning_rate", learning_rate_);
-    f("lr_schedule", lr_schedule_);
-    f("n_steps", n_steps_);
-    f("batch_size", batch_size_);
-    f("n_epochs", n_epochs_);
-    f("gamma", gamma_);
-    f("gae_lambda", gae_lambda_);
-    f("clip_range", clip_range_);
-    f("clip_range_schedule", clip_range_schedule_);
-    f("clip_range_vf", clip_range_vf_);
+    f("n_envs", n_envs_, core::positive());
+    f("learning_rate", learning_rate_, core::positive());
+    f("lr_schedule", lr_schedule_, core::one_of({"constant", "linear"}));
+    f("n_steps", n_steps_, core::positive());
+    f("batch_size", batch_size_, core::positive());
+    f("n_epochs", n_epochs_, core::positive());
+    f("gamma", gamma_, core::in(0, 1));
+    f("gae_lambda", gae_lambda_, core::in(0, 1));
+    f("clip_range", clip_range_, core::positive());
+    f("clip_range_schedule", clip_range_schedule_, core::one_of({"constant", "linear"}));
+    f("clip_range_vf", clip_range_vf_, core::non_negative("0: no value clipping"));
     f("normalize_advantage", normalize_advantage_);
-    f("ent_coef", ent_coef_);
-    f("vf_coef", vf_coef_);
-    f("max_grad_norm", max_grad_norm_);
-    f("target_kl", target_kl_);
-    f("net_arch", net_arch_);
-    f("activation", activation_);
+    f("ent_coef", ent_coef_, core::non_negative());
+    f("vf_coef", vf_coef_, core::non_negative());
+    f("max_grad_norm", max_grad_norm_, core::non_negative("0: no clipping"));
+    f("target_kl", target_kl_, core::non_negative("0: no early stop"));
+    f("net_arch", net_arch_, core::layer_sizes());
+    f("activation", activation_, core::one_of({"relu", "tanh", "elu"}));
     f("log_std_init", log_std_init_);
     f("ortho_init", ortho_init_);
-    f("optimizer", optimizer_);
-    f("optimizer_eps", optimizer_eps_);
-    f("rmsprop_alpha", rmsprop_alpha_);
+    f("network", network_, core::one_of(trunk_names()));
+    f("optimizer", optimizer_, core::one_of({"adam", "rmsprop"}));
+    f("optimizer_eps", optimizer_eps_, core::positive());
+    f("rmsprop_alpha", rmsprop_alpha_, core::in_open_closed(0, 1));
     f("normalize_observations", normalize_observations_);
     f("normalize_reward", normalize_reward_);
   }
@@ -114,77 +124,76 @@ struct A2COptions {
   TORCH_ARG(std::string, activation) = "tanh";
   TORCH_ARG(double, log_std_init) = 0.0;
   TORCH_ARG(bool, ortho_init) = true;
+  TORCH_ARG(std::string, network) = "mlp";  // as PPO's
 
  public:
   PPOOptions to_ppo() const;
-  void validate() const { to_ppo().validate(); }
+  void validate() const;
   template <class F>
   void visit(F&& f) {
-    f("n_envs", n_envs_);
-    f("learning_rate", learning_rate_);
-    f("lr_schedule", lr_schedule_);
-    f("n_steps", n_steps_);
-    f("gamma", gamma_);
-    f("gae_lambda", gae_lambda_);
-    f("ent_coef", ent_coef_);
-    f("vf_coef", vf_coef_);
-    f("max_grad_norm", max_grad_norm_);
+    f("n_envs", n_envs_, core::positive());
+    f("learning_rate", learning_rate_, core::positive());
+    f("lr_schedule", lr_schedule_, core::one_of({"constant", "linear"}));
+    f("n_steps", n_steps_, core::positive());
+    f("gamma", gamma_, core::in(0, 1));
+    f("gae_lambda", gae_lambda_, core::in(0, 1));
+    f("ent_coef", ent_coef_, core::non_negative());
+    f("vf_coef", vf_coef_, core::non_negative());
+    f("max_grad_norm", max_grad_norm_, core::non_negative("0: no clipping"));
     f("use_rms_prop", use_rms_prop_);
-    f("rms_prop_eps", rms_prop_eps_);
+    f("rms_prop_eps", rms_prop_eps_, core::positive());
     f("normalize_advantage", normalize_advantage_);
-    f("net_arch", net_arch_);
-    f("activation", activation_);
+    f("net_arch", net_arch_, core::layer_sizes());
+    f("activation", activation_, core::one_of({"relu", "tanh", "elu"}));
     f("log_std_init", log_std_init_);
     f("ortho_init", ortho_init_);
+    f("network", network_, core::one_of(trunk_names()));
   }
 };
 
 class PPO final : public Agent {
  public:
-  // env gives the id and spaces: the agent steps n_envs copies made with envs::make(env->id()).
-  // Observations: a Box, flattened for the MLPs (MinAtar's grids too); actions: Discrete or a flat Box.
-  // algo: "ppo", or "a2c" for an A2C made by A2COptions::to_ppo().
-  PPO(std::unique_ptr<envs::Env> env, PPOOptions options, std::uint64_t seed, std::string algo = "ppo");
+  // The agent steps n_envs envs made from the factory (each with its whole wrapper stack).
+  // Observations: a Box (flattened for the MLPs, MinAtar's grids too; [H, W, C] for the CNNs);
+  // actions: Discrete or a flat Box. algo: "ppo", or "a2c" for an A2C made by A2COptions::to_ppo().
+  PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::string algo = "ppo");
+  static void check_env(const PPOOptions& options, const envs::Env& env, const std::string& algo = "ppo");
 
   std::string algo() const override { return algo_; }
   void learn(std::int64_t total_timesteps, Callback& callback) override;
-  torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) override;
-  std::int64_t num_timesteps() const override { return num_timesteps_; }
-  void save(const std::filesystem::path& path,
-            const std::map<std::string, double>& extra = {}) const override;
-  std::map<std::string, double> load(const std::filesystem::path& path) override;
+  torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
 
-  // log π(a|s) and H[π(·|s)] for a batch: obs [B, d], actions [B] or [B, k].
+  // log π(a|s) and H[π(·|s)] for a batch: obs [B, ...], actions [B] or [B, k].
   std::pair<torch::Tensor, torch::Tensor> log_prob_entropy(const torch::Tensor& obs,
                                                            const torch::Tensor& actions);
   // Both take observations as the networks see them (normalised when normalisation is on).
   torch::Tensor value(const torch::Tensor& obs);  // [B]
+  // The PPO update on one rollout: GAE, then n_epochs of clipped-objective minibatch steps.
+  std::map<std::string, double> update(const RolloutBatch& batch, double progress);
   const PPOOptions& options() const { return opts_; }
   const Normalizer& normalizer() const { return *norm_; }
 
  private:
+  void save_state(core::CheckpointWriter& w) const override;
+  void load_state(core::CheckpointReader& r) override;
+  torch::Tensor network_input(const torch::Tensor& obs) const;
   torch::Tensor sample_actions(const torch::Tensor& obs);    // [N] or [N, k], unclipped
   torch::Tensor to_env(const torch::Tensor& actions) const;  // clipped to a Box's bounds
-  std::map<std::string, double> train(const torch::Tensor& obs, const torch::Tensor& actions,
-                                      const torch::Tensor& old_log_prob, const torch::Tensor& old_values,
-                                      const Advantages& adv, const torch::Tensor& valid, double progress);
 
   std::string id_, algo_;
   PPOOptions opts_;
   std::uint64_t seed_;
   std::unique_ptr<envs::VectorEnv> envs_;
-  bool discrete_;
+  bool discrete_ = true;
   std::int64_t n_actions_ = 0;  // Discrete: n; Box: dimensions
   std::vector<double> low_, high_;
   torch::nn::Sequential actor_, critic_;
   torch::Tensor log_std_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<Normalizer> norm_;
-  std::mt19937_64 rng_;
-  std::int64_t num_timesteps_ = 0;
-  bool started_ = false;
-  torch::Tensor obs_, last_done_;  // the current observations and which envs autoreset next step
-  std::map<std::string, double> last_metrics_;
+  OnPolicyState vec_;  // the vector env's current observations, between learn() calls
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -1,5 +1,6 @@
 #include "rl/prioritized.h"
 
+#include <fmt/format.h>
 #include <torch/torch.h>
 
 #include <algorithm>

@@ -12,8 +12,10 @@
 #include <random>
 #include <vector>
 
+#include "core/export.h"
 #include "rl/replay.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 // A complete binary tree over `capacity` leaves that keeps the sum and the minimum (over positive
@@ -69,3 +71,5 @@ class PrioritizedSampler {
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -7,60 +7,43 @@
 #include "core/checkpoint.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/seed.h"
 #include "nn/mlp.h"
 #include "nn/optim.h"
+#include "rl/networks.h"
 #include "rl/policy.h"
 
 namespace dojo::rl {
 
-namespace {
+void REINFORCEOptions::validate() const { core::check_options(*this); }
 
-void require(bool ok, const std::string& field, double value, const std::string& expected) {
-  if (!ok) throw Error(fmt::format("{} = {:g}: expected {}", field, value, expected));
-}
-
-const envs::Discrete& discrete_actions(const envs::Env& env) {
-  const auto* d = std::get_if<envs::Discrete>(&env.action_space());
-  if (!d) {
+void REINFORCE::check_env(const REINFORCEOptions&, const envs::Env& env) {
+  if (!std::get_if<envs::Discrete>(&env.action_space())) {
     throw Error("reinforce needs a Discrete action space; " + env.id() + " has " +
                 envs::to_string(env.action_space()));
   }
-  return *d;
-}
-
-std::int64_t flat_observations(const envs::Env& env) {
   const auto* b = std::get_if<envs::Box>(&env.observation_space());
   if (!b || b->shape.size() != 1) {
     throw Error("reinforce needs a flat Box observation space; " + env.id() + " has " +
                 envs::to_string(env.observation_space()));
   }
-  return b->numel();
 }
 
-}  // namespace
-
-void REINFORCEOptions::validate() const {
-  require(learning_rate_ > 0, "learning_rate", learning_rate_, "> 0");
-  require(gamma_ >= 0 && gamma_ <= 1, "gamma", gamma_, "in [0, 1]");
-  require(n_episodes_per_update_ > 0, "n_episodes_per_update", static_cast<double>(n_episodes_per_update_),
-          "> 0");
-  require(n_iterations_ >= 0, "n_iterations", static_cast<double>(n_iterations_), ">= 0");
-  require(max_grad_norm_ >= 0, "max_grad_norm", max_grad_norm_, ">= 0 (0: no clipping)");
-  if (net_arch_.empty()) throw Error("net_arch = []: expected at least one hidden layer, e.g. [5]");
-}
-
-REINFORCE::REINFORCE(std::unique_ptr<envs::Env> env, REINFORCEOptions options, std::uint64_t seed)
-    : env_(std::move(env)),
-      opts_((options.validate(), std::move(options))),
+REINFORCE::REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64_t seed)
+    : Agent(core::derive_seed(seed, "agent")),
+      env_(env()),
+      opts_((options.validate(), check_env(options, *env_), std::move(options))),
       seed_(seed),
-      action_space_(discrete_actions(*env_)),
-      rng_(seed) {
-  const auto in = flat_observations(*env_);
-  // Two actions: Géron's single output, the logit of action 0. More: one logit per action.
-  policy_ = nn::mlp(in, opts_.net_arch(), action_space_.n == 2 ? 1 : action_space_.n, opts_.activation());
-  auto params = policy_->parameters();
-  if (opts_.baseline()) {
-    value_ = nn::mlp(in, opts_.net_arch(), 1, opts_.activation());
+      action_space_(std::get<envs::Discrete>(env_->action_space())) {
+  const auto in = std::get<envs::Box>(env_->observation_space()).numel();
+  auto params = std::vector<torch::Tensor>{};
+  with_init_seed(core::derive_seed(seed, "network"), [&] {
+    // Two actions: Géron's single output, the logit of action 0. More: one logit per action.
+    policy_ = nn::mlp(in, opts_.net_arch(), action_space_.n == 2 ? 1 : action_space_.n, opts_.activation());
+    if (opts_.baseline()) value_ = nn::mlp(in, opts_.net_arch(), 1, opts_.activation());
+  });
+  params = policy_->parameters();
+  if (value_) {
     for (auto& p : value_->parameters()) params.push_back(p);
   }
   nn::OptimizerOptions o;
@@ -84,49 +67,62 @@ torch::Tensor REINFORCE::log_prob(const torch::Tensor& obs, const torch::Tensor&
   return torch::where(idx.squeeze(1) == 0, torch::log_sigmoid(z), torch::log_sigmoid(-z));
 }
 
-torch::Tensor REINFORCE::act(const torch::Tensor& obs, bool deterministic) {
+torch::Tensor REINFORCE::act_batch(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
-  const auto p = probabilities(obs.unsqueeze(0))[0].to(torch::kDouble).contiguous();
-  const auto* q = p.data_ptr<double>();
-  std::int64_t a = 0;
-  if (deterministic) {
-    a = p.argmax().item<std::int64_t>();
-  } else {
+  const auto p = probabilities(obs).to(torch::kDouble).contiguous();
+  if (deterministic) return p.argmax(1) + action_space_.start;
+  auto actions = torch::empty({p.size(0)}, torch::kLong);
+  for (std::int64_t i = 0; i < p.size(0); ++i) {
+    const auto* q = p.data_ptr<double>() + i * p.size(1);
     double u = std::uniform_real_distribution<double>()(rng_);
+    std::int64_t a = 0;
     while (a + 1 < action_space_.n && u >= q[a]) u -= q[a++];
+    actions[i] = a + action_space_.start;
   }
-  return torch::scalar_tensor(a + action_space_.start, torch::kLong);
+  return actions;
+}
+
+std::vector<double> REINFORCE::returns(const std::vector<Episode>& episodes) {
+  std::vector<double> g;
+  for (const auto& e : episodes) {
+    double bootstrap = 0.0;
+    if (e.truncated && value_) {
+      torch::NoGradGuard no_grad;
+      bootstrap = value_->forward(e.final_obs.to(torch::kFloat32).unsqueeze(0)).item<double>();
+    }
+    const auto ge = discounted_returns(e.rewards, opts_.gamma(), bootstrap);
+    g.insert(g.end(), ge.begin(), ge.end());
+  }
+  return g;
 }
 
 std::map<std::string, double> REINFORCE::update(const std::vector<Episode>& episodes) {
-  // Returns within each episode, then normalised over all of the iteration's steps.
-  std::vector<double> g;
+  // Returns within each episode (bootstrapped where a time limit cut one, with a baseline).
   std::vector<torch::Tensor> obs;
   std::vector<std::int64_t> actions;
   double total_return = 0.0;
   for (const auto& e : episodes) {
-    const auto ge = discounted_returns(e.rewards, opts_.gamma());
-    g.insert(g.end(), ge.begin(), ge.end());
     obs.insert(obs.end(), e.obs.begin(), e.obs.end());
     actions.insert(actions.end(), e.actions.begin(), e.actions.end());
     for (double r : e.rewards) total_return += r;
   }
-  auto returns = torch::tensor(g, torch::kFloat32);
-  if (opts_.normalize_returns() && returns.numel() > 1) {
-    returns = (returns - returns.mean()) / (returns.std(/*unbiased=*/false) + 1e-8);
-  }
+  const auto g = torch::tensor(returns(episodes), torch::kFloat32);
   const auto states = torch::stack(obs).to(torch::kFloat32);
-  auto advantages = returns;
+  // A = G − V(s) with a baseline fitted to G, else G; normalised over all of the iteration's steps.
+  auto advantages = g;
   torch::Tensor value_loss;
   if (value_) {
     const auto v = value_->forward(states).squeeze(1);
-    value_loss = torch::mse_loss(v, returns);
-    advantages = returns - v.detach();
+    value_loss = torch::mse_loss(v, g);
+    advantages = g - v.detach();
+  }
+  if (opts_.normalize_returns() && advantages.numel() > 1) {
+    advantages = (advantages - advantages.mean()) / (advantages.std(/*unbiased=*/false) + 1e-8);
   }
   const auto logp = log_prob(states, torch::tensor(actions, torch::kLong));
   auto loss = -(advantages * logp).mean();
   if (value_) loss = loss + value_loss;
-  const double loss_value = nn::gradient_step(*optimizer_, loss, opts_.max_grad_norm());
+  const double loss_value = gradient_step(*optimizer_, loss, opts_.max_grad_norm());
   std::map<std::string, double> m{{"loss", loss_value},
                                   {"mean_return", total_return / static_cast<double>(episodes.size())}};
   if (value_) m["value_loss"] = value_loss.item<double>();
@@ -137,7 +133,7 @@ void REINFORCE::learn(std::int64_t total_timesteps, Callback& callback) {
   callback.on_start(*this, total_timesteps);
   // The first call seeds the env; a resumed agent restarts it from a seed derived from the step count.
   std::optional<std::uint64_t> seed;
-  if (!env_started_) seed = seed_ + static_cast<std::uint64_t>(num_timesteps_);
+  if (!env_started_) seed = core::derive_seed(seed_, "env", static_cast<std::uint64_t>(num_timesteps_));
   env_started_ = true;
   bool go_on = true;
   while (go_on && num_timesteps_ < total_timesteps &&
@@ -157,41 +153,36 @@ void REINFORCE::learn(std::int64_t total_timesteps, Callback& callback) {
         ++num_timesteps_;
         done = step.done();
         obs = step.obs;
-        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, std::nan(""), &last_metrics_});
+        if (step.truncated && !step.terminated) {
+          ep.truncated = true;
+          ep.final_obs = step.obs;
+        }
+        go_on = callback.on_step(*this, {num_timesteps_, total_timesteps, &step, &logger_});
       }
       if (!ep.rewards.empty()) episodes.push_back(std::move(ep));
     }
     if (!go_on || episodes.empty()) break;
-    last_metrics_ = update(episodes);
+    logger_.record(update(episodes));
     ++iterations_;
   }
   callback.on_end(*this);
 }
 
-void REINFORCE::save(const std::filesystem::path& path, const std::map<std::string, double>& extra) const {
-  core::CheckpointWriter w;
-  w.put("algo", algo());
+void REINFORCE::save_state(core::CheckpointWriter& w) const {
   core::Config cfg;
   core::write_options(opts_, cfg);
   w.put("options", cfg.dump());
   w.put("policy", *policy_);
   if (value_) w.put("value", *value_);
   w.put("optimizer", *optimizer_);
-  w.put("num_timesteps", num_timesteps_);
   w.put("iterations", iterations_);
-  put_agent_state(w, rng_, extra);
-  w.save(path);
 }
 
-std::map<std::string, double> REINFORCE::load(const std::filesystem::path& path) {
-  core::CheckpointReader r(path);
-  require_algo(r, path, algo());
+void REINFORCE::load_state(core::CheckpointReader& r) {
   r.get("policy", *policy_);
   if (value_) r.get("value", *value_);
   r.get("optimizer", *optimizer_);
-  num_timesteps_ = r.get_int("num_timesteps");
   iterations_ = r.get_int("iterations");
-  return get_agent_state(r, rng_);
 }
 
 }  // namespace dojo::rl

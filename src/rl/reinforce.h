@@ -2,7 +2,8 @@
 //
 //   repeat n_iterations times:
 //     play n_episodes_per_update episodes with the current stochastic policy, keeping (s_t, a_t, r_t)
-//     G_t = Σ_k γ^k r_{t+k} within each episode
+//     G_t = Σ_k γ^k r_{t+k} within each episode (+ γ^(T−t) V(s_T) where a time limit cut it: with a
+//           baseline; Monte Carlo returns without one cannot see past the cut)
 //     A_t = (G_t − mean) / std over all of the iteration's steps        [normalize_returns]
 //           (minus a learned V(s_t) fitted to those targets)            [baseline]
 //     one gradient step on  mean_t( −A_t log π(a_t | s_t) )
@@ -20,10 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
+#include "core/options.h"
 #include "envs/env.h"
+#include "envs/factory.h"
 #include "rl/advantage.h"
 #include "rl/agent.h"
+#include "rl/networks.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 struct REINFORCEOptions {
@@ -34,54 +40,61 @@ struct REINFORCEOptions {
   TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{5};
   TORCH_ARG(std::string, activation) = "elu";
   TORCH_ARG(bool, normalize_returns) = true;  // over all the iteration's episodes
-  TORCH_ARG(bool, baseline) = false;          // a learned state value subtracted from the returns
-  TORCH_ARG(double, max_grad_norm) = 0.0;     // 0: no clipping
+  // A learned state value V(s), fitted to the returns, subtracted from them, and bootstrapped from
+  // where a time limit cut an episode.
+  TORCH_ARG(bool, baseline) = false;
+  TORCH_ARG(double, max_grad_norm) = 0.0;  // 0: no clipping
 
  public:
   void validate() const;
   template <class F>
   void visit(F&& f) {
-    f("learning_rate", learning_rate_);
-    f("gamma", gamma_);
-    f("n_episodes_per_update", n_episodes_per_update_);
-    f("n_iterations", n_iterations_);
-    f("net_arch", net_arch_);
-    f("activation", activation_);
+    f("learning_rate", learning_rate_, core::positive());
+    f("gamma", gamma_, core::in(0, 1));
+    f("n_episodes_per_update", n_episodes_per_update_, core::positive());
+    f("n_iterations", n_iterations_, core::non_negative("0: until n_timesteps"));
+    f("net_arch", net_arch_, core::layer_sizes());
+    f("activation", activation_, core::one_of({"relu", "tanh", "elu"}));
     f("normalize_returns", normalize_returns_);
     f("baseline", baseline_);
-    f("max_grad_norm", max_grad_norm_);
+    f("max_grad_norm", max_grad_norm_, core::non_negative("0: no clipping"));
   }
 };
 
 class REINFORCE final : public Agent {
  public:
   // env: a Discrete action space and a flat Box observation space.
-  REINFORCE(std::unique_ptr<envs::Env> env, REINFORCEOptions options, std::uint64_t seed);
+  REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64_t seed);
+  static void check_env(const REINFORCEOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "reinforce"; }
   void learn(std::int64_t total_timesteps, Callback& callback) override;
   // deterministic: the most probable action; otherwise a draw from π(·|s).
-  torch::Tensor act(const torch::Tensor& obs, bool deterministic = true) override;
-  std::int64_t num_timesteps() const override { return num_timesteps_; }
-  void save(const std::filesystem::path& path,
-            const std::map<std::string, double>& extra = {}) const override;
-  std::map<std::string, double> load(const std::filesystem::path& path) override;
+  torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
 
   // log π(a|s) for a batch: obs [T, d], actions [T] -> [T].
   torch::Tensor log_prob(const torch::Tensor& obs, const torch::Tensor& actions);
-  // One policy-gradient step on an iteration's episodes, each given as (obs [T, d], actions [T],
-  // rewards); returns {"loss", "mean_return", ...}.
+  // One episode of an iteration: what was seen, done and got, and how it ended. A truncated
+  // episode keeps its final observation, to bootstrap from.
   struct Episode {
     std::vector<torch::Tensor> obs;
     std::vector<std::int64_t> actions;
     std::vector<double> rewards;
+    bool truncated = false;
+    torch::Tensor final_obs;
   };
+  // One policy-gradient step on an iteration's episodes; returns {"loss", "mean_return", ...}.
   std::map<std::string, double> update(const std::vector<Episode>& episodes);
+  // Each episode's returns G_t, bootstrapped where truncated (with a baseline), concatenated.
+  std::vector<double> returns(const std::vector<Episode>& episodes);
 
   torch::nn::Sequential policy() const { return policy_; }
+  torch::nn::Sequential value() const { return value_; }
   std::int64_t iterations() const { return iterations_; }
 
  private:
+  void save_state(core::CheckpointWriter& w) const override;
+  void load_state(core::CheckpointReader& r) override;
   torch::Tensor probabilities(const torch::Tensor& obs);  // [B, n]
 
   std::unique_ptr<envs::Env> env_;
@@ -90,10 +103,10 @@ class REINFORCE final : public Agent {
   envs::Discrete action_space_;
   torch::nn::Sequential policy_, value_{nullptr};  // value_: only with a baseline
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  std::mt19937_64 rng_;
-  std::int64_t num_timesteps_ = 0, iterations_ = 0;
+  std::int64_t iterations_ = 0;
   bool env_started_ = false;
-  std::map<std::string, double> last_metrics_;
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -11,6 +11,9 @@
 #include <random>
 #include <vector>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 struct Batch {
@@ -88,3 +91,5 @@ class ReplayBuffer final : public Replay {
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -2,6 +2,9 @@
 #pragma once
 #include <algorithm>
 
+#include "core/export.h"
+
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 // Moves linearly from `start` to `end` over the first `fraction` of training, then stays at `end`
@@ -18,3 +21,5 @@ struct LinearSchedule {
 };
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

@@ -17,8 +17,7 @@
 #include "core/gif.h"
 #include "core/plot.h"
 #include "core/run_dir.h"
-#include "core/runtime.h"
-#include "dojo_paths.h"
+#include "core/seed.h"
 #include "envs/atari_wrappers.h"
 #include "envs/registry.h"
 #include "rl/algos.h"
@@ -29,10 +28,6 @@ namespace dojo::rl {
 namespace fs = std::filesystem;
 
 namespace {
-
-// Seeds of the evaluation envs, apart from the training env's so evaluation never replays training.
-constexpr std::uint64_t kEvalSeedOffset = 1'000'003;
-constexpr std::uint64_t kFinalEvalSeedOffset = 2'000'003;
 
 std::vector<std::string> all_keys(const std::string& algo) {
   auto keys = core::option_keys<RunOptions>();
@@ -105,25 +100,23 @@ std::int64_t count_rows(const fs::path& csv) {
   return fs::exists(csv) ? static_cast<std::int64_t>(core::read_csv(csv).rows.size()) : 0;
 }
 
-// The run's env: the registered id, with episode statistics for training, and the Atari
-// preprocessing when the run asks for it (training clips rewards, evaluation keeps the score).
-std::unique_ptr<envs::Env> make_env(const RunOptions& run, bool training) {
-  auto env = envs::make(run.env_id(), {.record_episode_statistics = training});
-  if (!run.atari_wrappers()) return env;
+// The run's envs: the registered id, with episode statistics for training, and the Atari
+// preprocessing when the run asks for it (training clips rewards, evaluation keeps the score). The
+// agent, its vector envs and evaluation all make theirs from this.
+envs::EnvFactory env_factory(const RunOptions& run, bool training) {
+  envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
+  if (!run.atari_wrappers()) return f;
   envs::AtariOptions o;
   o.clip_reward = training;
   o.noop_max = run.noop_max();
-  return envs::atari_preprocessing(std::move(env), o);
+  return f.wrap(envs::atari_wrapper(o));
 }
 
 // The loop shared by a new and a resumed run.
 TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool resuming) {
   const auto run = run_options(cfg);
-  const auto threads = core::configure_compute(run.n_threads());
   const auto seed = static_cast<std::uint64_t>(run.seed());
-  core::seed_everything(seed);
-
-  auto agent = make_agent(run.algo(), cfg, make_env(run, true), seed);
+  auto agent = make_agent(run.algo(), cfg, env_factory(run, true), seed);
   double wall_offset = 0.0, best = std::nan("");
   if (resuming) {
     const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
@@ -139,8 +132,8 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
     return wall_offset + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   };
 
-  auto eval_env = make_env(run, false);
-  eval_env->reset(seed + kEvalSeedOffset + static_cast<std::uint64_t>(agent->num_timesteps()));
+  auto eval_env = env_factory(run, false)();
+  eval_env->reset(core::derive_seed(seed, "eval_env", static_cast<std::uint64_t>(agent->num_timesteps())));
   auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset);
   auto eval = std::make_shared<EvalCallback>(
       std::move(eval_env), run.eval_freq(), run.n_eval_episodes(), dir, resuming, best,
@@ -152,8 +145,8 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   agent->learn(run.n_timesteps(), callbacks);
   const double wall = elapsed();
 
-  auto final_env = make_env(run, false);
-  final_env->reset(seed + kFinalEvalSeedOffset);
+  auto final_env = env_factory(run, false)();
+  final_env->reset(core::derive_seed(seed, "final_eval_env"));
   const auto final_eval = evaluate(*agent, *final_env, run.final_eval_episodes());
 
   TrainSummary s;
@@ -163,7 +156,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   s.seed = run.seed();
   s.env_steps = agent->num_timesteps();
   s.episodes = count_rows(dir / "metrics.csv");
-  s.n_threads = threads;
+  s.n_threads = at::get_num_threads();
   s.wall_time_s = wall;
   s.final_eval_mean = final_eval.mean;
   s.final_eval_std = final_eval.std;
@@ -180,17 +173,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
 void RunOptions::validate() const {
   require_algorithm(algo_);
   envs::spec(env_id_);
-  if (seed_ < 0) throw Error("seed = " + std::to_string(seed_) + ": expected a non-negative integer");
-  if (n_timesteps_ <= 0) throw Error("n_timesteps = " + std::to_string(n_timesteps_) + ": expected > 0");
-  if (eval_freq_ < 0) throw Error("eval_freq = " + std::to_string(eval_freq_) + ": expected >= 0");
-  if (n_eval_episodes_ <= 0)
-    throw Error("n_eval_episodes = " + std::to_string(n_eval_episodes_) + ": expected > 0");
-  if (final_eval_episodes_ <= 0) {
-    throw Error("final_eval_episodes = " + std::to_string(final_eval_episodes_) + ": expected > 0");
-  }
-  if (n_threads_ < 0)
-    throw Error("n_threads = " + std::to_string(n_threads_) + ": expected >= 0 (0 = all cores)");
-  if (noop_max_ < 0) throw Error("noop_max = " + std::to_string(noop_max_) + ": expected >= 0");
+  core::check_options(*this);
   if (stop_on_reward_threshold_ && !envs::spec(env_id_).reward_threshold) {
     throw Error("stop_on_reward_threshold: " + env_id_ + " has no registered reward threshold");
   }
@@ -201,7 +184,14 @@ void RunOptions::validate() const {
 
 fs::path config_dir() {
   if (const char* dir = std::getenv("DOJO_CONFIG_DIR")) return dir;
-  return DOJO_SOURCE_DIR "/configs";
+  // Beside the running program: <prefix>/bin/dojo finds <prefix>/share/dojo/configs once installed,
+  // build/dojo finds build/configs (copied there by the build).
+  std::error_code ec;
+  const auto exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& dir : {exe_dir / ".." / "share" / "dojo" / "configs", exe_dir / "configs"}) {
+    if (!ec && fs::is_directory(dir)) return fs::weakly_canonical(dir);
+  }
+  return exe_dir / "configs";
 }
 
 std::optional<fs::path> find_preset(const std::string& algo, const std::string& env_id) {
@@ -246,14 +236,18 @@ core::Config resolve_config(const TrainRequest& req) {
   core::Config resolved;
   core::write_options(run, resolved);
   resolved.merge(resolve_algorithm_config(algo, cfg));
+  // The algorithm against the env's spaces (with the run's wrappers), before anything is written.
+  algorithm(algo).check_env(resolved, *env_factory(run, true)());
   return resolved;
 }
 
 TrainSummary train(const TrainRequest& req) {
-  const auto cfg = resolve_config(req);  // every check happens before the run directory exists
+  return train(resolve_config(req), req.out);  // every check happens before the run directory exists
+}
+
+TrainSummary train(const core::Config& cfg, const fs::path& out) {
   const auto run = run_options(cfg);
-  const auto dir =
-      core::create_run_dir(req.out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
+  const auto dir = core::create_run_dir(out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
   core::atomic_write_text(dir / "config.yaml", cfg.dump());
   spdlog::info("run directory {}", dir.string());
   return run_training(cfg, dir, false);
@@ -285,14 +279,13 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
   const auto cfg = core::Config::load(dir / "config.yaml");
   const auto run = run_options(cfg);
   run.validate();
-  core::configure_compute(run.n_threads());
-  auto env = make_env(run, false);
+  auto env = env_factory(run, false)();
   // "random": uniform random actions on the same env, the baseline a trained agent is held against.
   std::unique_ptr<Agent> agent;
   std::mt19937_64 rng(seed);
   Policy policy = [&](const torch::Tensor&) { return envs::sample(env->action_space(), rng); };
   if (checkpoint != "random") {
-    agent = make_agent(run.algo(), cfg, make_env(run, false), seed);
+    agent = make_agent(run.algo(), cfg, env_factory(run, false), seed);
     agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
     policy = [&](const torch::Tensor& obs) { return agent->act(obs, true); };
   }

@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/export.h"
+#include "core/options.h"
 #include "rl/evaluation.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
 
 // Keys of a run that are not the algorithm's own.
@@ -25,7 +28,9 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, eval_freq) = 5'000;         // env steps between evaluations; 0 = only at the end
   TORCH_ARG(std::int64_t, n_eval_episodes) = 10;      // per periodic evaluation
   TORCH_ARG(std::int64_t, final_eval_episodes) = 20;  // after training
-  TORCH_ARG(std::int64_t, n_threads) = 0;             // LibTorch threads; 0 = all cores
+  // LibTorch threads for this process; 0 = all cores. One by default: several runs (or ranks) on a
+  // node would otherwise each take every core, and the MLP presets are fastest on one anyway.
+  TORCH_ARG(std::int64_t, n_threads) = 1;
   // Mnih et al.'s preprocessing (envs::atari_preprocessing) on a pixel env; evaluations see the
   // game's unclipped score.
   TORCH_ARG(bool, atari_wrappers) = false;
@@ -39,14 +44,14 @@ struct RunOptions {
   void visit(F&& f) {
     f("algo", algo_);
     f("env_id", env_id_);
-    f("seed", seed_);
-    f("n_timesteps", n_timesteps_);
-    f("eval_freq", eval_freq_);
-    f("n_eval_episodes", n_eval_episodes_);
-    f("final_eval_episodes", final_eval_episodes_);
-    f("n_threads", n_threads_);
+    f("seed", seed_, core::non_negative());
+    f("n_timesteps", n_timesteps_, core::positive());
+    f("eval_freq", eval_freq_, core::non_negative("0: only at the end"));
+    f("n_eval_episodes", n_eval_episodes_, core::positive());
+    f("final_eval_episodes", final_eval_episodes_, core::positive());
+    f("n_threads", n_threads_, core::non_negative("0: all cores"));
     f("atari_wrappers", atari_wrappers_);
-    f("noop_max", noop_max_);
+    f("noop_max", noop_max_, core::non_negative());
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
   }
 };
@@ -68,7 +73,8 @@ struct TrainSummary {
   double wall_time_s = 0, final_eval_mean = 0, final_eval_std = 0, best_eval_mean = 0;
 };
 
-// Where presets live: $DOJO_CONFIG_DIR, else the source tree's configs/.
+// Where presets live: $DOJO_CONFIG_DIR, else share/dojo/configs under the installed prefix, else
+// configs/ beside the program (the build tree's copy). Never the source tree.
 std::filesystem::path config_dir();
 // configs/<algo>/<env>.yaml where <env> is the id lower-cased without version or punctuation
 // ("CartPole-v1" -> cartpole.yaml), if it exists.
@@ -79,6 +85,8 @@ std::optional<std::filesystem::path> find_preset(const std::string& algo, const 
 core::Config resolve_config(const TrainRequest& request);
 
 TrainSummary train(const TrainRequest& request);
+// The same from a config resolve_config returned (a program that applies its threads first).
+TrainSummary train(const core::Config& resolved, const std::filesystem::path& out);
 // Continues the run in run_dir from its last checkpoint; `steps` raises n_timesteps.
 TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
 // Greedy evaluation of a saved run's "best" or "last" checkpoint, or of uniformly random actions
@@ -89,3 +97,5 @@ EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episo
                         const std::filesystem::path& record_dir = {});
 
 }  // namespace dojo::rl
+
+DOJO_PUBLIC_END

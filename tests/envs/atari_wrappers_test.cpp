@@ -250,7 +250,7 @@ TEST(AtariWrappers, WarpFrameStackAndThePreprocessingChain) {
     if (r.done()) break;
   }
   EXPECT_EQ(atari->name(),
-            "FrameStack<WarpFrame<ClipReward<MaxAndSkip<NoopReset<OrderEnforcing<PixelBreakout>>>>>>");
+            "FrameStack<WarpFrame<ClipReward<MaxAndSkip<NoopReset<TimeLimit<OrderEnforcing<PixelBreakout>>>>>>>");
 }
 
 }  // namespace

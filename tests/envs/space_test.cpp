@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "envs/env.h"
 
 namespace dojo::envs {
 namespace {
@@ -50,6 +51,30 @@ TEST(Space, VariantHelpers) {
   EXPECT_EQ(flat_dim(Space(Discrete{4})), 4);
   std::mt19937_64 rng(0);
   EXPECT_TRUE(contains(s, sample(s, rng)));
+}
+
+TEST(MultiDiscrete, ContainsAndSamplesEachElementInItsRange) {
+  const MultiDiscrete m{{3, 2}};
+  const Space space = m;
+  EXPECT_EQ(to_string(space), "MultiDiscrete([3 2])");
+  EXPECT_EQ(flat_dim(space), 5);
+  EXPECT_TRUE(contains(space, torch::tensor({2, 1}, torch::kLong)));
+  EXPECT_FALSE(contains(space, torch::tensor({3, 0}, torch::kLong)));
+  EXPECT_FALSE(contains(space, torch::tensor({0.0, 1.0})));
+  EXPECT_FALSE(contains(space, torch::tensor({0, 1, 1}, torch::kLong)));
+  std::mt19937_64 rng(0);
+  for (int i = 0; i < 50; ++i) EXPECT_TRUE(contains(space, sample(space, rng)));
+}
+
+TEST(Info, HoldsNumbersStringsAndTensorsAndTheActionMask) {
+  Info info{{"lives", 3.0}, {"stage", "boss"}, {"action_mask", torch::tensor({true, false, true})}};
+  EXPECT_EQ(info.at("lives").number(), 3.0);
+  EXPECT_EQ(info.at("stage").str(), "boss");
+  EXPECT_THROW(info.at("stage").number(), Error);
+  EXPECT_TRUE(torch::equal(action_mask(info), torch::tensor({true, false, true})));
+  EXPECT_FALSE(action_mask({}).defined());
+  info["action_mask"] = torch::ones({3});
+  EXPECT_THROW(action_mask(info), Error);  // floats, not flags
 }
 
 }  // namespace

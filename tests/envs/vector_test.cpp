@@ -6,19 +6,43 @@
 #include <torch/torch.h>
 
 #include "core/error.h"
+#include "core/seed.h"
 #include "envs/registry.h"
+#include "envs/wrappers.h"
 
 namespace dojo::envs {
 namespace {
 
-TEST(VectorEnv, PerEnvSeedsAreSeedPlusIndex) {
+TEST(VectorEnv, PerEnvSeedsAreIndependentStreams) {
   auto vec = make_vec("CartPole-v1", 4);
   const auto obs = vec->reset(7).clone();
   EXPECT_EQ(obs.sizes(), torch::IntArrayRef({4, 4}));
   for (int i = 0; i < 4; ++i) {
-    EXPECT_TRUE(torch::equal(obs[i], make("CartPole-v1")->reset(7 + i).obs.to(obs.scalar_type()))) << i;
+    const auto seed = core::derive_seed(7, "vector_env", static_cast<std::uint64_t>(i));
+    EXPECT_TRUE(torch::equal(obs[i], make("CartPole-v1")->reset(seed).obs.to(obs.scalar_type()))) << i;
   }
   EXPECT_FALSE(torch::equal(obs[0], obs[1]));
+  // With seed + i, run 7's env 1 was run 8's env 0: the runs of consecutive seeds overlapped.
+  const auto next = make_vec("CartPole-v1", 4)->reset(8).clone();
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) EXPECT_FALSE(torch::equal(obs[i], next[j])) << i << " " << j;
+  }
+}
+
+TEST(VectorEnv, EveryEnvGetsTheFactorysWrappers) {
+  int made = 0;
+  const auto factory = EnvFactory("CartPole-v1").wrap([&made](std::unique_ptr<Env> e) {
+    ++made;
+    return std::make_unique<TimeLimit>(std::move(e), 3);
+  });
+  auto vec = make_vec(factory, 2);
+  EXPECT_EQ(made, 2);
+  EXPECT_EQ(vec->env(1).name(), "TimeLimit<TimeLimit<OrderEnforcing<CartPole>>>");
+  vec->reset(0);
+  const auto zeros = torch::zeros({2}, torch::kLong);
+  vec->step(zeros);
+  vec->step(zeros);
+  EXPECT_TRUE(vec->step(zeros).truncated.all().item<bool>());  // the wrapper's limit of 3, not 500
 }
 
 TEST(VectorEnv, NextStepAutoresetAndEpisodeStatistics) {
@@ -26,7 +50,7 @@ TEST(VectorEnv, NextStepAutoresetAndEpisodeStatistics) {
   auto vec = make_vec("CartPole-v1", 2, {.make = {.max_episode_steps = 3}});
   vec->reset(0);
   auto reference = make("CartPole-v1", {.max_episode_steps = 3});
-  reference->reset(0);
+  reference->reset(core::derive_seed(0, "vector_env", 0));
   const auto act = torch::zeros({2}, torch::kLong);
   for (int t = 1; t <= 3; ++t) {
     const auto& s = vec->step(act);

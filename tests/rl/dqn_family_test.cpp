@@ -211,7 +211,7 @@ void set_constant_q(torch::nn::Sequential& net, const std::vector<double>& q) {
 
 TEST(DoubleDQN, TargetsPickTheActionWithTheOnlineNetwork) {
   for (const bool double_q : {false, true}) {
-    DQN agent(envs::make("CartPole-v1"), bias_only().double_q(double_q), 0);
+    DQN agent("CartPole-v1", bias_only().double_q(double_q), 0);
     auto net = agent.q_net();
     set_constant_q(net, {3.0, 2.0});
     agent.update_target();            // Q_target(s') = [3, 2]
@@ -225,7 +225,7 @@ TEST(DoubleDQN, TargetsPickTheActionWithTheOnlineNetwork) {
 }
 
 TEST(DQNUpdate, NStepDiscountAndImportanceWeightsAndPriorities) {
-  DQN agent(envs::make("CartPole-v1"), bias_only().prioritized_replay(true).prioritized_replay_alpha(1.0), 0);
+  DQN agent("CartPole-v1", bias_only().prioritized_replay(true).prioritized_replay_alpha(1.0), 0);
   auto net = agent.q_net();
   set_constant_q(net, {1.0, 5.0});
   agent.update_target();
@@ -248,7 +248,7 @@ TEST(DQNUpdate, NStepDiscountAndImportanceWeightsAndPriorities) {
 TEST(Dueling, CombinesValueAndCentredAdvantage) {
   for (const std::string network : {"mlp", "minatar"}) {
     const bool grid = network == "minatar";
-    DQN agent(envs::make(grid ? "MinAtar/Breakout-v1" : "CartPole-v1"),
+    DQN agent(envs::EnvFactory(grid ? "MinAtar/Breakout-v1" : "CartPole-v1"),
               DQNOptions().network(network).net_arch({8}).dueling(true), 0);
     auto net = agent.q_net();
     auto head = net->children().back();
@@ -285,7 +285,7 @@ TEST(Dueling, CombinesValueAndCentredAdvantage) {
 
 TEST(DQNFamily, AllFourTogetherLearnOnCartPole) {
   torch::manual_seed(0);
-  DQN agent(envs::make("CartPole-v1"),
+  DQN agent("CartPole-v1",
             DQNOptions()
                 .net_arch({64, 64})
                 .buffer_size(10000)

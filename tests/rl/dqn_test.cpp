@@ -29,7 +29,7 @@ DQNOptions small() {
 
 TEST(DQN, UpdateFitsTheTdTargetOnAFixedBatch) {
   torch::manual_seed(0);
-  DQN agent(envs::make("CartPole-v1"), small().gamma(0.0), 0);  // γ = 0: the target is the reward
+  DQN agent("CartPole-v1", small().gamma(0.0), 0);  // γ = 0: the target is the reward
   ReplayBuffer rb(64, {4}, torch::kFloat32, {}, torch::kLong);
   for (int i = 0; i < 64; ++i) {
     rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), i % 2 ? 1.0 : -1.0,
@@ -44,7 +44,7 @@ TEST(DQN, UpdateFitsTheTdTargetOnAFixedBatch) {
 
 TEST(DQN, TerminatedZeroesTheBootstrapButTruncationDoesNot) {
   torch::manual_seed(0);
-  DQN agent(envs::make("CartPole-v1"), small().gamma(1.0).learning_rate(1e-9), 0);
+  DQN agent("CartPole-v1", small().gamma(1.0).learning_rate(1e-9), 0);
   ReplayBuffer rb(2, {4}, torch::kFloat32, {}, torch::kLong);
   const auto s = torch::zeros({4}), s2 = torch::ones({4});
   rb.add(s, torch::scalar_tensor(0, torch::kLong), 1.0, s2, /*terminated=*/true);
@@ -60,10 +60,10 @@ TEST(DQN, TerminatedZeroesTheBootstrapButTruncationDoesNot) {
 }
 
 TEST(DQN, RejectsBadOptionsAndSpaces) {
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().gamma(1.5), 0), Error);
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().loss("l3"), 0), Error);
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), DQNOptions().net_arch({}), 0), Error);
-  EXPECT_THROW(DQN(envs::make("Pendulum-v1"), DQNOptions(), 0), Error);  // Box actions
+  EXPECT_THROW(DQN("CartPole-v1", DQNOptions().gamma(1.5), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", DQNOptions().loss("l3"), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", DQNOptions().net_arch({}), 0), Error);
+  EXPECT_THROW(DQN("Pendulum-v1", DQNOptions(), 0), Error);  // Box actions
   try {
     DQNOptions().rmsprop_momentum(1.0).validate();
     FAIL();
@@ -75,7 +75,7 @@ TEST(DQN, RejectsBadOptionsAndSpaces) {
 TEST(DQN, MinAtarNetworkOnUint8Grids) {
   torch::manual_seed(0);
   auto o = small().network("minatar").train_freq(1).learning_starts(64);
-  DQN agent(envs::make("MinAtar/Breakout-v1"), o, 0);
+  DQN agent("MinAtar/Breakout-v1", o, 0);
   // 16 filters of 3×3×4 (+16), 8·8·16 -> 128 (+128), 128 -> 3 (+3).
   std::int64_t params = 0;
   for (const auto& p : agent.q_net()->parameters()) params += p.numel();
@@ -88,15 +88,15 @@ TEST(DQN, MinAtarNetworkOnUint8Grids) {
   EXPECT_EQ(b.obs.scalar_type(), torch::kUInt8);  // grids are stored as they come
   EXPECT_EQ(b.obs.sizes(), (std::vector<std::int64_t>{8, 10, 10, 4}));
   EXPECT_TRUE(std::isfinite(agent.update(b).at("loss")));
-  EXPECT_THROW(DQN(envs::make("MinAtar/Breakout-v1"), small(), 0), Error);             // an MLP on a grid
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("minatar"), 0), Error);  // a CNN on a vector
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("resnet"), 0), Error);   // unknown
+  EXPECT_THROW(DQN("MinAtar/Breakout-v1", small(), 0), Error);             // an MLP on a grid
+  EXPECT_THROW(DQN("CartPole-v1", small().network("minatar"), 0), Error);  // a CNN on a vector
+  EXPECT_THROW(DQN("CartPole-v1", small().network("resnet"), 0), Error);   // unknown
 }
 
 TEST(DQN, NatureNetworkOnAtariFramesWithFrameReplay) {
   torch::manual_seed(0);
   auto o = small().network("nature").train_freq(4).learning_starts(40).buffer_size(500);
-  DQN agent(envs::atari_preprocessing(envs::make("Pixel/Breakout-v1")), o, 0);
+  DQN agent(envs::EnvFactory("Pixel/Breakout-v1").wrap(envs::atari_wrapper()), o, 0);
   // conv 4->32 8×8 (+32), 32->64 4×4 (+64), 64->64 3×3 (+64), 7·7·64 -> 512 (+512), 512 -> 3 (+3).
   std::int64_t params = 0;
   for (const auto& p : agent.q_net()->parameters()) params += p.numel();
@@ -111,15 +111,15 @@ TEST(DQN, NatureNetworkOnAtariFramesWithFrameReplay) {
   EXPECT_TRUE(std::isfinite(agent.update(b).at("loss")));
   EXPECT_EQ(agent.frame_replay()->bytes_per_transition(), 84 * 84 + 15);
   // A 10×10 grid is too small for the Nature CNN's strides; a float vector is no frame stack.
-  EXPECT_THROW(DQN(envs::make("MinAtar/Breakout-v1"), small().network("nature"), 0), Error);
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().network("nature"), 0), Error);
+  EXPECT_THROW(DQN("MinAtar/Breakout-v1", small().network("nature"), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", small().network("nature"), 0), Error);
 }
 
 TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
   const auto dir = fs::temp_directory_path() / ("dojo_dqn_ckpt_" + std::to_string(::getpid()));
   fs::create_directories(dir);
   torch::manual_seed(1);
-  DQN agent(envs::make("CartPole-v1"), small(), 1);
+  DQN agent("CartPole-v1", small(), 1);
   Callback none;
   agent.learn(1500, none);
   agent.save(dir / "a.ckpt", {{"wall_time_s", 1.5}});
@@ -129,7 +129,7 @@ TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
   const auto before = evaluate(agent, *env_a, 3);
 
   torch::manual_seed(2);  // a differently initialised network, overwritten by the load
-  DQN loaded(envs::make("CartPole-v1"), small(), 7);
+  DQN loaded("CartPole-v1", small(), 7);
   const auto extra = loaded.load(dir / "a.ckpt");
   EXPECT_EQ(extra.at("wall_time_s"), 1.5);
   EXPECT_EQ(loaded.num_timesteps(), 1500);
@@ -138,30 +138,30 @@ TEST(DQN, CheckpointRoundTripGivesTheSameEvaluation) {
   const auto after = evaluate(loaded, *env_b, 3);
   EXPECT_EQ(before.returns, after.returns);
 
-  DQN fewer_layers(envs::make("CartPole-v1"), small().net_arch({64}), 0);
+  DQN fewer_layers("CartPole-v1", small().net_arch({64}), 0);
   EXPECT_THROW(fewer_layers.load(dir / "a.ckpt"), Error);
-  DQN wider(envs::make("CartPole-v1"), small().net_arch({64, 64}), 0);
+  DQN wider("CartPole-v1", small().net_arch({64, 64}), 0);
   EXPECT_THROW(wider.load(dir / "a.ckpt"), Error);
   fs::remove_all(dir);
 }
 
 TEST(DQN, EvaluationExploresWithItsOwnEpsilonAndGenerator) {
   // eval_exploration_eps 1: evaluation actions are uniform over CartPole's two actions.
-  DQN uniform(envs::make("CartPole-v1"), small().eval_exploration_eps(1.0), 4);
+  DQN uniform("CartPole-v1", small().eval_exploration_eps(1.0), 4);
   const auto obs = torch::zeros({4});
   std::int64_t left = 0;
   for (int i = 0; i < 4000; ++i) left += uniform.act(obs, /*deterministic=*/true).item<std::int64_t>() == 0;
   EXPECT_NEAR(left / 4000.0, 0.5, 3 * std::sqrt(0.25 / 4000));  // 3 standard errors
   // eval_exploration_eps 0 (the default): always the greedy action.
-  DQN greedy(envs::make("CartPole-v1"), small(), 4);
+  DQN greedy("CartPole-v1", small(), 4);
   const auto best = greedy.greedy_action(obs);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(greedy.act(obs, true).item<std::int64_t>(), best);
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().eval_exploration_eps(1.5), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", small().eval_exploration_eps(1.5), 0), Error);
 
   // Evaluating between training calls leaves the training run unchanged.
   auto run = [](bool evaluate_between) {
     torch::manual_seed(5);
-    DQN agent(envs::make("CartPole-v1"), small().eval_exploration_eps(0.5), 5);
+    DQN agent("CartPole-v1", small().eval_exploration_eps(0.5), 5);
     Callback none;
     agent.learn(600, none);
     if (evaluate_between) {
@@ -177,14 +177,14 @@ TEST(DQN, EvaluationExploresWithItsOwnEpsilonAndGenerator) {
 
 TEST(DQN, ExplorationAnnealsFromTheFirstStepOrFromLearningStarts) {
   // SB3's schedule: over the first exploration_fraction of the run, from step 0.
-  DQN sb3(envs::make("CartPole-v1"), small().exploration_fraction(0.1).exploration_final_eps(0.1), 0);
+  DQN sb3("CartPole-v1", small().exploration_fraction(0.1).exploration_final_eps(0.1), 0);
   EXPECT_DOUBLE_EQ(sb3.exploration_at(0, 1000), 1.0);
   EXPECT_DOUBLE_EQ(sb3.exploration_at(50, 1000), 0.55);
   EXPECT_DOUBLE_EQ(sb3.exploration_at(100, 1000), 0.1);
   EXPECT_DOUBLE_EQ(sb3.exploration_at(100, 2000), 0.55);  // relative: a longer run anneals longer
   // DeepMind's and MinAtar's: ε is 1 until learning_starts, then falls over exploration_steps,
   // whatever the run's length.
-  DQN minatar(envs::make("CartPole-v1"),
+  DQN minatar("CartPole-v1",
               small()
                   .learning_starts(100)
                   .exploration_steps(200)
@@ -199,9 +199,9 @@ TEST(DQN, ExplorationAnnealsFromTheFirstStepOrFromLearningStarts) {
     EXPECT_DOUBLE_EQ(minatar.exploration_at(900, total), 0.1);
   }
   // exploration_fraction 0: ε is final from the start.
-  DQN none(envs::make("CartPole-v1"), small().exploration_fraction(0).exploration_final_eps(0.2), 0);
+  DQN none("CartPole-v1", small().exploration_fraction(0).exploration_final_eps(0.2), 0);
   EXPECT_DOUBLE_EQ(none.exploration_at(0, 1000), 0.2);
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().exploration_steps(-1), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", small().exploration_steps(-1), 0), Error);
 }
 
 TEST(DQN, MaxGradNormZeroLeavesGradientsUnclipped) {
@@ -209,8 +209,7 @@ TEST(DQN, MaxGradNormZeroLeavesGradientsUnclipped) {
   // weights: clipping off gives the step of a limit too large to bind, a small limit a different one.
   auto step = [](double max_grad_norm) {
     torch::manual_seed(0);
-    DQN agent(envs::make("CartPole-v1"), small().gamma(0.0).optimizer_eps(1.0).max_grad_norm(max_grad_norm),
-              0);
+    DQN agent("CartPole-v1", small().gamma(0.0).optimizer_eps(1.0).max_grad_norm(max_grad_norm), 0);
     ReplayBuffer rb(8, {4}, torch::kFloat32, {}, torch::kLong);
     for (int i = 0; i < 8; ++i)
       rb.add(torch::randn({4}), torch::scalar_tensor(i % 2, torch::kLong), 100.0, torch::randn({4}), false);
@@ -219,13 +218,13 @@ TEST(DQN, MaxGradNormZeroLeavesGradientsUnclipped) {
   };
   EXPECT_TRUE(torch::equal(step(0.0), step(1e9)));
   EXPECT_FALSE(torch::allclose(step(0.0), step(1e-3)));
-  EXPECT_THROW(DQN(envs::make("CartPole-v1"), small().max_grad_norm(-1), 0), Error);
+  EXPECT_THROW(DQN("CartPole-v1", small().max_grad_norm(-1), 0), Error);
 }
 
 TEST(DQN, SameSeedSameRun) {
   auto run = [] {
     torch::manual_seed(3);
-    DQN agent(envs::make("CartPole-v1"), small(), 3);
+    DQN agent("CartPole-v1", small(), 3);
     Callback none;
     agent.learn(1200, none);
     return agent.q_net()->parameters()[0].clone();

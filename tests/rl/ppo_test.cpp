@@ -35,7 +35,7 @@ double greedy_mean(Agent& agent, const std::string& id, std::int64_t episodes = 
 
 TEST(PPO, LearnsCartPoleWithRlZooSettings) {
   torch::manual_seed(0);
-  PPO agent(envs::make("CartPole-v1"), zoo_cartpole(), 0);
+  PPO agent("CartPole-v1", zoo_cartpole(), 0);
   Callback none;
   agent.learn(50'000, none);
   EXPECT_GE(agent.num_timesteps(), 50'000);
@@ -49,7 +49,7 @@ TEST(A2C, LearnsCartPoleAsOneEpochFullBatchRmsprop) {
   EXPECT_EQ(o.optimizer(), "rmsprop");
   EXPECT_FALSE(o.normalize_advantage());
   torch::manual_seed(0);
-  PPO agent(envs::make("CartPole-v1"), o, 0, "a2c");
+  PPO agent("CartPole-v1", o, 0, "a2c");
   EXPECT_EQ(agent.algo(), "a2c");
   Callback none;
   agent.learn(150'000, none);
@@ -57,8 +57,7 @@ TEST(A2C, LearnsCartPoleAsOneEpochFullBatchRmsprop) {
 }
 
 TEST(PPO, GaussianPolicyOnBoxActionsAndCheckpoints) {
-  PPO agent(envs::make("Pendulum-v1"), PPOOptions().n_steps(64).batch_size(32).n_epochs(2).log_std_init(-0.5),
-            0);
+  PPO agent("Pendulum-v1", PPOOptions().n_steps(64).batch_size(32).n_epochs(2).log_std_init(-0.5), 0);
   const auto obs = torch::randn({5, 3});
   const auto actions = torch::randn({5, 1});
   const auto [lp, h] = agent.log_prob_entropy(obs, actions);
@@ -74,7 +73,7 @@ TEST(PPO, GaussianPolicyOnBoxActionsAndCheckpoints) {
   agent.learn(256, none);
   const auto path = test::fresh_path("ppo") += ".ckpt";
   agent.save(path);
-  PPO loaded(envs::make("Pendulum-v1"), PPOOptions().n_steps(64).batch_size(32), 9);
+  PPO loaded("Pendulum-v1", PPOOptions().n_steps(64).batch_size(32), 9);
   loaded.load(path);
   const auto x = torch::randn({4, 3});
   EXPECT_TRUE(torch::allclose(loaded.log_prob_entropy(x, actions.slice(0, 0, 4)).first,
@@ -111,14 +110,14 @@ TEST(Normalization, RewardsScaledByTheDiscountedReturnsDeviation) {
 TEST(PPO, NormalisationStatisticsAreSavedAndRestored) {
   const auto opts =
       PPOOptions().n_steps(64).batch_size(64).n_epochs(1).normalize_observations(true).normalize_reward(true);
-  PPO agent(envs::make("Pendulum-v1"), opts, 0);
+  PPO agent("Pendulum-v1", opts, 0);
   Callback none;
   agent.learn(256, none);
   EXPECT_GT(agent.normalizer().obs_stats().count(), 256.0);  // reset and step batches
   EXPECT_FALSE(torch::allclose(agent.normalizer().obs_stats().mean(), torch::zeros({3}, torch::kDouble)));
   const auto path = test::fresh_path("ppo_norm") += ".ckpt";
   agent.save(path);
-  PPO loaded(envs::make("Pendulum-v1"), opts, 5);
+  PPO loaded("Pendulum-v1", opts, 5);
   loaded.load(path);
   EXPECT_TRUE(torch::equal(loaded.normalizer().obs_stats().mean(), agent.normalizer().obs_stats().mean()));
   EXPECT_TRUE(
@@ -132,7 +131,7 @@ TEST(PPO, NormalisationStatisticsAreSavedAndRestored) {
 TEST(PPO, SameSeedSameRun) {
   auto run = [] {
     torch::manual_seed(4);
-    PPO agent(envs::make("CartPole-v1"), zoo_cartpole(), 4);
+    PPO agent("CartPole-v1", zoo_cartpole(), 4);
     Callback none;
     agent.learn(2048, none);
     return agent.value(torch::ones({1, 4})).item<double>();
@@ -141,9 +140,9 @@ TEST(PPO, SameSeedSameRun) {
 }
 
 TEST(PPO, BadOptionsAndSpaces) {
-  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().clip_range(0), 0), Error);
-  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().lr_schedule("cosine"), 0), Error);
-  EXPECT_THROW(PPO(envs::make("CartPole-v1"), PPOOptions().optimizer("sgd"), 0), Error);
+  EXPECT_THROW(PPO("CartPole-v1", PPOOptions().clip_range(0), 0), Error);
+  EXPECT_THROW(PPO("CartPole-v1", PPOOptions().lr_schedule("cosine"), 0), Error);
+  EXPECT_THROW(PPO("CartPole-v1", PPOOptions().optimizer("sgd"), 0), Error);
   EXPECT_THROW(A2COptions().n_steps(0).validate(), Error);
 }
 

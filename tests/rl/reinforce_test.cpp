@@ -33,7 +33,7 @@ void constant_policy(REINFORCE& agent, const std::vector<float>& bias) {
 }
 
 TEST(Reinforce, LogProbOfTheSigmoidAndSoftmaxPolicies) {
-  REINFORCE two(envs::make("CartPole-v1"), REINFORCEOptions(), 0);
+  REINFORCE two("CartPole-v1", REINFORCEOptions(), 0);
   constant_policy(two, {0.7f});  // P(action 0, "left") = σ(0.7)
   const auto lp = two.log_prob(torch::zeros({2, 4}), torch::tensor({0, 1}));
   const double p0 = 1.0 / (1.0 + std::exp(-0.7));
@@ -41,7 +41,7 @@ TEST(Reinforce, LogProbOfTheSigmoidAndSoftmaxPolicies) {
   EXPECT_NEAR(lp[1].item<double>(), std::log(1.0 - p0), 1e-6);
   EXPECT_EQ(two.policy()->parameters().back().numel(), 1);  // Géron's single output unit
 
-  REINFORCE three(envs::make("Acrobot-v1"), REINFORCEOptions(), 0);
+  REINFORCE three("Acrobot-v1", REINFORCEOptions(), 0);
   constant_policy(three, {0.0f, 1.0f, 2.0f});
   const auto lp3 = three.log_prob(torch::zeros({1, 6}), torch::tensor({2}));
   EXPECT_NEAR(lp3[0].item<double>(), 2.0 - std::log(1.0 + std::exp(1.0) + std::exp(2.0)), 1e-6);
@@ -49,8 +49,8 @@ TEST(Reinforce, LogProbOfTheSigmoidAndSoftmaxPolicies) {
 }
 
 TEST(Reinforce, LossIsMinusReturnWeightedLogProb) {
-  REINFORCE agent(envs::make("CartPole-v1"),
-                  REINFORCEOptions().normalize_returns(false).gamma(0.5).learning_rate(1e-12), 0);
+  REINFORCE agent("CartPole-v1", REINFORCEOptions().normalize_returns(false).gamma(0.5).learning_rate(1e-12),
+                  0);
   constant_policy(agent, {0.0f});  // π = 0.5 for both actions
   REINFORCE::Episode e;
   e.obs = {torch::zeros({4}), torch::zeros({4})};
@@ -62,7 +62,7 @@ TEST(Reinforce, LossIsMinusReturnWeightedLogProb) {
   EXPECT_DOUBLE_EQ(m.at("mean_return"), 2.0);
 
   // Normalised over the iteration's steps, the returns of a constant policy cancel: loss 0.
-  REINFORCE norm(envs::make("CartPole-v1"), REINFORCEOptions().learning_rate(1e-12), 0);
+  REINFORCE norm("CartPole-v1", REINFORCEOptions().learning_rate(1e-12), 0);
   constant_policy(norm, {0.0f});
   REINFORCE::Episode longer = e;
   longer.obs.push_back(torch::zeros({4}));
@@ -72,7 +72,7 @@ TEST(Reinforce, LossIsMinusReturnWeightedLogProb) {
 }
 
 TEST(Reinforce, AStepMakesTheBetterActionMoreLikely) {
-  REINFORCE agent(envs::make("CartPole-v1"), REINFORCEOptions().learning_rate(0.1), 0);
+  REINFORCE agent("CartPole-v1", REINFORCEOptions().learning_rate(0.1), 0);
   constant_policy(agent, {0.0f});
   // Action 1 led to the longer episode: after one update it is more probable.
   REINFORCE::Episode good, bad;
@@ -92,17 +92,16 @@ TEST(Reinforce, AStepMakesTheBetterActionMoreLikely) {
 }
 
 TEST(Reinforce, BadOptionsAndSpaces) {
-  EXPECT_THROW(REINFORCE(envs::make("CartPole-v1"), REINFORCEOptions().gamma(1.5), 0), Error);
-  EXPECT_THROW(REINFORCE(envs::make("CartPole-v1"), REINFORCEOptions().n_episodes_per_update(0), 0), Error);
-  EXPECT_THROW(REINFORCE(envs::make("Pendulum-v1"), REINFORCEOptions(), 0), Error);
-  EXPECT_THROW(REINFORCE(envs::make("MinAtar/Breakout-v1"), REINFORCEOptions(), 0), Error);
+  EXPECT_THROW(REINFORCE("CartPole-v1", REINFORCEOptions().gamma(1.5), 0), Error);
+  EXPECT_THROW(REINFORCE("CartPole-v1", REINFORCEOptions().n_episodes_per_update(0), 0), Error);
+  EXPECT_THROW(REINFORCE("Pendulum-v1", REINFORCEOptions(), 0), Error);
+  EXPECT_THROW(REINFORCE("MinAtar/Breakout-v1", REINFORCEOptions(), 0), Error);
 }
 
 TEST(Reinforce, GeronRecipeLearnsCartPoleAndCheckpointsRoundTrip) {
   auto run = [](bool baseline) {
     torch::manual_seed(0);
-    auto agent =
-        std::make_unique<REINFORCE>(envs::make("CartPole-v1"), REINFORCEOptions().baseline(baseline), 0);
+    auto agent = std::make_unique<REINFORCE>("CartPole-v1", REINFORCEOptions().baseline(baseline), 0);
     Callback none;
     agent->learn(1'000'000, none);
     return agent;
@@ -118,7 +117,7 @@ TEST(Reinforce, GeronRecipeLearnsCartPoleAndCheckpointsRoundTrip) {
 
   const auto path = test::fresh_path("reinforce") += ".ckpt";
   agent->save(path);
-  REINFORCE loaded(envs::make("CartPole-v1"), REINFORCEOptions(), 1);
+  REINFORCE loaded("CartPole-v1", REINFORCEOptions(), 1);
   loaded.load(path);
   EXPECT_EQ(loaded.num_timesteps(), agent->num_timesteps());
   EXPECT_EQ(loaded.iterations(), 150);

@@ -72,10 +72,25 @@ TEST(ResolveConfig, BadInputIsAnError) {
   EXPECT_THROW(resolve_config(r), Error);
 }
 
+TEST(Train, PPOOnPixelsWithTheAtariWrappersTrains) {
+  const auto dir = fresh_path("ppo_pixels");
+  TrainRequest r;
+  r.algo = "ppo";
+  r.env_id = "Pixel/Breakout-v1";
+  r.out = dir;
+  r.overrides = {"atari_wrappers=true", "n_envs=2",       "n_steps=16",  "batch_size=32",
+                 "n_epochs=1",          "n_timesteps=64", "eval_freq=0", "final_eval_episodes=1",
+                 "n_threads=1",         "network=nature", "noop_max=0"};
+  const auto s = train(r);
+  EXPECT_EQ(s.env_steps, 64);
+  EXPECT_TRUE(fs::exists(dir / "checkpoints" / "last.ckpt"));
+  fs::remove_all(dir);
+}
+
 TEST(EvalCallback, StopsTrainingOnceAnEvaluationReachesTheThreshold) {
   const auto dir = fresh_path("stop");
   std::filesystem::create_directories(dir / "checkpoints");
-  DQN agent(envs::make("CartPole-v1", {.record_episode_statistics = true}),
+  DQN agent(envs::EnvFactory("CartPole-v1", {.record_episode_statistics = true}),
             DQNOptions().net_arch({16}).learning_starts(100), 0);
   auto eval_env = envs::make("CartPole-v1");
   eval_env->reset(5);
@@ -108,6 +123,9 @@ TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
   EXPECT_EQ(summary["env_steps"], 1500);
   EXPECT_EQ(core::read_csv(dir / "eval.csv").column("step"), (std::vector<double>{500, 1000, 1500}));
   EXPECT_GT(core::read_csv(dir / "metrics.csv").rows.size(), 10u);
+  // Columns follow what the agent recorded.
+  for (const char* column : {"exploration", "loss", "q_mean"})
+    EXPECT_NO_THROW(core::read_csv(dir / "metrics.csv").column(column)) << column;
 
   // The saved config repeats the run: every key is there, resolved.
   const auto cfg = core::Config::load(dir / "config.yaml");
@@ -201,6 +219,11 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   expect_bad_input("play NoSuchEnv-v0 < /dev/null", "NoSuchEnv-v0");
   expect_bad_input("play Pendulum-v1 < /dev/null", "Pendulum-v1");
   expect_bad_input("eval " + run + " --record " + (dir / "gifs").string(), "CartPole-v1");
+  // Checks that once ran after the run directory existed: each leaves nothing behind now.
+  const auto out = " --out " + (dir / "new").string();
+  expect_bad_input("train" + out + " --set net_arch=[64,-3]", "net_arch");
+  expect_bad_input("train" + out + " --env Pendulum-v1", "Pendulum-v1");          // DQN on Box actions
+  expect_bad_input("train a2c" + out + " --set rms_prop_eps=0", "rms_prop_eps");  // A2C's key, not PPO's
   EXPECT_EQ(snapshot(dir), before);
 
   // A truncated checkpoint: eval and resume both refuse it, and the run is left as it was.
@@ -237,6 +260,21 @@ TEST(Cli, PlayTakesOneStepPerPipedKey) {
       0);
   EXPECT_NE(core::read_text(out_file).find("episode 0: return 0 in 2 steps (quit)"), std::string::npos);
   fs::remove(out_file);
+}
+
+TEST(Cli, FindsPresetsBesideTheProgramNotInTheSourceTree) {
+  // Without DOJO_CONFIG_DIR, build/dojo reads build/configs (an installed one, <prefix>/share/dojo/configs).
+  const std::string bin = std::getenv("DOJO_BIN");
+  const auto err = fs::temp_directory_path() / ("dojo_preset_err_" + std::to_string(::getpid()));
+  const int status = std::system(("env -u DOJO_CONFIG_DIR " + bin +
+                                  " train --env Acrobot-v1 --set n_timesteps=-1 > /dev/null 2> " + err.string())
+                                     .c_str());
+  EXPECT_EQ(WEXITSTATUS(status), 2);
+  const auto text = core::read_text(err);
+  const auto beside = (fs::path(bin).parent_path() / "configs" / "dqn" / "acrobot.yaml").string();
+  EXPECT_NE(text.find("preset " + beside), std::string::npos) << text;
+  EXPECT_NE(text.find("n_timesteps = -1"), std::string::npos) << text;
+  fs::remove(err);
 }
 
 TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {

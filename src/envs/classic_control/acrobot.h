@@ -6,8 +6,10 @@
 #pragma once
 #include <array>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 class Acrobot final : public Env {
@@ -44,3 +46,5 @@ class Acrobot final : public Env {
 };
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

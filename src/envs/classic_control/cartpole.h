@@ -5,8 +5,10 @@
 #pragma once
 #include <array>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 class CartPole final : public Env {
@@ -42,3 +44,5 @@ class CartPole final : public Env {
 };
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

@@ -5,8 +5,10 @@
 #pragma once
 #include <array>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 class MountainCar final : public Env {
@@ -36,3 +38,5 @@ class MountainCar final : public Env {
 };
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

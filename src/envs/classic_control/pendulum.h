@@ -5,8 +5,10 @@
 #pragma once
 #include <array>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs {
 
 class Pendulum final : public Env {
@@ -37,3 +39,5 @@ class Pendulum final : public Env {
 };
 
 }  // namespace dojo::envs
+
+DOJO_PUBLIC_END

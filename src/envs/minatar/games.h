@@ -2,8 +2,10 @@
 #pragma once
 #include <memory>
 
+#include "core/export.h"
 #include "envs/minatar/minatar.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs::minatar {
 
 std::unique_ptr<Game> make_breakout();
@@ -13,3 +15,5 @@ std::unique_ptr<Game> make_space_invaders();
 std::unique_ptr<Game> make_seaquest();
 
 }  // namespace dojo::envs::minatar
+
+DOJO_PUBLIC_END

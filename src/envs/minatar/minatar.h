@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "core/export.h"
 #include "envs/env.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs::minatar {
 
 // MinAtar's full action set, in its order: no-op, left, up, right, down, fire.
@@ -76,3 +78,5 @@ class MinAtarEnv final : public Env {
 };
 
 }  // namespace dojo::envs::minatar
+
+DOJO_PUBLIC_END

@@ -5,8 +5,10 @@
 #pragma once
 #include <torch/types.h>
 
+#include "core/export.h"
 #include "envs/minatar/minatar.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::envs::minatar {
 
 inline constexpr std::int64_t kFrameHeight = 210, kFrameWidth = 160, kScoreRows = 30;
@@ -33,3 +35,5 @@ class PixelEnv final : public Env {
 };
 
 }  // namespace dojo::envs::minatar
+
+DOJO_PUBLIC_END

@@ -3,8 +3,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct MultiHeadAttentionOptions {
@@ -20,3 +22,5 @@ Layer MultiHeadAttention(std::int64_t num_heads, std::int64_t key_dim,
                          MultiHeadAttentionOptions options = {});
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <limits>
+#include <nlohmann/json.hpp>
 
 #include "core/error.h"
 #include "nn/activations.h"

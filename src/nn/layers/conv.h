@@ -3,8 +3,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct ConvOptions {
@@ -46,3 +48,5 @@ Layer UpSampling2D(std::vector<std::int64_t> size = {2, 2}, std::string interpol
                    std::string name = "");
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

@@ -3,8 +3,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct InputOptions {
@@ -59,3 +61,5 @@ Layer Embedding(std::int64_t input_dim, std::int64_t output_dim, EmbeddingOption
 Layer Masking(double mask_value = 0.0, std::string name = "");
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

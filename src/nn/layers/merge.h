@@ -2,8 +2,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 Layer Add(std::string name = "");
@@ -19,3 +21,5 @@ Layer Concatenate(std::int64_t axis = -1, std::string name = "");
 Layer Dot(std::vector<std::int64_t> axes, bool normalize = false, std::string name = "");
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

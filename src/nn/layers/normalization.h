@@ -2,8 +2,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct BatchNormalizationOptions {
@@ -25,3 +27,5 @@ struct LayerNormalizationOptions {
 Layer LayerNormalization(LayerNormalizationOptions options = {});
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

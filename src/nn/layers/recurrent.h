@@ -3,8 +3,10 @@
 #pragma once
 #include <string>
 
+#include "core/export.h"
 #include "nn/layer.h"
 
+DOJO_PUBLIC_BEGIN
 namespace dojo::nn {
 
 struct RecurrentOptions {
@@ -34,3 +36,5 @@ Layer Bidirectional(const Layer& layer, std::string merge_mode = "concat", std::
 Layer TimeDistributed(const Layer& layer, std::string name = "");
 
 }  // namespace dojo::nn
+
+DOJO_PUBLIC_END

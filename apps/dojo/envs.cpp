@@ -1,0 +1,145 @@
+// `dojo envs`, `dojo env rollout` and `dojo play`: the registered environments, by listing, by
+// scripted trajectory and at the keyboard.
+#include <fmt/format.h>
+#include <torch/torch.h>
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "commands.h"
+#include "core/error.h"
+#include "envs/registry.h"
+#include "play.h"
+
+namespace dojo::app {
+
+namespace {
+
+int cmd_envs() {
+  for (const auto& id : envs::registered_ids()) {
+    const auto& spec = envs::spec(id);
+    auto env = spec.entry_point();
+    std::cout << fmt::format("{:<16} obs {:<55} action {:<22} max_steps {:<5} solved {}\n", id,
+                             envs::to_string(env->observation_space()), envs::to_string(env->action_space()),
+                             spec.max_episode_steps ? std::to_string(*spec.max_episode_steps) : "-",
+                             spec.reward_threshold ? fmt::format("{:g}", *spec.reward_threshold) : "-");
+  }
+  return 0;
+}
+
+std::vector<double> to_vector(const torch::Tensor& t) {
+  const auto d = t.to(torch::kDouble).contiguous().reshape({-1});
+  return {d.data_ptr<double>(), d.data_ptr<double>() + d.numel()};
+}
+
+// Parses one line of an actions file for the env's action space.
+torch::Tensor parse_action(const std::string& line, const envs::Space& space, const std::string& where) {
+  std::istringstream in(line);
+  std::vector<double> values;
+  for (std::string tok; in >> tok;) {
+    if (!tok.empty() && tok.back() == ',') tok.pop_back();
+    try {
+      std::size_t used = 0;
+      values.push_back(std::stod(tok, &used));
+      if (used != tok.size()) throw std::invalid_argument(tok);
+    } catch (const std::exception&) {
+      throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+    }
+  }
+  torch::Tensor a;
+  if (std::holds_alternative<envs::Discrete>(space)) {
+    if (values.size() != 1 || values[0] != std::floor(values[0])) {
+      throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+    }
+    a = torch::scalar_tensor(static_cast<std::int64_t>(values[0]), torch::kLong);
+  } else if (const auto* multi = std::get_if<envs::MultiDiscrete>(&space)) {
+    a = torch::tensor(values, torch::kDouble).to(torch::kLong);
+    const bool integers =
+        std::all_of(values.begin(), values.end(), [](double v) { return v == std::floor(v); });
+    if (!integers || a.numel() != static_cast<std::int64_t>(multi->nvec.size()))
+      throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+  } else {
+    const auto& box = std::get<envs::Box>(space);
+    a = torch::tensor(values, torch::kDouble).to(box.dtype);
+    if (a.numel() != box.numel())
+      throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+    a = a.reshape(box.shape);
+  }
+  if (!envs::contains(space, a))
+    throw Error(where + ": '" + line + "' is not an action of " + envs::to_string(space));
+  return a;
+}
+
+int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
+                const std::string& actions_file) {
+  auto env = envs::make(id);
+  if (steps < 0) throw Error("--steps " + std::to_string(steps) + ": expected >= 0");
+  std::vector<torch::Tensor> actions;
+  if (!actions_file.empty()) {
+    std::ifstream in(actions_file);
+    if (!in) throw Error("cannot read actions file '" + actions_file + "': expected one action per line");
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      actions.push_back(parse_action(line, env->action_space(), fmt::format("{} line {}", actions_file, n)));
+    }
+  }
+  std::mt19937_64 action_rng(static_cast<std::uint64_t>(seed));
+  auto first = env->reset(static_cast<std::uint64_t>(seed));
+  std::cout << nlohmann::json{{"step", 0}, {"obs", to_vector(first.obs)}}.dump() << "\n";
+  for (std::int64_t t = 1; t <= steps; ++t) {
+    if (!actions_file.empty() && static_cast<std::size_t>(t - 1) >= actions.size()) break;
+    const auto action = actions_file.empty() ? envs::sample(env->action_space(), action_rng)
+                                             : actions[static_cast<std::size_t>(t - 1)];
+    const auto s = env->step(action);
+    nlohmann::json j{{"step", t},
+                     {"obs", to_vector(s.obs)},
+                     {"reward", s.reward},
+                     {"terminated", s.terminated},
+                     {"truncated", s.truncated}};
+    const auto av = to_vector(action);
+    if (action.dim() == 0 && !action.is_floating_point())
+      j["action"] = static_cast<std::int64_t>(av[0]);
+    else
+      j["action"] = av;
+    std::cout << j.dump() << "\n";
+    if (s.done()) break;  // the episode is over; Gymnasium requires a reset before the next step
+  }
+  return 0;
+}
+
+struct RolloutArgs {
+  std::string id, actions_file;
+  std::int64_t seed = 0, steps = 100;
+};
+
+}  // namespace
+
+std::vector<Command> add_env_commands(CLI::App& app) {
+  auto* list = app.add_subcommand("envs", "List registered environments with their spaces");
+
+  auto* env_cmd = app.add_subcommand("env", "Environment tools");
+  env_cmd->require_subcommand(1);
+  auto r = std::make_shared<RolloutArgs>();
+  auto* rollout = env_cmd->add_subcommand("rollout", "Print a trajectory as JSON lines (first line: reset)");
+  rollout->add_option("id", r->id, "Environment id")->required();
+  rollout->add_option("--seed", r->seed, "Seed of the reset and of sampled actions (default 0)");
+  rollout->add_option("--steps", r->steps, "Steps at most (default 100)");
+  rollout->add_option("--actions", r->actions_file, "File with one action per line (default: sampled)");
+
+  auto p = std::make_shared<PlayOptions>();
+  auto* play_cmd = app.add_subcommand("play", "Play an environment at the keyboard, in the terminal");
+  play_cmd->add_option("id", p->env_id, "Environment id")->required();
+  play_cmd->add_option("--seed", p->seed, "Seed of the first episode (default 0)");
+  play_cmd->add_option("--fps", p->fps, "Steps per second at a terminal (default 8)");
+  play_cmd->add_option("--episodes", p->episodes, "Episodes (default 1)");
+
+  return {{list, [] { return cmd_envs(); }},
+          {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file); }},
+          {play_cmd, [p] { return play(*p); }}};
+}
+
+}  // namespace dojo::app

@@ -1,0 +1,124 @@
+// `dojo train` and `dojo eval`: runs, from a config to a run directory and back.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "commands.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "core/strings.h"
+#include "rl/algos.h"
+#include "rl/trainer.h"
+
+namespace dojo::app {
+
+namespace {
+
+// The run's thread count is a process setting: the command applies it, the library never does.
+void apply_threads(const core::Config& config) {
+  core::configure_compute(config.get<std::int64_t>("n_threads", 0));
+}
+
+int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::string& resume_dir) {
+  rl::TrainSummary s;
+  if (!resume_dir.empty()) {
+    apply_threads(core::Config::load(std::filesystem::path(resume_dir) / "config.yaml"));
+    s = rl::resume(resume_dir, base.steps);
+  } else {
+    auto req = base;
+    req.algo = algo;
+    const auto config = rl::resolve_config(req);
+    apply_threads(config);
+    s = rl::train(config, req.out);
+  }
+  std::cout << fmt::format(
+                   "final eval: {:.2f} ± {:.2f} over {} evaluation episodes of the last policy (best eval "
+                   "{:.2f})\n",
+                   s.final_eval_mean, s.final_eval_std, s.final_eval_episodes, s.best_eval_mean)
+            << fmt::format("env steps: {}  episodes: {}  wall time: {:.1f} s ({:.0f} steps/s, {} threads)\n",
+                           s.env_steps, s.episodes, s.wall_time_s,
+                           s.wall_time_s > 0 ? static_cast<double>(s.env_steps) / s.wall_time_s : 0.0,
+                           s.n_threads)
+            << "run: " << s.run_dir.string() << "\n";
+  return 0;
+}
+
+int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
+             const std::string& record) {
+  if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
+    apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"));
+  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record);
+  if (!record.empty()) {
+    for (std::size_t e = 0; e < r.returns.size(); ++e) {
+      std::cout << fmt::format("episode {}: return {:g}, {} steps -> {}/episode_{:03d}.gif\n", e,
+                               r.returns[e], r.lengths[e], record, e);
+    }
+  }
+  std::cout << fmt::format("{:.2f} ± {:.2f} over {} episodes ({} checkpoint)\n", r.mean, r.std,
+                           r.returns.size(), checkpoint);
+  return 0;
+}
+
+struct TrainArgs {
+  std::string algo, resume_dir, env_id, config_file, out;
+  rl::TrainRequest req;
+  std::int64_t seed = 0, steps = 0;
+  CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr;
+};
+
+struct EvalArgs {
+  std::string dir, checkpoint = "best", record;
+  std::int64_t episodes = 20, seed = 0;
+};
+
+}  // namespace
+
+std::vector<Command> add_train_commands(CLI::App& app) {
+  auto t = std::make_shared<TrainArgs>();
+  auto* train = app.add_subcommand("train", "Train an agent and write a run directory");
+  std::string algos;
+  for (const auto& name : rl::algorithms()) algos += (algos.empty() ? "" : ", ") + name;
+  train->add_option("algo", t->algo, "Algorithm: " + algos + " (default dqn)");
+  t->env_opt = train->add_option("--env", t->env_id, "Environment id (default CartPole-v1)");
+  t->config_opt =
+      train->add_option("--config", t->config_file, "YAML config (default: the preset for algo and env)");
+  train->add_option("--set", t->req.overrides, "Override a config key: key=value (repeatable)");
+  t->seed_opt = train->add_option("--seed", t->seed, "Seed for every generator");
+  t->steps_opt = train->add_option("--steps", t->steps, "Environment steps (n_timesteps)");
+  train->add_option("--out", t->out, "Run directory to create (default runs/<algo>-<env>-s<seed>-<time>)");
+  train->add_option("--resume", t->resume_dir, "Continue the run in this directory from its last checkpoint");
+
+  auto e = std::make_shared<EvalArgs>();
+  auto* eval = app.add_subcommand("eval", "Evaluate a run's saved agent greedily");
+  eval->add_option("run_dir", e->dir, "Run directory")->required();
+  eval->add_option("--episodes", e->episodes, "Episodes (default 20)");
+  eval->add_option("--checkpoint", e->checkpoint,
+                   "best, last, or random for uniform random actions (default best)");
+  eval->add_option("--seed", e->seed, "Seed of the evaluation env (default 0)");
+  eval->add_option(
+      "--record", e->record,
+      "Write each episode as an animated GIF into this directory (one episode unless --episodes)");
+
+  auto run_train = [t] {
+    auto& req = t->req;
+    if (*t->env_opt) req.env_id = t->env_id;
+    if (*t->config_opt) req.config_file = t->config_file;
+    if (*t->seed_opt) req.seed = t->seed;
+    if (*t->steps_opt) req.steps = t->steps;
+    req.out = t->out;
+    if (!t->resume_dir.empty() &&
+        (!t->algo.empty() || *t->env_opt || *t->config_opt || !req.overrides.empty() || *t->seed_opt)) {
+      throw Error("--resume takes the run's own config: expected no algo, --env, --config, --set or --seed");
+    }
+    return cmd_train(t->algo, req, t->resume_dir);
+  };
+  auto run_eval = [e, eval] {
+    const auto episodes = !e->record.empty() && eval->count("--episodes") == 0 ? 1 : e->episodes;  // one GIF
+    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record);
+  };
+  return {{train, run_train}, {eval, run_eval}};
+}
+
+}  // namespace dojo::app

@@ -1,0 +1,8 @@
+// Every test program reads the source tree's presets (and the dojo programs it starts inherit this):
+// CTest's ENVIRONMENT property cannot carry a second variable through gtest_discover_tests, whose
+// property lists split at the semicolon between them.
+#include <cstdlib>
+
+namespace {
+const int kConfigDirSet = ::setenv("DOJO_CONFIG_DIR", DOJO_TEST_CONFIG_DIR, /*overwrite=*/0);
+}  // namespace
