@@ -66,6 +66,14 @@ void write_options(Options options, Config& config) {
   options.visit([&](const char* key, auto& field, const auto&...) { config.set(key, YAML::Node(field)); });
 }
 
+// The options as the YAML text of their config (what a checkpoint keeps of them).
+template <class Options>
+std::string options_yaml(const Options& options) {
+  Config config;
+  write_options(options, config);
+  return config.dump();
+}
+
 template <class Options>
 std::vector<std::string> option_keys(Options options = {}) {
   std::vector<std::string> keys;

@@ -49,9 +49,8 @@ Constraint layer_sizes();  // [64, 64]: at least one layer, each size positive
 template <class Options>
 void check_options(const Options& options) {
   auto copy = options;  // visit() hands out mutable references
-  copy.visit([](const char* key, const auto& value, const auto&... constraints) {
-    (constraints.check(key, value), ...);
-  });
+  copy.visit([]([[maybe_unused]] const char* key, [[maybe_unused]] const auto& value,
+                const auto&... constraints) { (constraints.check(key, value), ...); });
 }
 
 }  // namespace dojo::core

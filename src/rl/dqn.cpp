@@ -174,9 +174,7 @@ std::map<std::string, double> DQN::update(const Batch& b) {
 void DQN::update_target() { soft_update(*target_net_, *q_net_, opts_.tau()); }
 
 void DQN::save_state(core::CheckpointWriter& w) const {
-  core::Config cfg;
-  core::write_options(opts_, cfg);
-  w.put("options", cfg.dump());
+  w.put("options", core::options_yaml(opts_));
   w.put("q_net", *q_net_);
   w.put("target_net", *target_net_);
   w.put("optimizer", *optimizer_);

@@ -10,6 +10,20 @@ torch::Tensor categorical_log_prob(const torch::Tensor& logits, const torch::Ten
   return torch::log_softmax(logits, -1).gather(-1, actions.to(torch::kLong).unsqueeze(-1)).squeeze(-1);
 }
 
+torch::Tensor sample_categorical(const torch::Tensor& probs, std::mt19937_64& rng) {
+  const auto p = probs.to(torch::kDouble).contiguous();
+  const auto rows = p.size(0), n = p.size(1);
+  auto out = torch::empty({rows}, torch::kLong);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const auto* q = p.data_ptr<double>() + i * n;
+    double u = std::uniform_real_distribution<double>()(rng);
+    std::int64_t k = 0;
+    while (k + 1 < n && u >= q[k]) u -= q[k++];
+    out.data_ptr<std::int64_t>()[i] = k;
+  }
+  return out;
+}
+
 torch::Tensor categorical_entropy(const torch::Tensor& logits) {
   const auto logp = torch::log_softmax(logits, -1);
   return -(logp.exp() * logp).sum(-1);

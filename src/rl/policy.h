@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/types.h>
 
+#include <random>
+
 #include "core/export.h"
 
 DOJO_PUBLIC_BEGIN
@@ -11,6 +13,9 @@ namespace dojo::rl {
 
 // log π(a|s) for logits [B, n] and actions [B] (int64): [B].
 torch::Tensor categorical_log_prob(const torch::Tensor& logits, const torch::Tensor& actions);
+// One draw per row from probabilities [B, n] (float64), by inverse CDF with one uniform from `rng`
+// each, so a run's draws depend on the agent's seed alone: [B] int64 in [0, n).
+torch::Tensor sample_categorical(const torch::Tensor& probs, std::mt19937_64& rng);
 // H[π(·|s)] for logits [B, n]: [B].
 torch::Tensor categorical_entropy(const torch::Tensor& logits);
 

@@ -132,18 +132,7 @@ torch::Tensor PPO::sample_actions(const torch::Tensor& obs) {
   torch::NoGradGuard no_grad;
   const auto out = actor_->forward(network_input(obs)).to(torch::kDouble).contiguous();
   const auto n = out.size(0);
-  if (discrete_) {
-    const auto probs = torch::softmax(out, 1).contiguous();
-    auto a = torch::empty({n}, torch::kLong);
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto* p = probs.data_ptr<double>() + i * n_actions_;
-      double u = std::uniform_real_distribution<double>()(rng_);
-      std::int64_t k = 0;
-      while (k + 1 < n_actions_ && u >= p[k]) u -= p[k++];
-      a.data_ptr<std::int64_t>()[i] = k;
-    }
-    return a;
-  }
+  if (discrete_) return sample_categorical(torch::softmax(out, 1), rng_);
   const auto std_dev = log_std_.detach().exp().to(torch::kDouble).contiguous();
   auto a = torch::empty({n, n_actions_}, torch::kDouble);
   std::normal_distribution<double> normal;
@@ -267,9 +256,7 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
 }
 
 void PPO::save_state(core::CheckpointWriter& w) const {
-  core::Config cfg;
-  core::write_options(opts_, cfg);
-  w.put("options", cfg.dump());
+  w.put("options", core::options_yaml(opts_));
   w.put("actor", *actor_);
   w.put("critic", *critic_);
   if (log_std_.defined()) w.put("log_std", log_std_.detach());

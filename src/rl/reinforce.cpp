@@ -71,15 +71,7 @@ torch::Tensor REINFORCE::act_batch(const torch::Tensor& obs, bool deterministic)
   torch::InferenceMode guard;
   const auto p = probabilities(obs).to(torch::kDouble).contiguous();
   if (deterministic) return p.argmax(1) + action_space_.start;
-  auto actions = torch::empty({p.size(0)}, torch::kLong);
-  for (std::int64_t i = 0; i < p.size(0); ++i) {
-    const auto* q = p.data_ptr<double>() + i * p.size(1);
-    double u = std::uniform_real_distribution<double>()(rng_);
-    std::int64_t a = 0;
-    while (a + 1 < action_space_.n && u >= q[a]) u -= q[a++];
-    actions[i] = a + action_space_.start;
-  }
-  return actions;
+  return sample_categorical(p, rng_) + action_space_.start;
 }
 
 std::vector<double> REINFORCE::returns(const std::vector<Episode>& episodes) {
@@ -169,9 +161,7 @@ void REINFORCE::learn(std::int64_t total_timesteps, Callback& callback) {
 }
 
 void REINFORCE::save_state(core::CheckpointWriter& w) const {
-  core::Config cfg;
-  core::write_options(opts_, cfg);
-  w.put("options", cfg.dump());
+  w.put("options", core::options_yaml(opts_));
   w.put("policy", *policy_);
   if (value_) w.put("value", *value_);
   w.put("optimizer", *optimizer_);
