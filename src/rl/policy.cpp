@@ -39,6 +39,19 @@ torch::Tensor gaussian_entropy(const torch::Tensor& log_std, std::int64_t batch)
   return (0.5 * std::log(2.0 * M_PI * M_E) + log_std).sum().expand({batch});
 }
 
+torch::Tensor tanh_gaussian_log_prob(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                     const torch::Tensor& u) {
+  const auto log_det = 2.0 * (std::log(2.0) - u - torch::softplus(-2.0 * u));  // log(1 − tanh²u)
+  return gaussian_log_prob(mean, log_std.expand_as(mean), u) - log_det.sum(-1);
+}
+
+SquashedSample tanh_gaussian_sample(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                    at::Generator& generator) {
+  const auto noise = at::normal(0.0, 1.0, mean.sizes(), generator, mean.options());
+  const auto u = mean + log_std.exp() * noise;
+  return {torch::tanh(u), tanh_gaussian_log_prob(mean, log_std, u)};
+}
+
 ClippedObjective ppo_clip_loss(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
                                const torch::Tensor& advantages, double clip_range) {
   const auto log_ratio = log_prob - old_log_prob;

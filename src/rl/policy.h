@@ -2,6 +2,7 @@
 // tensors: a categorical over logits for Discrete actions, a diagonal Gaussian with a state-independent
 // log standard deviation for Box actions (Schulman et al. 2017; SB3's and CleanRL's choice).
 #pragma once
+#include <ATen/core/Generator.h>
 #include <torch/types.h>
 
 #include <random>
@@ -24,6 +25,21 @@ torch::Tensor gaussian_log_prob(const torch::Tensor& mean, const torch::Tensor& 
                                 const torch::Tensor& actions);
 // Σ_d (½ log(2πe) + log σ_d), the same for every state: [B] for a batch of B.
 torch::Tensor gaussian_entropy(const torch::Tensor& log_std, std::int64_t batch);
+
+// The tanh-squashed Gaussian of SAC (Haarnoja et al. 2018, appendix C): u ~ N(mean, exp(log_std)),
+// a = tanh(u) in (−1, 1), log π(a|s) = log N(u) − Σ_d log(1 − tanh(u_d)²). The draw is
+// reparameterised (gradients reach mean and log_std) and takes its noise from `generator`, the
+// agent's own; log(1 − tanh²u) is computed as 2(log 2 − u − softplus(−2u)), exact where tanh
+// saturates.
+struct SquashedSample {
+  torch::Tensor action;    // [B, d] in (−1, 1)
+  torch::Tensor log_prob;  // [B]
+};
+SquashedSample tanh_gaussian_sample(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                    at::Generator& generator);
+// log π(a|s) of given pre-squash values u [B, d] (with a = tanh(u)).
+torch::Tensor tanh_gaussian_log_prob(const torch::Tensor& mean, const torch::Tensor& log_std,
+                                     const torch::Tensor& u);
 
 struct ClippedObjective {
   torch::Tensor loss;          // −mean(min(ρ A, clip(ρ, 1 − ε, 1 + ε) A))

@@ -1,5 +1,6 @@
 // The policy-gradient pieces against hand-computed values: GAE (with termination, truncation and
 // autoreset entries), the categorical and Gaussian policies, PPO's clipped objective.
+#include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -102,6 +103,31 @@ TEST(Ppo, ClippedObjectiveByHand) {
   EXPECT_FLOAT_EQ(lp_var.grad()[0].item<float>(), 0.0f);
   EXPECT_NEAR(lp_var.grad()[1].item<double>(), -0.5 / 3.0, 1e-6);
   EXPECT_NEAR(lp_var.grad()[2].item<double>(), 2.2 / 3.0, 1e-6);
+}
+
+TEST(TanhGaussian, LogProbIsTheChangeOfVariablesAndTheDrawIsReparameterised) {
+  const auto mean = torch::tensor({{0.3, -1.0}, {2.0, 0.0}}, torch::kDouble).requires_grad_();
+  const auto log_std = torch::tensor({-0.5, 0.2}, torch::kDouble);
+  const auto u = torch::tensor({{0.1, -0.7}, {3.0, 0.4}}, torch::kDouble);
+  // log N(u; mean, σ) − Σ log(1 − tanh²u), written out.
+  const auto sigma = log_std.exp();
+  const auto normal = (-0.5 * ((u - mean) / sigma).pow(2) - log_std - 0.5 * std::log(2 * M_PI)).sum(-1);
+  const auto naive = normal - torch::log(1 - torch::tanh(u).pow(2)).sum(-1);
+  EXPECT_TRUE(torch::allclose(tanh_gaussian_log_prob(mean, log_std, u), naive, 1e-9, 1e-9));
+
+  auto g1 = at::make_generator<at::CPUGeneratorImpl>(7), g2 = at::make_generator<at::CPUGeneratorImpl>(7);
+  const auto a = tanh_gaussian_sample(mean, log_std, g1), b = tanh_gaussian_sample(mean, log_std, g2);
+  EXPECT_TRUE(torch::equal(a.action, b.action));  // the agent's generator alone decides the draw
+  EXPECT_TRUE((a.action.abs() < 1).all().item<bool>());
+  EXPECT_EQ(a.log_prob.sizes(), torch::IntArrayRef({2}));
+  a.action.sum().backward();
+  EXPECT_TRUE(mean.grad().defined());
+  EXPECT_GT(mean.grad().abs().sum().item<double>(), 0.0);
+  // Far into saturation the stable form stays finite where the naive one is −inf.
+  const auto far = torch::full({1, 1}, 30.0, torch::kDouble);
+  EXPECT_TRUE(std::isfinite(
+      tanh_gaussian_log_prob(torch::zeros({1, 1}, torch::kDouble), torch::zeros({1}, torch::kDouble), far)
+          .item<double>()));
 }
 
 }  // namespace
