@@ -33,8 +33,7 @@ void DQN::check_env(const DQNOptions& o, const envs::Env& env) {
 
 DQN::DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed)
     : Agent(core::derive_seed(seed, "agent")),
-      make_env_(std::move(env)),
-      env_(make_env_()),
+      env_(env()),
       opts_((options.validate(), check_env(options, *env_), std::move(options))),
       seed_(seed),
       action_space_(std::get<envs::Discrete>(env_->action_space())),

@@ -164,7 +164,6 @@ class DQN final : public Agent {
   void save_state(core::CheckpointWriter& w) const override;
   void load_state(core::CheckpointReader& r) override;
 
-  envs::EnvFactory make_env_;
   std::unique_ptr<envs::Env> env_;
   DQNOptions opts_;
   std::uint64_t seed_;
