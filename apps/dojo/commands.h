@@ -3,8 +3,12 @@
 // codes. Work happens in the library: a command parses, calls and prints.
 #pragma once
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <functional>
+#include <string>
 #include <vector>
+
+#include "core/strings.h"
 
 namespace dojo::app {
 
@@ -12,6 +16,20 @@ struct Command {
   CLI::App* app;             // the (sub)command whose selection runs `run`
   std::function<int()> run;  // returns the exit code
 };
+
+// An option holding a count, written as people write them: 100000 or 1e5 (core::parse_count).
+inline CLI::Option* add_count(CLI::App* app, const std::string& name, std::int64_t& target,
+                              const std::string& description) {
+  return app->add_option_function<std::string>(
+      name, [&target, name](const std::string& text) { target = core::parse_count(text, name); },
+      description);
+}
+
+// The plugins main loaded (--plugin, $DOJO_PLUGINS), which a new run records.
+inline std::vector<std::filesystem::path>& plugins() {
+  static std::vector<std::filesystem::path> paths;
+  return paths;
+}
 
 std::vector<Command> add_train_commands(CLI::App& app);  // train, eval        (train.cpp)
 std::vector<Command> add_env_commands(CLI::App& app);    // envs, env, play    (envs.cpp)

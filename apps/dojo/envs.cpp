@@ -22,10 +22,13 @@ int cmd_envs() {
   for (const auto& id : envs::registered_ids()) {
     const auto& spec = envs::spec(id);
     auto env = spec.entry_point();
-    std::cout << fmt::format("{:<16} obs {:<55} action {:<22} max_steps {:<5} solved {}\n", id,
+    env->reset(0);
+    const bool renders = env->render().defined();  // --record and `dojo play` need frames
+    std::cout << fmt::format("{:<16} obs {:<55} action {:<22} max_steps {:<5} solved {:<6} render {}\n", id,
                              envs::to_string(env->observation_space()), envs::to_string(env->action_space()),
                              spec.max_episode_steps ? std::to_string(*spec.max_episode_steps) : "-",
-                             spec.reward_threshold ? fmt::format("{:g}", *spec.reward_threshold) : "-");
+                             spec.reward_threshold ? fmt::format("{:g}", *spec.reward_threshold) : "-",
+                             renders ? "yes" : "no");
   }
   return 0;
 }
@@ -127,7 +130,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   auto* rollout = env_cmd->add_subcommand("rollout", "Print a trajectory as JSON lines (first line: reset)");
   rollout->add_option("id", r->id, "Environment id")->required();
   rollout->add_option("--seed", r->seed, "Seed of the reset and of sampled actions (default 0)");
-  rollout->add_option("--steps", r->steps, "Steps at most (default 100)");
+  add_count(rollout, "--steps", r->steps, "Steps at most (default 100)");
   rollout->add_option("--actions", r->actions_file, "File with one action per line (default: sampled)");
 
   auto p = std::make_shared<PlayOptions>();
@@ -135,7 +138,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   play_cmd->add_option("id", p->env_id, "Environment id")->required();
   play_cmd->add_option("--seed", p->seed, "Seed of the first episode (default 0)");
   play_cmd->add_option("--fps", p->fps, "Steps per second at a terminal (default 8)");
-  play_cmd->add_option("--episodes", p->episodes, "Episodes (default 1)");
+  add_count(play_cmd, "--episodes", p->episodes, "Episodes (default 1)");
 
   return {{list, [] { return cmd_envs(); }},
           {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file); }},

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "core/checkpoint.h"
+#include "core/error.h"
 #include "core/strings.h"
 #include "examples/examples.h"
 #include "nn/model.h"
@@ -67,10 +68,10 @@ std::vector<Command> add_model_commands(CLI::App& app) {
   auto x = std::make_shared<ExampleArgs>();
   auto* example = app.add_subcommand("example", "Run one of the seed's example models (no name: list them)");
   example->add_option("name", x->name, "Example name");
-  example->add_option("--epochs", x->options.epochs, "Epochs (default: the example's own)");
+  add_count(example, "--epochs", x->options.epochs, "Epochs (default: the example's own)");
   example->add_option("--seed", x->options.seed, "Seed (default 0)");
   example->add_option("--threads", x->options.n_threads, "Threads (default: all cores)");
-  example->add_option("--limit", x->options.limit, "Train on at most this many samples");
+  add_count(example, "--limit", x->options.limit, "Train on at most this many samples");
   example
       ->add_option("--verbose", x->options.verbose,
                    "0 silent, 1 progress bar, 2 one line per epoch (default 1)")
@@ -96,7 +97,10 @@ std::vector<Command> add_model_commands(CLI::App& app) {
   model_predict->add_option("--output", m->output, "Checkpoint to write, with tensor y")->required();
 
   return {{example,
-           [x] {
+           [x, example] {
+             // The library reads 0 as "the example's own"; on the command line 0 epochs is a mistake.
+             if (example->count("--epochs") && x->options.epochs <= 0)
+               throw Error("--epochs " + std::to_string(x->options.epochs) + ": expected a positive number");
              x->options.out = x->out;
              x->options.data = x->data;
              return cmd_example(x->name, x->options);

@@ -17,8 +17,11 @@ namespace dojo::app {
 namespace {
 
 // The run's thread count is a process setting: the command applies it, the library never does.
+// MLP agents are dense work (OpenBLAS gets the threads), the CNN ones convolutional.
 void apply_threads(const core::Config& config) {
-  core::configure_compute(config.get<std::int64_t>("n_threads", 0));
+  const bool mlp = config.get<std::string>("network", "mlp") == "mlp";
+  core::configure_compute(config.get<std::int64_t>("n_threads", 0),
+                          mlp ? core::Workload::kDense : core::Workload::kConvolutional);
 }
 
 int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::string& resume_dir) {
@@ -46,10 +49,10 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
 }
 
 int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
-             const std::string& record) {
+             const std::string& record, bool force) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
     apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"));
-  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record);
+  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record, force);
   if (!record.empty()) {
     for (std::size_t e = 0; e < r.returns.size(); ++e) {
       std::cout << fmt::format("episode {}: return {:g}, {} steps -> {}/episode_{:03d}.gif\n", e,
@@ -71,6 +74,7 @@ struct TrainArgs {
 struct EvalArgs {
   std::string dir, checkpoint = "best", record;
   std::int64_t episodes = 20, seed = 0;
+  bool force = false;
 };
 
 }  // namespace
@@ -86,20 +90,22 @@ std::vector<Command> add_train_commands(CLI::App& app) {
       train->add_option("--config", t->config_file, "YAML config (default: the preset for algo and env)");
   train->add_option("--set", t->req.overrides, "Override a config key: key=value (repeatable)");
   t->seed_opt = train->add_option("--seed", t->seed, "Seed for every generator");
-  t->steps_opt = train->add_option("--steps", t->steps, "Environment steps (n_timesteps)");
+  t->steps_opt = add_count(train, "--steps", t->steps,
+                           "Environment steps (n_timesteps; 1e5 works); with --resume, steps to add");
   train->add_option("--out", t->out, "Run directory to create (default runs/<algo>-<env>-s<seed>-<time>)");
   train->add_option("--resume", t->resume_dir, "Continue the run in this directory from its last checkpoint");
 
   auto e = std::make_shared<EvalArgs>();
   auto* eval = app.add_subcommand("eval", "Evaluate a run's saved agent greedily");
   eval->add_option("run_dir", e->dir, "Run directory")->required();
-  eval->add_option("--episodes", e->episodes, "Episodes (default 20)");
+  add_count(eval, "--episodes", e->episodes, "Episodes (default 20)");
   eval->add_option("--checkpoint", e->checkpoint,
                    "best, last, or random for uniform random actions (default best)");
   eval->add_option("--seed", e->seed, "Seed of the evaluation env (default 0)");
   eval->add_option(
       "--record", e->record,
       "Write each episode as an animated GIF into this directory (one episode unless --episodes)");
+  eval->add_flag("--force", e->force, "Let --record overwrite the GIFs in a folder that is not empty");
 
   auto run_train = [t] {
     auto& req = t->req;
@@ -108,6 +114,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     if (*t->seed_opt) req.seed = t->seed;
     if (*t->steps_opt) req.steps = t->steps;
     req.out = t->out;
+    req.plugins = plugins();
     if (!t->resume_dir.empty() &&
         (!t->algo.empty() || *t->env_opt || *t->config_opt || !req.overrides.empty() || *t->seed_opt)) {
       throw Error("--resume takes the run's own config: expected no algo, --env, --config, --set or --seed");
@@ -116,7 +123,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   };
   auto run_eval = [e, eval] {
     const auto episodes = !e->record.empty() && eval->count("--episodes") == 0 ? 1 : e->episodes;  // one GIF
-    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record);
+    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force);
   };
   return {{train, run_train}, {eval, run_eval}};
 }

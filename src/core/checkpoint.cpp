@@ -94,6 +94,15 @@ c10::IValue CheckpointReader::value(const std::string& key) {
   return v;
 }
 
+bool CheckpointReader::has(const std::string& key) {
+  c10::IValue v;
+  try {
+    return archive_.try_read(key, v);
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
 std::string CheckpointReader::get_string(const std::string& key) {
   auto v = value(key);
   if (!v.isString()) corrupt("'" + key + "' is not a string");

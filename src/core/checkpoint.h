@@ -42,6 +42,7 @@ class CheckpointReader {
   explicit CheckpointReader(const std::filesystem::path& path);
   // A checkpoint held in memory (CheckpointWriter::bytes); `name` stands for the path in errors.
   CheckpointReader(const std::string& bytes, const std::string& name);
+  bool has(const std::string& key);  // a value (not a tensor or module) under `key`
   std::string get_string(const std::string& key);
   std::int64_t get_int(const std::string& key);
   double get_double(const std::string& key);

@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <limits>
 
@@ -55,6 +57,27 @@ void Config::merge(const Config& over) {
 void Config::erase(const std::string& key) { root_.remove(key); }
 
 bool Config::has(const std::string& key) const { return static_cast<bool>(root_[key]); }
+
+bool Config::is_section(const std::string& key) const {
+  const auto n = at(key);
+  return n && n.IsMap();
+}
+
+Config Config::section(const std::string& key) const {
+  if (!is_section(key)) throw Error("config key '" + key + "': expected a mapping of key: value");
+  Config c;
+  for (const auto& kv : at(key)) c.set(kv.first.as<std::string>(), kv.second);
+  return c;
+}
+
+std::string Config::text(const std::string& key) const {
+  const auto n = at(key);
+  if (!n) return "";
+  if (n.IsScalar()) return n.as<std::string>();
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
 
 std::vector<std::string> Config::keys() const {
   std::vector<std::string> out;
@@ -137,6 +160,23 @@ void Config::read(const std::string& key, std::vector<std::int64_t>& value) cons
     type_error(key, "a list of integers like [64, 64]");
   }
   value = out;
+}
+
+void Config::read(const std::string& key, std::vector<std::string>& value) const {
+  const auto n = at(key);
+  if (!n) return;
+  if (!n.IsSequence()) type_error(key, "a list of strings like [a, b]");
+  std::vector<std::string> out;
+  for (const auto& item : n) {
+    if (!item.IsScalar()) type_error(key, "a list of strings like [a, b]");
+    out.push_back(item.as<std::string>());
+  }
+  value = out;
+}
+
+YAML::Node yaml_value(double value) {
+  // The shortest text that reads back as the same double (0.99, not 0.98999999999999999).
+  return YAML::Node(fmt::format("{}", value));
 }
 
 void check_keys(const Config& config, const std::vector<std::string>& known) {

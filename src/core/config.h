@@ -30,6 +30,12 @@ class Config {
   void erase(const std::string& key);
 
   bool has(const std::string& key) const;
+  // A key whose value is itself a mapping (an RL Zoo file's per-env entries), as a Config; throws
+  // dojo::Error naming the key when it is missing or not a mapping.
+  bool is_section(const std::string& key) const;
+  Config section(const std::string& key) const;
+  // The value as YAML text ("[256, 256]", "lin_0.001"), "" when absent.
+  std::string text(const std::string& key) const;
   std::vector<std::string> keys() const;
   std::string dump() const;
 
@@ -40,6 +46,7 @@ class Config {
   void read(const std::string& key, bool& value) const;
   void read(const std::string& key, std::string& value) const;
   void read(const std::string& key, std::vector<std::int64_t>& value) const;
+  void read(const std::string& key, std::vector<std::string>& value) const;
 
   template <class T>
   T get(const std::string& key, T fallback) const {
@@ -61,9 +68,16 @@ void read_options(const Config& config, Options& options) {
   options.visit([&](const char* key, auto& field, const auto&...) { config.read(key, field); });
 }
 
+// A field's YAML value; doubles in their shortest round-tripping form.
+template <class T>
+YAML::Node yaml_value(const T& value) {
+  return YAML::Node(value);
+}
+YAML::Node yaml_value(double value);
+
 template <class Options>
 void write_options(Options options, Config& config) {
-  options.visit([&](const char* key, auto& field, const auto&...) { config.set(key, YAML::Node(field)); });
+  options.visit([&](const char* key, auto& field, const auto&...) { config.set(key, yaml_value(field)); });
 }
 
 // The options as the YAML text of their config (what a checkpoint keeps of them).

@@ -21,7 +21,12 @@ fs::path create_run_dir(const fs::path& out, const std::string& name) {
     throw Error("--out '" + dir.string() + "' already exists: expected a new or empty directory " +
                 "(use --resume to continue a run)");
   }
-  fs::create_directories(dir / "checkpoints");
+  std::error_code ec;
+  fs::create_directories(dir / "checkpoints", ec);
+  if (ec) {
+    throw Error("cannot create run directory '" + dir.string() + "' (" + ec.message() +
+                "): expected a path where a folder can be made");
+  }
   return dir;
 }
 

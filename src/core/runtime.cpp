@@ -6,7 +6,11 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <cstdlib>
+#include <string>
 #include <thread>
+
+#include "core/error.h"
 
 namespace dojo::core {
 
@@ -19,18 +23,27 @@ void init_logging(bool verbose) {
 
 void seed_everything(std::uint64_t seed) { torch::manual_seed(seed); }
 
-int configure_compute(std::int64_t n) {
+int configure_compute(std::int64_t n, Workload workload) {
   const int threads =
       n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  torch::set_num_threads(threads);
+  bool blas = workload == Workload::kDense;
+  if (const char* split = std::getenv("DOJO_THREAD_SPLIT")) {
+    const std::string s = split;
+    if (s != "torch" && s != "blas")
+      throw Error("DOJO_THREAD_SPLIT '" + s +
+                  "': expected torch (LibTorch gets the threads) or blas (OpenBLAS does)");
+    blas = s == "blas";
+  }
   // LibTorch does not pass its thread count on to OpenBLAS, whose own pool then busy-waits in
   // sched_yield beside our thread (a quarter of a DQN run's time, measured). With several threads,
-  // LibTorch's OpenMP pool and OpenBLAS's pool spin against each other on the same cores; giving
-  // the products one BLAS thread and the rest OpenMP's was fastest (seed CNN on 2 cores: 5.1 s with
-  // both pools at 2 threads, 3.3 s at torch 1 / BLAS 2, 3.05 s at torch 2 / BLAS 1). Looked up at
-  // run time so another BLAS behind libblas.so.3 still works.
+  // LibTorch's OpenMP pool and OpenBLAS's pool spin against each other on the same cores, so one of
+  // them gets them all and the other one (seed CNN on 2 cores: 5.1 s with both pools at 2 threads,
+  // 3.3 s at torch 1 / BLAS 2, 3.05 s at torch 2 / BLAS 1). Looked up at run time so another BLAS
+  // behind libblas.so.3 still works.
+  torch::set_num_threads(blas ? 1 : threads);
   using SetThreads = void (*)(int);
-  if (auto* f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(1);
+  if (auto* f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    f(blas ? threads : 1);
   // Adam's second moments of small gradients underflow into denormals, which the FPU handles ~100x
   // slower (measured: Adam 124 -> 57 us per step for a 66k-parameter MLP). Values below 1.2e-38 carry
   // nothing a network can use; torch.set_flush_denormal exists for the same reason.

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <numeric>
+#include <string>
+
+#include "core/error.h"
 
 namespace dojo::core {
 
@@ -71,6 +75,19 @@ std::string thousands(std::int64_t n) {
     s += digits[i];
   }
   return s;
+}
+
+std::int64_t parse_count(const std::string& text, const std::string& what) {
+  try {
+    std::size_t used = 0;
+    const auto n = std::stoll(text, &used);
+    if (used == text.size()) return n;
+    const double d = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e15)
+      return static_cast<std::int64_t>(d);
+  } catch (const std::exception&) {
+  }
+  throw Error(what + " '" + text + "': expected a whole number like 100000 or 1e5");
 }
 
 }  // namespace dojo::core

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <ostream>
 
 #include "core/error.h"
 
@@ -136,6 +137,11 @@ torch::Tensor sample(const Space& space, std::mt19937_64& rng) {
 std::string to_string(const Space& space) {
   return std::visit([](const auto& s) { return s.str(); }, space);
 }
+
+std::ostream& operator<<(std::ostream& out, const Space& space) { return out << to_string(space); }
+std::ostream& operator<<(std::ostream& out, const Discrete& space) { return out << space.str(); }
+std::ostream& operator<<(std::ostream& out, const Box& space) { return out << space.str(); }
+std::ostream& operator<<(std::ostream& out, const MultiDiscrete& space) { return out << space.str(); }
 
 std::int64_t flat_dim(const Space& space) {
   if (const auto* d = std::get_if<Discrete>(&space)) return d->n;

@@ -4,6 +4,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <iosfwd>
 #include <random>
 #include <string>
 #include <variant>
@@ -51,6 +52,11 @@ using Space = std::variant<Discrete, Box, MultiDiscrete>;
 bool contains(const Space& space, const torch::Tensor& x);
 torch::Tensor sample(const Space& space, std::mt19937_64& rng);
 std::string to_string(const Space& space);
+// `std::cout << env->action_space()` prints Gymnasium's form, "Discrete(2)".
+std::ostream& operator<<(std::ostream& out, const Space& space);
+std::ostream& operator<<(std::ostream& out, const Discrete& space);
+std::ostream& operator<<(std::ostream& out, const Box& space);
+std::ostream& operator<<(std::ostream& out, const MultiDiscrete& space);
 // The flat size of an observation or action: n for Discrete, prod(shape) for Box, Σ nvec for
 // MultiDiscrete (one-hot each).
 std::int64_t flat_dim(const Space& space);

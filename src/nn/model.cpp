@@ -435,6 +435,17 @@ namespace {
 constexpr const char* kModelFormat = "dojo-keras-model";
 }
 
+const std::vector<double>& History::operator[](const std::string& key) const {
+  const auto it = history.find(key);
+  if (it == history.end()) {
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : history) keys.push_back(k);
+    throw Error("history has no '" + key + "'" + core::did_you_mean(key, keys) +
+                "; recorded: " + core::join(keys, ", "));
+  }
+  return it->second;
+}
+
 void ModelImpl::save(const std::filesystem::path& path) const {
   core::CheckpointWriter w;
   w.put("kind", std::string(kModelFormat));
@@ -458,6 +469,15 @@ void ModelImpl::load_weights(const std::filesystem::path& path) {
 
 Model load_model(const std::filesystem::path& path) {
   core::CheckpointReader r(path);
+  if (!r.has("kind") && r.has("algo")) {  // an agent's checkpoint, from a run directory
+    throw Error("'" + path.string() + "' is a " + r.get_string("algo") +
+                " agent's checkpoint, not a Keras-style model: `dojo eval RUN_DIR` reads it");
+  }
+  if (!r.has("kind")) {
+    throw Error("'" + path.string() +
+                "' is a dojo checkpoint but not a Keras-style model: expected a file "
+                "written by Model::save");
+  }
   if (r.get_string("kind") != kModelFormat) {
     throw Error("'" + path.string() +
                 "' holds weights only, not a whole model; build the model and call load_weights");

@@ -65,6 +65,9 @@ struct FitOptions {
 struct History {
   std::vector<std::int64_t> epoch;
   std::map<std::string, std::vector<double>> history;
+  // Keras' history.history["val_loss"], one value per epoch; throws dojo::Error naming the key and
+  // the recorded ones when it is missing.
+  const std::vector<double>& operator[](const std::string& key) const;
 };
 
 class ModelImpl : public LayerImpl {

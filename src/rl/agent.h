@@ -98,6 +98,13 @@ class Agent {
     return act_batch(obs.unsqueeze(0), deterministic)[0];
   }
   std::int64_t num_timesteps() const { return num_timesteps_; }
+  // What a progress bar counts toward learn(total_timesteps): env steps by default; on-policy agents
+  // round the total up to whole rollouts (they stop only between them), REINFORCE counts iterations.
+  struct Progress {
+    std::int64_t done = 0, total = 0;
+    std::string unit = "steps";
+  };
+  virtual Progress progress(std::int64_t total_timesteps) const { return {num_timesteps_, total_timesteps}; }
   const Logger& logger() const { return logger_; }
   // Called on every update's gradients before they are clipped and applied.
   void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }

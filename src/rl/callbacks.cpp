@@ -9,11 +9,14 @@
 
 namespace dojo::rl {
 
-EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s)
+EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s,
+                             std::shared_ptr<core::EventWriter> events)
     : csv_(csv, {"step", "episode", "episode_return", "episode_length", "time_s"}, append),
+      events_(std::move(events)),
       time_offset_s_(time_offset_s) {}
 
 bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
+  if (start_step_ < 0) start_step_ = info.step - 1;
   if (!info.result) return true;
   const auto& i = info.result->info;
   const auto ret = i.find("episode_return");
@@ -33,6 +36,16 @@ bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
     for (const auto& [k, v] : info.logger->values()) row.emplace_back(k, v);
   }
   csv_.row(row);
+  if (events_) {
+    events_->scalar("rollout/episode_return", info.step, episode_return);
+    events_->scalar("rollout/episode_length", info.step, i.at("episode_length").number());
+    for (std::size_t k = 5; k < row.size(); ++k)
+      events_->scalar("train/" + row[k].first, info.step, row[k].second);
+    const double session_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+    if (session_s > 0)
+      events_->scalar("time/steps_per_s", info.step,
+                      static_cast<double>(info.step - start_step_) / session_s);
+  }
   return true;
 }
 
@@ -44,7 +57,7 @@ double EpisodeLogger::recent_return() const {
 EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eval_freq,
                            std::int64_t n_episodes, const std::filesystem::path& run_dir, bool append,
                            double best_so_far, std::function<std::map<std::string, double>()> bookkeeping,
-                           std::optional<double> stop_threshold)
+                           std::optional<double> stop_threshold, std::shared_ptr<core::EventWriter> events)
     : env_(std::move(eval_env)),
       freq_(eval_freq),
       n_episodes_(n_episodes),
@@ -53,13 +66,19 @@ EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eva
       best_(best_so_far),
       last_(std::nan("")),
       bookkeeping_(std::move(bookkeeping)),
-      stop_threshold_(stop_threshold) {}
+      stop_threshold_(stop_threshold),
+      events_(std::move(events)) {}
 
 void EvalCallback::run_eval(Agent& agent, std::int64_t step) {
   const auto r = evaluate(agent, *env_, n_episodes_);
   const double mean_len =
       std::accumulate(r.lengths.begin(), r.lengths.end(), 0.0) / static_cast<double>(r.lengths.size());
   csv_.row({static_cast<double>(step), r.mean, r.std, mean_len});
+  if (events_) {
+    events_->scalar("eval/mean_return", step, r.mean);
+    events_->scalar("eval/mean_length", step, mean_len);
+    events_->flush();
+  }
   last_ = r.mean;
   last_step_ = step;
   ++evaluations_;
@@ -91,7 +110,8 @@ void EvalCallback::on_end(Agent& agent) {
 }
 
 void ProgressCallback::on_start(Agent& agent, std::int64_t total) {
-  bar_ = std::make_unique<core::ProgressBar>(total, "steps", agent.num_timesteps());
+  const auto p = agent.progress(total);
+  bar_ = std::make_unique<core::ProgressBar>(p.total, p.unit, p.done);
 }
 
 std::string ProgressCallback::status() const {
@@ -103,14 +123,14 @@ std::string ProgressCallback::status() const {
   return s;
 }
 
-bool ProgressCallback::on_step(Agent&, const StepInfo& info) {
+bool ProgressCallback::on_step(Agent& agent, const StepInfo& info) {
   if (info.logger) exploration_ = info.logger->get("exploration");
-  if (info.step % 64 == 0 || info.step == info.total) bar_->update(info.step, status());
+  if (info.step % 64 == 0 || info.step == info.total) bar_->update(agent.progress(info.total).done, status());
   return true;
 }
 
 void ProgressCallback::on_end(Agent& agent) {
-  bar_->update(agent.num_timesteps(), status());
+  bar_->update(agent.progress(0).done, status());
   bar_->finish(status());
 }
 

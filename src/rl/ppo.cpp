@@ -158,6 +158,12 @@ torch::Tensor PPO::act_batch(const torch::Tensor& obs, bool deterministic) {
   return to_env(out);
 }
 
+Agent::Progress PPO::progress(std::int64_t total_timesteps) const {
+  const auto rollout = opts_.n_steps() * opts_.n_envs();
+  const auto rollouts = (std::max(total_timesteps, num_timesteps_) + rollout - 1) / rollout;
+  return {num_timesteps_, rollouts * rollout};
+}
+
 void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
   OnPolicyHooks h;
   h.observe = [&](const torch::Tensor& obs) { return norm_->observations(obs, /*update=*/true); };

@@ -161,6 +161,7 @@ class PPO final : public Agent {
 
   std::string algo() const override { return algo_; }
   void learn(std::int64_t total_timesteps, Callback& callback) override;
+  Progress progress(std::int64_t total_timesteps) const override;
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
 
   // log π(a|s) and H[π(·|s)] for a batch: obs [B, ...], actions [B] or [B, k].

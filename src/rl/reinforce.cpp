@@ -121,6 +121,12 @@ std::map<std::string, double> REINFORCE::update(const std::vector<Episode>& epis
   return m;
 }
 
+Agent::Progress REINFORCE::progress(std::int64_t total_timesteps) const {
+  // n_iterations ends the run first in Géron's setting (n_timesteps only caps it).
+  if (opts_.n_iterations() > 0) return {iterations_, opts_.n_iterations(), "iterations"};
+  return Agent::progress(total_timesteps);
+}
+
 void REINFORCE::learn(std::int64_t total_timesteps, Callback& callback) {
   callback.on_start(*this, total_timesteps);
   // The first call seeds the env; a resumed agent restarts it from a seed derived from the step count.

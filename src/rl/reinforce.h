@@ -69,6 +69,7 @@ class REINFORCE final : public Agent {
 
   std::string algo() const override { return "reinforce"; }
   void learn(std::int64_t total_timesteps, Callback& callback) override;
+  Progress progress(std::int64_t total_timesteps) const override;
   // deterministic: the most probable action; otherwise a draw from π(·|s).
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
 

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
@@ -16,12 +17,15 @@
 #include "core/files.h"
 #include "core/gif.h"
 #include "core/plot.h"
+#include "core/plugin.h"
 #include "core/run_dir.h"
 #include "core/seed.h"
+#include "core/strings.h"
 #include "envs/atari_wrappers.h"
 #include "envs/registry.h"
 #include "rl/algos.h"
 #include "rl/callbacks.h"
+#include "rl/rlzoo.h"
 
 namespace dojo::rl {
 
@@ -34,6 +38,12 @@ std::vector<std::string> all_keys(const std::string& algo) {
   const auto algo_keys = algorithm_keys(algo);
   keys.insert(keys.end(), algo_keys.begin(), algo_keys.end());
   return keys;
+}
+
+// Loads the plugins a run names, so that the env ids they register resolve; a run's config keeps
+// them as absolute paths.
+void load_plugins(const core::Config& cfg) {
+  for (const auto& p : cfg.get<std::vector<std::string>>("plugins", {})) core::load_plugin(p);
 }
 
 RunOptions run_options(const core::Config& cfg) {
@@ -134,15 +144,18 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
 
   auto eval_env = env_factory(run, false)();
   eval_env->reset(core::derive_seed(seed, "eval_env", static_cast<std::uint64_t>(agent->num_timesteps())));
-  auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset);
+  // TensorBoard's event file beside the CSVs (a resumed run adds one; TensorBoard reads them all).
+  auto events = std::make_shared<core::EventWriter>(dir);
+  auto episodes = std::make_shared<EpisodeLogger>(dir / "metrics.csv", resuming, wall_offset, events);
   auto eval = std::make_shared<EvalCallback>(
       std::move(eval_env), run.eval_freq(), run.n_eval_episodes(), dir, resuming, best,
       [&] {
         return std::map<std::string, double>{{"wall_time_s", elapsed()}};
       },
-      run.stop_on_reward_threshold() ? envs::spec(run.env_id()).reward_threshold : std::nullopt);
+      run.stop_on_reward_threshold() ? envs::spec(run.env_id()).reward_threshold : std::nullopt, events);
   CallbackList callbacks({episodes, eval, std::make_shared<ProgressCallback>(episodes.get(), eval.get())});
   agent->learn(run.n_timesteps(), callbacks);
+  events->flush();
   const double wall = elapsed();
 
   auto final_env = env_factory(run, false)();
@@ -205,10 +218,41 @@ std::optional<fs::path> find_preset(const std::string& algo, const std::string& 
   return std::nullopt;
 }
 
+fs::path config_file(const fs::path& name) {
+  if (fs::exists(name)) return name;
+  // A preset's name, from any directory: dqn/acrobot -> <config_dir>/dqn/acrobot.yaml.
+  for (const auto& candidate : {config_dir() / name, config_dir() / fs::path(name.string() + ".yaml")}) {
+    if (fs::is_regular_file(candidate)) return candidate;
+  }
+  throw Error("config '" + name.string() +
+              "' not found: expected a YAML file or a preset name like dqn/acrobot (in " +
+              config_dir().string() + ")");
+}
+
 core::Config resolve_config(const TrainRequest& req) {
+  std::vector<std::string> plugins;
+  for (const auto& p : req.plugins) plugins.push_back(core::load_plugin(p).string());
   core::Config cfg;
   if (req.config_file) {
-    cfg = core::Config::load(*req.config_file);
+    const auto file = config_file(*req.config_file);
+    cfg = core::Config::load(file);
+    if (is_rl_zoo_file(cfg)) {
+      // RL Zoo names its files after the algorithm (ppo.yml) and keys entries by env id.
+      std::string algo = req.algo;
+      if (algo.empty()) {
+        const auto algos = algorithms();
+        const auto stem = file.stem().string();
+        algo = std::find(algos.begin(), algos.end(), stem) != algos.end() ? stem : "dqn";
+      }
+      if (!req.env_id) {
+        throw Error(
+            "RL Zoo file '" + file.string() +
+            "' holds one entry per env: expected --env naming one of: " + core::join(cfg.keys(), ", "));
+      }
+      envs::spec(*req.env_id);
+      cfg = from_rl_zoo(cfg, *req.env_id, algo, file.string());
+      spdlog::info("RL Zoo entry for {} from {} ({})", *req.env_id, file.string(), algo);
+    }
   } else {
     const std::string algo = req.algo.empty() ? "dqn" : req.algo;
     require_algorithm(algo);
@@ -222,6 +266,11 @@ core::Config resolve_config(const TrainRequest& req) {
     }
   }
   for (const auto& s : req.overrides) cfg.set(s);
+  for (const auto& p : cfg.get<std::vector<std::string>>("plugins", {})) {
+    const auto path = core::load_plugin(p).string();
+    if (std::find(plugins.begin(), plugins.end(), path) == plugins.end()) plugins.push_back(path);
+  }
+  if (!plugins.empty()) cfg.set("plugins", YAML::Node(plugins));
   if (!req.algo.empty()) cfg.set("algo", YAML::Node(req.algo));
   if (req.env_id) cfg.set("env_id", YAML::Node(*req.env_id));
   if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
@@ -259,24 +308,41 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
     throw Error("run '" + dir.string() + "' has no checkpoints/last.ckpt to resume from");
   }
   core::CheckpointReader check(dir / "checkpoints" / "last.ckpt");  // a corrupt one fails before any write
+  const auto done = check.get_int("num_timesteps");
   auto cfg = core::Config::load(dir / "config.yaml");
+  load_plugins(cfg);
   const auto algo = cfg.get<std::string>("algo", "");
   require_algorithm(algo);
   core::check_keys(cfg, all_keys(algo));
-  if (steps) cfg.set("n_timesteps", YAML::Node(*steps));
-  run_options(cfg).validate();
+  auto run = run_options(cfg);
+  run.validate();
+  // SB3's learn(reset_num_timesteps=False): --steps N trains N steps more than the checkpoint holds.
+  // Without it the run continues to its own n_timesteps; a finished run has nothing left to do.
+  if (steps) {
+    if (*steps <= 0) throw Error("--steps " + std::to_string(*steps) + ": expected > 0 (steps to add)");
+    cfg.set("n_timesteps", YAML::Node(done + *steps));
+  } else if (done >= run.n_timesteps()) {
+    throw Error(fmt::format("run '{}' has finished its {} steps: expected --steps N to train N steps more",
+                            dir.string(), run.n_timesteps()));
+  }
   if (steps) core::atomic_write_text(dir / "config.yaml", cfg.dump());
   return run_training(cfg, dir, true);
 }
 
 EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint,
-                        std::uint64_t seed, const fs::path& record_dir) {
+                        std::uint64_t seed, const fs::path& record_dir, bool overwrite) {
   core::require_run_dir(dir);
+  if (!record_dir.empty() && !overwrite && fs::exists(record_dir) &&
+      !(fs::is_directory(record_dir) && fs::is_empty(record_dir))) {
+    throw Error("--record '" + record_dir.string() +
+                "' is not empty: expected a new or empty folder (--force to overwrite its GIFs)");
+  }
   if (checkpoint != "best" && checkpoint != "last" && checkpoint != "random") {
     throw Error("--checkpoint '" + checkpoint + "': expected best, last or random");
   }
   if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
   const auto cfg = core::Config::load(dir / "config.yaml");
+  load_plugins(cfg);
   const auto run = run_options(cfg);
   run.validate();
   auto env = env_factory(run, false)();

@@ -37,6 +37,8 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, noop_max) = 30;  // the Atari preprocessing's random no-op starts (0: none)
   // Stop once a periodic evaluation reaches the env's registered reward threshold.
   TORCH_ARG(bool, stop_on_reward_threshold) = false;
+  // Shared libraries that register the run's env (core/plugin.h), loaded again by eval and resume.
+  TORCH_ARG(std::vector<std::string>, plugins) = {};
 
  public:  // TORCH_ARG leaves the access private
   void validate() const;
@@ -53,6 +55,7 @@ struct RunOptions {
     f("atari_wrappers", atari_wrappers_);
     f("noop_max", noop_max_, core::non_negative());
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
+    f("plugins", plugins_);
   }
 };
 
@@ -64,6 +67,7 @@ struct TrainRequest {
   std::optional<std::int64_t> seed;                  // --seed
   std::optional<std::int64_t> steps;                 // --steps (n_timesteps)
   std::filesystem::path out;                         // --out; "" = runs/<algo>-<env>-s<seed>-<time>
+  std::vector<std::filesystem::path> plugins;        // --plugin: loaded first, recorded in the run
 };
 
 struct TrainSummary {
@@ -80,21 +84,29 @@ std::filesystem::path config_dir();
 // ("CartPole-v1" -> cartpole.yaml), if it exists.
 std::optional<std::filesystem::path> find_preset(const std::string& algo, const std::string& env_id);
 
-// Every key of the run with its value; throws dojo::Error for unknown keys, bad types or values, an
-// unknown algorithm or env id, or an unreadable config file.
+// A --config value: a file, else a preset name ("dqn/acrobot" -> config_dir()/dqn/acrobot.yaml).
+// Throws dojo::Error when neither exists.
+std::filesystem::path config_file(const std::filesystem::path& name);
+
+// Every key of the run with its value; a --config in RL Zoo's layout gives the entry for --env
+// (rl/rlzoo.h), its algorithm from the command or the file's name (ppo.yml); throws dojo::Error for unknown
+// keys, bad types or values, an unknown algorithm or env id, or an unreadable config file.
 core::Config resolve_config(const TrainRequest& request);
 
 TrainSummary train(const TrainRequest& request);
 // The same from a config resolve_config returned (a program that applies its threads first).
 TrainSummary train(const core::Config& resolved, const std::filesystem::path& out);
-// Continues the run in run_dir from its last checkpoint; `steps` raises n_timesteps.
+// Continues the run in run_dir from its last checkpoint: to the run's n_timesteps, or with `steps`,
+// that many steps beyond the checkpoint (n_timesteps is raised to match). Throws dojo::Error for a
+// finished run without `steps`.
 TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
 // Greedy evaluation of a saved run's "best" or "last" checkpoint, or of uniformly random actions
 // ("random") on the run's env. With record_dir, each episode is
-// also written there as an animated GIF of the env's rendered frames (episode_000.gif, ...).
+// also written there as an animated GIF of the env's rendered frames (episode_000.gif, ...); a
+// record_dir that holds files is refused (dojo::Error) unless `overwrite`.
 EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes,
                         const std::string& checkpoint, std::uint64_t seed,
-                        const std::filesystem::path& record_dir = {});
+                        const std::filesystem::path& record_dir = {}, bool overwrite = false);
 
 }  // namespace dojo::rl
 

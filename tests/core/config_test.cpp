@@ -128,3 +128,56 @@ TEST(Strings, ThousandsSeparators) {
 }
 }  // namespace
 }  // namespace dojo::core
+
+namespace dojo::core {
+namespace {
+
+struct G {
+  double gamma = 0.99, lr = 2.3e-3, tiny = 1e-5, third = 1.0 / 3.0;
+  template <class F>
+  void visit(F&& f) {
+    f("gamma", gamma), f("learning_rate", lr), f("eps", tiny), f("third", third);
+  }
+};
+
+TEST(Config, WritesDoublesInTheirShortestRoundTrippingForm) {
+  const auto text = options_yaml(G{});
+  EXPECT_NE(text.find("gamma: 0.99\n"), std::string::npos) << text;  // not 0.98999999999999999
+  EXPECT_NE(text.find("learning_rate: 0.0023\n"), std::string::npos) << text;
+  G back;
+  read_options(Config::parse(text, "dump"), back);
+  EXPECT_EQ(back.gamma, 0.99);
+  EXPECT_EQ(back.lr, 2.3e-3);
+  EXPECT_EQ(back.tiny, 1e-5);
+  EXPECT_EQ(back.third, 1.0 / 3.0);  // exactly, after the round trip
+}
+
+TEST(Config, ReadsListsOfStringsAndSections) {
+  const auto c = Config::parse("plugins: [a.so, b.so]\nCartPole-v1:\n  n_envs: 8\nx: 1\n", "t");
+  EXPECT_EQ(c.get<std::vector<std::string>>("plugins", {}), (std::vector<std::string>{"a.so", "b.so"}));
+  EXPECT_TRUE(c.is_section("CartPole-v1"));
+  EXPECT_FALSE(c.is_section("x"));
+  EXPECT_EQ(c.section("CartPole-v1").get<std::int64_t>("n_envs", 0), 8);
+  EXPECT_THROW(c.section("x"), Error);
+  EXPECT_EQ(c.text("plugins"), "[a.so, b.so]");
+  std::vector<std::string> v;
+  EXPECT_THROW(Config::parse("plugins: a.so", "t").read("plugins", v), Error);
+}
+
+TEST(Strings, CountsAcceptScientificNotation) {
+  EXPECT_EQ(parse_count("100000", "--steps"), 100000);
+  EXPECT_EQ(parse_count("1e5", "--steps"), 100000);
+  EXPECT_EQ(parse_count("2.5e4", "--steps"), 25000);
+  for (const char* bad : {"1.5", "abc", "1e5x", "", "1e30"}) {
+    try {
+      parse_count(bad, "--steps");
+      ADD_FAILURE() << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("--steps '" + std::string(bad) + "'"), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace dojo::core

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "cli_util.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -19,7 +20,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using test::dojo;
+using test::expect_bad_input;
 using test::fresh_path;
+using test::snapshot;
 
 TrainRequest tiny(const fs::path& out) {
   TrainRequest r;
@@ -132,8 +136,14 @@ TEST(Train, WritesTheWholeRunDirectoryAndResumes) {
   EXPECT_EQ(cfg.get<std::int64_t>("n_timesteps", 0), 1500);
   EXPECT_TRUE(cfg.has("exploration_initial_eps"));
 
-  const auto resumed = resume(dir, 2500);
+  // A finished run has nothing left to do: resuming it without --steps changes nothing.
+  const auto finished = snapshot(dir);
+  EXPECT_THROW(resume(dir), Error);
+  EXPECT_THROW(resume(dir, 0), Error);
+  EXPECT_EQ(snapshot(dir), finished);
+  const auto resumed = resume(dir, 1000);  // 1000 steps more (SB3's reset_num_timesteps=False)
   EXPECT_EQ(resumed.env_steps, 2500);
+  EXPECT_EQ(core::Config::load(dir / "config.yaml").get<std::int64_t>("n_timesteps", 0), 2500);
   const auto steps = core::read_csv(dir / "eval.csv").column("step");
   EXPECT_EQ(steps, (std::vector<double>{500, 1000, 1500, 2000, 2500}));
   const auto metric_steps = core::read_csv(dir / "metrics.csv").column("step");
@@ -169,38 +179,6 @@ TEST(EvaluateRun, RecordsEachEpisodeAsAGifOfRenderedFrames) {
   fs::remove_all(dir);
 }
 
-// The CLI: bad input gives one `error:` line naming the value, exit code 2, and changes no file.
-struct Cli {
-  int rc;
-  std::string err;
-};
-
-Cli dojo(const std::string& args) {
-  const char* bin = std::getenv("DOJO_BIN");
-  EXPECT_NE(bin, nullptr) << "DOJO_BIN is set by CTest";
-  const auto err_file = fs::temp_directory_path() / ("dojo_cli_err_" + std::to_string(::getpid()));
-  const int status =
-      std::system((std::string(bin) + " " + args + " > /dev/null 2> " + err_file.string()).c_str());
-  return {WEXITSTATUS(status), core::read_text(err_file)};
-}
-
-std::map<std::string, std::string> snapshot(const fs::path& dir) {
-  std::map<std::string, std::string> files;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) {
-    if (e.is_regular_file()) files[e.path().string()] = core::read_text(e.path());
-  }
-  return files;
-}
-
-void expect_bad_input(const std::string& args, const std::string& names) {
-  const auto r = dojo(args);
-  EXPECT_EQ(r.rc, 2) << args << "\n" << r.err;
-  ASSERT_FALSE(r.err.empty()) << args;
-  const auto last_line = r.err.substr(r.err.rfind("error:"));
-  EXPECT_EQ(last_line.find('\n'), last_line.size() - 1) << "one line: " << last_line;
-  EXPECT_NE(last_line.find(names), std::string::npos) << "'" << names << "' in: " << last_line;
-}
-
 TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   const auto dir = fresh_path("cli");
   train(tiny(dir / "run"));
@@ -218,7 +196,8 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   expect_bad_input("env rollout NoSuchEnv-v0", "NoSuchEnv-v0");
   expect_bad_input("play NoSuchEnv-v0 < /dev/null", "NoSuchEnv-v0");
   expect_bad_input("play Pendulum-v1 < /dev/null", "Pendulum-v1");
-  expect_bad_input("eval " + run + " --record " + (dir / "gifs").string(), "CartPole-v1");
+  // --record into a folder that holds files (here the run itself) refuses rather than overwrite.
+  expect_bad_input("eval " + run + " --record " + run, run);
   // Checks that once ran after the run directory existed: each leaves nothing behind now.
   const auto out = " --out " + (dir / "new").string();
   expect_bad_input("train" + out + " --set net_arch=[64,-3]", "net_arch");
@@ -266,9 +245,10 @@ TEST(Cli, FindsPresetsBesideTheProgramNotInTheSourceTree) {
   // Without DOJO_CONFIG_DIR, build/dojo reads build/configs (an installed one, <prefix>/share/dojo/configs).
   const std::string bin = std::getenv("DOJO_BIN");
   const auto err = fs::temp_directory_path() / ("dojo_preset_err_" + std::to_string(::getpid()));
-  const int status = std::system(("env -u DOJO_CONFIG_DIR " + bin +
-                                  " train --env Acrobot-v1 --set n_timesteps=-1 > /dev/null 2> " + err.string())
-                                     .c_str());
+  const int status =
+      std::system(("env -u DOJO_CONFIG_DIR " + bin +
+                   " train --env Acrobot-v1 --set n_timesteps=-1 > /dev/null 2> " + err.string())
+                      .c_str());
   EXPECT_EQ(WEXITSTATUS(status), 2);
   const auto text = core::read_text(err);
   const auto beside = (fs::path(bin).parent_path() / "configs" / "dqn" / "acrobot.yaml").string();

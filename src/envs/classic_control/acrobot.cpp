@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/canvas.h"
+
 namespace dojo::envs {
 
 namespace {
@@ -73,6 +75,30 @@ StepResult Acrobot::step(const torch::Tensor& action) {
   state_ = ns;
   const bool terminated = -std::cos(ns[0]) - std::cos(ns[1] + ns[0]) > 1.0;
   return {observation(), terminated ? 0.0 : -1.0, terminated, false, {}};
+}
+
+// Gymnasium's Acrobot picture: 500x500, both links hanging from the centre (thetas measured from
+// straight down), the target line one link length above the pivot.
+torch::Tensor Acrobot::render() const {
+  constexpr int kSize = 500;
+  constexpr double kLinkLength2 = 1.0, bound = kLinkLength1 + kLinkLength2 + 0.2;
+  constexpr double scale = kSize / (bound * 2), offset = kSize / 2.0;
+  core::Canvas c(kSize, kSize);
+  c.line({-bound * scale + offset, 1 * scale + offset}, {bound * scale + offset, 1 * scale + offset},
+         {0, 0, 0});
+  const double t1 = state_[0], t12 = state_[0] + state_[1];
+  const core::Point p0{offset, offset};
+  const core::Point p1{offset + kLinkLength1 * std::sin(t1) * scale,
+                       offset - kLinkLength1 * std::cos(t1) * scale};
+  const double w = 0.1 * scale;
+  for (const auto& [from, angle, length] : {std::tuple{p0, t1 - M_PI / 2, kLinkLength1 * scale},
+                                            std::tuple{p1, t12 - M_PI / 2, kLinkLength2 * scale}}) {
+    c.polygon(
+        core::rotate_translate({{0, w / 2}, {length, w / 2}, {length, -w / 2}, {0, -w / 2}}, angle, from),
+        {0, 204, 204});
+    c.circle(from, w, {204, 204, 0});
+  }
+  return c.pixels();
 }
 
 }  // namespace dojo::envs

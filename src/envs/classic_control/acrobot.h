@@ -32,6 +32,8 @@ class Acrobot final : public Env {
   const Space& action_space() const override { return action_space_; }
   const Space& observation_space() const override { return observation_space_; }
   std::string name() const override { return "Acrobot"; }
+  // Gymnasium\'s rgb_array picture of the state, drawn the same way (core::Canvas).
+  torch::Tensor render() const override;
 
   using State = std::array<double, 4>;  // theta1, theta2, dtheta1, dtheta2
   State state() const { return state_; }

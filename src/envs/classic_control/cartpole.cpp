@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/canvas.h"
+
 namespace dojo::envs {
 
 namespace {
@@ -65,6 +67,31 @@ StepResult CartPole::step(const torch::Tensor& action) {
     }
   }
   return {float_obs({x, x_dot, theta, theta_dot}), reward, terminated, false, {}};
+}
+
+// Gymnasium's CartPole picture: 600x400, the world 4.8 wide, a 50x30 cart on a track 100 px up, a
+// pole 10 px wide and 2 * length long, with its axle.
+torch::Tensor CartPole::render() const {
+  constexpr int kWidth = 600, kHeight = 400;
+  constexpr double scale = kWidth / (2 * kXThreshold), pole_w = 10.0, pole_len = scale * 2 * kLength;
+  constexpr double cart_w = 50.0, cart_h = 30.0, cart_y = 100.0;
+  core::Canvas c(kWidth, kHeight);
+  const double x = state_[0] * scale + kWidth / 2.0;
+  c.polygon({{x - cart_w / 2, cart_y - cart_h / 2},
+             {x - cart_w / 2, cart_y + cart_h / 2},
+             {x + cart_w / 2, cart_y + cart_h / 2},
+             {x + cart_w / 2, cart_y - cart_h / 2}},
+            {0, 0, 0});
+  const double axle = cart_h / 4.0;
+  c.polygon(core::rotate_translate({{-pole_w / 2, -pole_w / 2},
+                                    {-pole_w / 2, pole_len - pole_w / 2},
+                                    {pole_w / 2, pole_len - pole_w / 2},
+                                    {pole_w / 2, -pole_w / 2}},
+                                   -state_[2], {x, cart_y + axle}),
+            {202, 152, 101});
+  c.circle({x, cart_y + axle}, pole_w / 2, {129, 132, 203});
+  c.line({0, cart_y}, {kWidth, cart_y}, {0, 0, 0});
+  return c.pixels();
 }
 
 }  // namespace dojo::envs

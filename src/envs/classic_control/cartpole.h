@@ -32,6 +32,8 @@ class CartPole final : public Env {
   const Space& action_space() const override { return action_space_; }
   const Space& observation_space() const override { return observation_space_; }
   std::string name() const override { return "CartPole"; }
+  // Gymnasium\'s rgb_array picture of the state, drawn the same way (core::Canvas).
+  torch::Tensor render() const override;
 
   std::array<double, 4> state() const { return state_; }
   void set_state(const std::array<double, 4>& s) { state_ = s; }

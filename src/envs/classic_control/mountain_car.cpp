@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/canvas.h"
+
 namespace dojo::envs {
 
 MountainCar::MountainCar()
@@ -27,6 +29,35 @@ StepResult MountainCar::step(const torch::Tensor& action) {
   state_ = {position, velocity};
   const bool terminated = position >= kGoalPosition && velocity >= kGoalVelocity;
   return {float_obs({position, velocity}), -1.0, terminated, false, {}};
+}
+
+// Gymnasium's MountainCar picture: 600x400, the hill y = 0.45 sin(3x) + 0.55, a 40x20 car tilted with
+// the slope on two wheels, and the flag at the goal.
+torch::Tensor MountainCar::render() const {
+  constexpr int kWidth = 600, kHeight = 400;
+  constexpr double scale = kWidth / (kMaxPosition - kMinPosition), car_w = 40.0, car_h = 20.0,
+                   clearance = 10.0;
+  auto height = [](double x) { return std::sin(3 * x) * 0.45 + 0.55; };
+  core::Canvas c(kWidth, kHeight);
+  std::vector<core::Point> hill;
+  for (int i = 0; i < 100; ++i) {
+    const double x = kMinPosition + (kMaxPosition - kMinPosition) * i / 99.0;
+    hill.push_back({(x - kMinPosition) * scale, height(x) * scale});
+  }
+  c.polyline(hill, {0, 0, 0});
+  const double pos = state_[0], angle = std::cos(3 * pos);
+  const core::Point at{(pos - kMinPosition) * scale, clearance + height(pos) * scale};
+  c.polygon(core::rotate_translate({{-car_w / 2, 0}, {-car_w / 2, car_h}, {car_w / 2, car_h}, {car_w / 2, 0}},
+                                   angle, at),
+            {0, 0, 0});
+  for (double wx : {car_w / 4, -car_w / 4}) {
+    c.circle(core::rotate_translate({{wx, 0}}, angle, at)[0], car_h / 2.5, {128, 128, 128});
+  }
+  const double flag_x = (kGoalPosition - kMinPosition) * scale, flag_y1 = height(kGoalPosition) * scale;
+  const double flag_y2 = flag_y1 + 50;
+  c.line({flag_x, flag_y1}, {flag_x, flag_y2}, {0, 0, 0});
+  c.polygon({{flag_x, flag_y2}, {flag_x, flag_y2 - 10}, {flag_x + 25, flag_y2 - 5}}, {204, 204, 0});
+  return c.pixels();
 }
 
 }  // namespace dojo::envs

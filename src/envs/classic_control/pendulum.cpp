@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/canvas.h"
+
 namespace dojo::envs {
 
 Pendulum::Pendulum(double g)
@@ -38,6 +40,22 @@ StepResult Pendulum::step(const torch::Tensor& action) {
   const double newth = th + newthdot * kDt;
   state_ = {newth, newthdot};
   return {float_obs({std::cos(newth), std::sin(newth), newthdot}), -costs, false, false, {}};
+}
+
+// Gymnasium's Pendulum picture: 500x500, a rod of length 1 and width 0.2 turning about the centre
+// (theta = 0 points up), its rounded end and the black axle. (Gymnasium's torque arrow image is left out.)
+torch::Tensor Pendulum::render() const {
+  constexpr int kSize = 500;
+  constexpr double bound = 2.2, scale = kSize / (bound * 2), offset = kSize / 2.0;
+  const double len = kLength * scale, w = 0.2 * scale, angle = state_[0] + M_PI / 2;
+  core::Canvas c(kSize, kSize);
+  const core::Point center{offset, offset};
+  c.polygon(core::rotate_translate({{0, w / 2}, {len, w / 2}, {len, -w / 2}, {0, -w / 2}}, angle, center),
+            {204, 77, 77});
+  c.circle(center, w / 2, {204, 77, 77});
+  c.circle(core::rotate_translate({{len, 0}}, angle, center)[0], w / 2, {204, 77, 77});
+  c.circle(center, 0.05 * scale, {0, 0, 0});
+  return c.pixels();
 }
 
 }  // namespace dojo::envs
