@@ -18,11 +18,10 @@ const std::vector<Example>& all() {
        "two inputs (16, 32) -> Dense 8 relu each -> Add -> Dense 4: summary with Connected to",
        seed_functional},
       {"fashion-cnn", "Conv2D 64 2x2 -> MaxPooling -> Dense 216 -> Dropout -> Dense 10 on Fashion-MNIST",
-       fashion_cnn, core::Workload::kConvolutional},
+       fashion_cnn},
       {"lstm-addition", "seq2seq LSTM learning two-digit addition (\"34+14\" -> \"48\")", lstm_addition},
       {"recommender", "user and movie Embeddings -> Dense 70 -> rating, on MovieLens files", recommender},
-      {"transfer", "a Fashion-MNIST CNN frozen after 5 classes, a new head for the other 5", transfer,
-       core::Workload::kConvolutional},
+      {"transfer", "a Fashion-MNIST CNN frozen after 5 classes, a new head for the other 5", transfer},
       {"vae", "VAE 784-400-20, Bernoulli decoder, on Fashion-MNIST (prob: distributions and loss formulas)",
        vae},
       {"vae-pixyz", "Pixyz's README VAE: 784-512-512, z 64, Bernoulli decoder, on Fashion-MNIST", vae_pixyz},
@@ -50,7 +49,7 @@ nlohmann::json run(const std::string& name, const ExampleOptions& o) {
   if (o.epochs < 0 || o.limit < 0) throw Error("--epochs and --limit must not be negative");
   if (!o.out.empty()) std::filesystem::create_directories(o.out);
   core::seed_everything(o.seed);
-  const auto threads = core::configure_compute(o.n_threads, example.workload);
+  const auto threads = core::configure_compute(o.n_threads);
   auto result = example.run(o);
   result["example"] = name;
   result["seed"] = o.seed;

@@ -8,8 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "core/runtime.h"
-
 namespace dojo::examples {
 
 struct ExampleOptions {
@@ -26,8 +24,6 @@ struct Example {
   std::string name, description;
   // Returns the figures the example reports (also written to out/summary.json).
   std::function<nlohmann::json(const ExampleOptions&)> run;
-  // How its threads are split (core::configure_compute): dense models give OpenBLAS the threads.
-  core::Workload workload = core::Workload::kDense;
 };
 
 const std::vector<Example>& all();

@@ -17,11 +17,8 @@ namespace dojo::app {
 namespace {
 
 // The run's thread count is a process setting: the command applies it, the library never does.
-// MLP agents are dense work (OpenBLAS gets the threads), the CNN ones convolutional.
 void apply_threads(const core::Config& config) {
-  const bool mlp = config.get<std::string>("network", "mlp") == "mlp";
-  core::configure_compute(config.get<std::int64_t>("n_threads", 0),
-                          mlp ? core::Workload::kDense : core::Workload::kConvolutional);
+  core::configure_compute(config.get<std::int64_t>("n_threads", 0));
 }
 
 int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::string& resume_dir) {

@@ -23,10 +23,10 @@ void init_logging(bool verbose) {
 
 void seed_everything(std::uint64_t seed) { torch::manual_seed(seed); }
 
-int configure_compute(std::int64_t n, Workload workload) {
+int configure_compute(std::int64_t n) {
   const int threads =
       n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool blas = workload == Workload::kDense;
+  bool blas = true;
   if (const char* split = std::getenv("DOJO_THREAD_SPLIT")) {
     const std::string s = split;
     if (s != "torch" && s != "blas")
@@ -36,10 +36,9 @@ int configure_compute(std::int64_t n, Workload workload) {
   }
   // LibTorch does not pass its thread count on to OpenBLAS, whose own pool then busy-waits in
   // sched_yield beside our thread (a quarter of a DQN run's time, measured). With several threads,
-  // LibTorch's OpenMP pool and OpenBLAS's pool spin against each other on the same cores, so one of
-  // them gets them all and the other one (seed CNN on 2 cores: 5.1 s with both pools at 2 threads,
-  // 3.3 s at torch 1 / BLAS 2, 3.05 s at torch 2 / BLAS 1). Looked up at run time so another BLAS
-  // behind libblas.so.3 still works.
+  // LibTorch's OpenMP pool and OpenBLAS's pool spin against each other on the same cores (seed CNN:
+  // 5.1 s with both at 2 threads), so one of them gets them all (runtime.h has the measurements).
+  // Looked up at run time so another BLAS behind libblas.so.3 still works.
   torch::set_num_threads(blas ? 1 : threads);
   using SetThreads = void (*)(int);
   if (auto* f = reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
