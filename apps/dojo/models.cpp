@@ -30,8 +30,10 @@ int cmd_example(const std::string& name, const examples::ExampleOptions& o) {
 
 // Loads a saved model without the code that built it and runs it on the tensors x0, x1, … of a
 // checkpoint file, writing its first output as "y".
-int cmd_model_predict(const std::string& model_path, const std::string& input, const std::string& output) {
+int cmd_model_predict(const std::string& model_path, const std::string& input, const std::string& output,
+                      const std::string& device) {
   auto model = nn::load_model(model_path);
+  model.to(device);
   core::CheckpointReader in(input);
   std::vector<torch::Tensor> xs;
   for (std::size_t i = 0; i < model->inputs().size(); ++i)
@@ -59,7 +61,7 @@ struct ExampleArgs {
 };
 
 struct ModelArgs {
-  std::string zoo_name, path, input, output;
+  std::string zoo_name, path, input, output, device = "auto";
 };
 
 }  // namespace
@@ -95,6 +97,7 @@ std::vector<Command> add_model_commands(CLI::App& app) {
   model_predict->add_option("model", m->path, "Model file (written by save)")->required();
   model_predict->add_option("--input", m->input, "Checkpoint with tensors x0, x1, …")->required();
   model_predict->add_option("--output", m->output, "Checkpoint to write, with tensor y")->required();
+  model_predict->add_option("--device", m->device, "cpu, cuda, cuda:N or auto (default auto)");
 
   return {{example,
            [x, example] {
@@ -116,7 +119,7 @@ std::vector<Command> add_model_commands(CLI::App& app) {
              nn::load_model(m->path).summary();
              return 0;
            }},
-          {model_predict, [m] { return cmd_model_predict(m->path, m->input, m->output); }}};
+          {model_predict, [m] { return cmd_model_predict(m->path, m->input, m->output, m->device); }}};
 }
 
 }  // namespace dojo::app

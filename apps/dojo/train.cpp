@@ -25,7 +25,7 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
   rl::TrainSummary s;
   if (!resume_dir.empty()) {
     apply_threads(core::Config::load(std::filesystem::path(resume_dir) / "config.yaml"));
-    s = rl::resume(resume_dir, base.steps);
+    s = rl::resume(resume_dir, base.steps, base.device.value_or(""));
   } else {
     auto req = base;
     req.algo = algo;
@@ -46,10 +46,11 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
 }
 
 int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
-             const std::string& record, bool force) {
+             const std::string& record, bool force, const std::string& device) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
     apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"));
-  const auto r = rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record, force);
+  const auto r =
+      rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record, force, device);
   if (!record.empty()) {
     for (std::size_t e = 0; e < r.returns.size(); ++e) {
       std::cout << fmt::format("episode {}: return {:g}, {} steps -> {}/episode_{:03d}.gif\n", e,
@@ -62,14 +63,15 @@ int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& c
 }
 
 struct TrainArgs {
-  std::string algo, resume_dir, env_id, config_file, out;
+  std::string algo, resume_dir, env_id, config_file, out, device;
   rl::TrainRequest req;
   std::int64_t seed = 0, steps = 0;
-  CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr;
+  CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr,
+              *device_opt = nullptr;
 };
 
 struct EvalArgs {
-  std::string dir, checkpoint = "best", record;
+  std::string dir, checkpoint = "best", record, device;
   std::int64_t episodes = 20, seed = 0;
   bool force = false;
 };
@@ -91,6 +93,9 @@ std::vector<Command> add_train_commands(CLI::App& app) {
                            "Environment steps (n_timesteps; 1e5 works); with --resume, steps to add");
   train->add_option("--out", t->out, "Run directory to create (default runs/<algo>-<env>-s<seed>-<time>)");
   train->add_option("--resume", t->resume_dir, "Continue the run in this directory from its last checkpoint");
+  t->device_opt = train->add_option("--device", t->device,
+                                    "cpu, cuda, cuda:N or auto: where the networks train (the `device` key; "
+                                    "with --resume, this session's)");
 
   auto e = std::make_shared<EvalArgs>();
   auto* eval = app.add_subcommand("eval", "Evaluate a run's saved agent greedily");
@@ -103,6 +108,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
       "--record", e->record,
       "Write each episode as an animated GIF into this directory (one episode unless --episodes)");
   eval->add_flag("--force", e->force, "Let --record overwrite the GIFs in a folder that is not empty");
+  eval->add_option("--device", e->device, "cpu, cuda, cuda:N or auto (default: the run's `device`)");
 
   auto run_train = [t] {
     auto& req = t->req;
@@ -110,6 +116,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     if (*t->config_opt) req.config_file = t->config_file;
     if (*t->seed_opt) req.seed = t->seed;
     if (*t->steps_opt) req.steps = t->steps;
+    if (*t->device_opt) req.device = t->device;
     req.out = t->out;
     req.plugins = plugins();
     if (!t->resume_dir.empty() &&
@@ -120,7 +127,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   };
   auto run_eval = [e, eval] {
     const auto episodes = !e->record.empty() && eval->count("--episodes") == 0 ? 1 : e->episodes;  // one GIF
-    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force);
+    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force, e->device);
   };
   return {{train, run_train}, {eval, run_eval}};
 }

@@ -47,21 +47,22 @@ std::string CheckpointWriter::bytes() {
   return out.str();
 }
 
-CheckpointReader::CheckpointReader(const fs::path& path) : path_(path) {
+CheckpointReader::CheckpointReader(const fs::path& path, c10::Device device) : path_(path) {
   if (!fs::is_regular_file(path))
     throw Error("checkpoint '" + path.string() + "' not found: expected a file");
   try {
-    archive_.load_from(path.string());
+    archive_.load_from(path.string(), device);
   } catch (const c10::Error&) {
     corrupt("cannot be read");
   }
   check_header();
 }
 
-CheckpointReader::CheckpointReader(const std::string& bytes, const std::string& name) : path_(name) {
+CheckpointReader::CheckpointReader(const std::string& bytes, const std::string& name, c10::Device device)
+    : path_(name) {
   std::istringstream in(bytes);
   try {
-    archive_.load_from(in);
+    archive_.load_from(in, device);
   } catch (const c10::Error&) {
     corrupt("cannot be read");
   }

@@ -38,10 +38,11 @@ class CheckpointWriter {
 class CheckpointReader {
  public:
   // Throws dojo::Error when the file is missing, truncated, corrupt, not a dojo checkpoint or of
-  // another version.
-  explicit CheckpointReader(const std::filesystem::path& path);
+  // another version. Its tensors are put on `device` whatever device wrote them (PyTorch's
+  // map_location), so a run trained on a GPU loads on a CPU-only machine and the other way round.
+  explicit CheckpointReader(const std::filesystem::path& path, c10::Device device = c10::kCPU);
   // A checkpoint held in memory (CheckpointWriter::bytes); `name` stands for the path in errors.
-  CheckpointReader(const std::string& bytes, const std::string& name);
+  CheckpointReader(const std::string& bytes, const std::string& name, c10::Device device = c10::kCPU);
   bool has(const std::string& key);  // a value (not a tensor or module) under `key`
   std::string get_string(const std::string& key);
   std::int64_t get_int(const std::string& key);

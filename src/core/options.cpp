@@ -38,6 +38,7 @@ void Constraint::check(const std::string&, bool) const {}
 void Constraint::check(const std::string& key, const std::string& value) const {
   if (!choices.empty() && std::find(choices.begin(), choices.end(), value) == choices.end())
     throw Error(key + " = '" + value + "': expected " + join_choices(choices));
+  if (text_check) text_check(key, value);
 }
 
 void Constraint::check(const std::string& key, const std::vector<std::int64_t>& value) const {

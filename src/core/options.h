@@ -34,6 +34,8 @@ class Constraint {
   std::vector<std::string> choices;  // strings: one of these
   bool sizes = false;                // lists: one or more positive sizes
   std::string expected;
+  // strings: throws dojo::Error naming the key when the value is wrong (a device name)
+  std::function<void(const std::string& key, const std::string& value)> text_check;
 };
 
 Constraint positive();                                          // > 0

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/checkpoint.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "nn/layers/core.h"
@@ -86,6 +87,7 @@ class SequentialImpl : public ModelImpl {
     wire();
     mark_unbuilt();
     build({input_.shape()});
+    if (!device().is_cpu()) to(device());  // layers build their weights on the CPU
   }
   std::vector<Layer> stack_;
   SymbolicTensor input_;
@@ -98,6 +100,14 @@ Dataset Dataset::index(const torch::Tensor& rows) const {
   for (const auto& t : x) d.x.push_back(t.index_select(0, rows));
   for (const auto& t : y) d.y.push_back(t.index_select(0, rows));
   if (sample_weight.defined()) d.sample_weight = sample_weight.index_select(0, rows);
+  return d;
+}
+
+Dataset Dataset::to(c10::Device device) const {
+  Dataset d;
+  for (const auto& t : x) d.x.push_back(t.to(device));
+  for (const auto& t : y) d.y.push_back(t.to(device));
+  if (sample_weight.defined()) d.sample_weight = sample_weight.to(device);
   return d;
 }
 
@@ -255,6 +265,20 @@ std::vector<torch::Tensor> ModelImpl::predict_batch(const std::vector<torch::Ten
   ensure_built(xs);
   return call(xs);
 }
+
+void ModelImpl::to(torch::Device device, torch::Dtype dtype, bool non_blocking) {
+  torch::nn::Module::to(device, dtype, non_blocking);
+  device_ = device;
+  if (optimizer_) move_state(*optimizer_, device);
+}
+
+void ModelImpl::to(torch::Device device, bool non_blocking) {
+  torch::nn::Module::to(device, non_blocking);
+  device_ = device;
+  if (optimizer_) move_state(*optimizer_, device);
+}
+
+void Model::to(const std::string& device) const { impl_->to(core::device(device)); }
 
 std::vector<torch::Tensor> ModelImpl::get_weights() const {
   torch::NoGradGuard no_grad;
@@ -463,7 +487,7 @@ void ModelImpl::save_weights(const std::filesystem::path& path) const {
 }
 
 void ModelImpl::load_weights(const std::filesystem::path& path) {
-  core::CheckpointReader r(path);
+  core::CheckpointReader r(path, device_);
   r.get("weights", *this);
 }
 

@@ -32,6 +32,7 @@ struct Dataset {
   bool defined() const { return !x.empty(); }
   Dataset index(const torch::Tensor& rows) const;
   Dataset slice(std::int64_t begin, std::int64_t end) const;
+  Dataset to(c10::Device device) const;
 };
 
 // An optimizer by name with Keras' defaults ("adam": lr 1e-3, ε 1e-7), or configured.
@@ -84,8 +85,17 @@ class ModelImpl : public LayerImpl {
   // The output of a layer inside this model's graph (to build a model onto an inner layer).
   SymbolicTensor output_of(const std::string& layer_name) const;
 
-  // Forward on real tensors (batch first), one per input; one result per output.
+  // Forward on real tensors (batch first, on the model's device), one per input; one result per output.
   std::vector<torch::Tensor> predict_batch(const std::vector<torch::Tensor>& xs);
+
+  // Where the weights, the optimizer's state and each batch live. fit/evaluate/predict take data
+  // anywhere (a batch at a time is moved to the device, so a dataset larger than the GPU's memory
+  // trains) and predict returns its outputs on the CPU, as Keras returns host arrays. A Sequential
+  // built later from its first data, or grown by add(), builds on this device too.
+  c10::Device device() const { return device_; }
+  using torch::nn::Module::to;
+  void to(torch::Device device, torch::Dtype dtype, bool non_blocking = false) override;
+  void to(torch::Device device, bool non_blocking = false) override;
 
   void compile(Optimizer optimizer, Loss loss, std::vector<Metric> metrics = {});
   // Several outputs: one loss each (or one for all), the total weighted by loss_weights; metrics
@@ -156,6 +166,7 @@ class ModelImpl : public LayerImpl {
   std::vector<Loss> losses_;
   std::vector<double> loss_weights_;
   std::vector<Metric> metrics_;
+  c10::Device device_ = c10::kCPU;
   friend class Sequential;
 };
 
@@ -204,6 +215,10 @@ class Model {
   torch::Tensor predict(const std::vector<torch::Tensor>& x, std::int64_t batch_size = 32) const {
     return impl_->predict(x, batch_size);
   }
+  // Moves the model (weights and optimizer state) to "cpu", "cuda", "cuda:N" or "auto"
+  // (core/device.h); throws dojo::Error for a device this LibTorch cannot use.
+  void to(const std::string& device) const;
+  c10::Device device() const { return impl_->device(); }
   void summary() const { impl_->summary(); }
   std::string summary_string() const { return impl_->summary_string(); }
   Layer get_layer(const std::string& name) const { return impl_->get_layer(name); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -180,6 +181,18 @@ double backward(torch::optim::Optimizer& optimizer, const torch::Tensor& loss) {
 void clip_and_step(torch::optim::Optimizer& optimizer, double max_grad_norm) {
   if (max_grad_norm > 0) clip_grad_norm(optimizer_params(optimizer), max_grad_norm);
   optimizer.step();
+}
+
+void move_state(torch::optim::Optimizer& optimizer, c10::Device device) {
+  // Through LibTorch's own serialisation with a map location: it knows every optimizer's state.
+  torch::serialize::OutputArchive out;
+  optimizer.save(out);
+  std::ostringstream bytes;
+  out.save_to(bytes);
+  std::istringstream in_bytes(bytes.str());
+  torch::serialize::InputArchive in;
+  in.load_from(in_bytes, device);
+  optimizer.load(in);
 }
 
 double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm) {

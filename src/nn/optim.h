@@ -2,8 +2,8 @@
 // gradient-norm clip and the one gradient step (clear, backward, clip, step) they all take.
 #pragma once
 #include <torch/optim/adam.h>
-#include <torch/optim/rmsprop.h>
 #include <torch/optim/optimizer.h>
+#include <torch/optim/rmsprop.h>
 
 #include <memory>
 #include <string>
@@ -67,6 +67,9 @@ double backward(torch::optim::Optimizer& optimizer, const torch::Tensor& loss);
 void clip_and_step(torch::optim::Optimizer& optimizer, double max_grad_norm);
 // Every parameter the optimizer updates, group by group.
 std::vector<torch::Tensor> optimizer_params(torch::optim::Optimizer& optimizer);
+// Moves the optimizer's state (Adam's moments, RMSprop's averages) to `device`, after its parameters
+// were moved there with Module::to (which keeps them the same tensors).
+void move_state(torch::optim::Optimizer& optimizer, c10::Device device);
 // backward, then clip_and_step. Returns the loss value.
 double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm);
 

@@ -147,7 +147,8 @@ void ModelImpl::check_losses() const {
   }
 }
 
-ModelImpl::StepResult ModelImpl::step_losses(const Dataset& batch, bool train) {
+ModelImpl::StepResult ModelImpl::step_losses(const Dataset& batch_in, bool train) {
+  const auto batch = batch_in.to(device_);
   auto outputs = call(batch.x);
   StepResult r;
   std::vector<torch::Tensor> output_losses;
@@ -372,7 +373,7 @@ torch::Tensor ModelImpl::predict(const std::vector<torch::Tensor>& x, std::int64
   this->eval();
   std::vector<torch::Tensor> parts;
   for (std::int64_t begin = 0; begin < d.size(); begin += batch_size) {
-    parts.push_back(call(d.slice(begin, std::min(d.size(), begin + batch_size)).x)[0]);
+    parts.push_back(call(d.slice(begin, std::min(d.size(), begin + batch_size)).to(device_).x)[0].cpu());
   }
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 0);
 }

@@ -24,12 +24,14 @@ Network::Network(nn::Model model)
     : forward([m = model.ptr()](const std::vector<torch::Tensor>& xs) { return m->predict_batch(xs); }),
       parameters([m = model.ptr()] { return m->parameters(); }),
       set_training([m = model.ptr()](bool on) { m->train(on); }),
+      to([m = model.ptr()](c10::Device d) { m->to(d); }),
       inputs(model->inputs().size()) {}
 
 Network::Network(std::shared_ptr<torch::nn::Module> module, Forward f, std::size_t n_inputs)
     : forward(std::move(f)),
       parameters([module] { return module->parameters(); }),
       set_training([module](bool on) { module->train(on); }),
+      to([module](c10::Device d) { module->to(d); }),
       inputs(n_inputs) {}
 
 Distribution::Distribution(DistOptions o, Network net)
@@ -141,6 +143,12 @@ torch::Tensor Distribution::variance(const Dict& given) const { return variance_
 
 void Distribution::train(bool on) {
   if (net_) net_->set_training(on);
+}
+
+void Distribution::to(c10::Device device) {
+  if (net_) net_->to(device);
+  torch::NoGradGuard no_grad;
+  for (auto& [name, t] : constants_) t.set_data(t.data().to(device));
 }
 
 std::vector<torch::Tensor> Distribution::parameters() const {

@@ -43,6 +43,7 @@ struct Network {
   Forward forward;
   std::function<std::vector<torch::Tensor>()> parameters;
   std::function<void(bool)> set_training;  // dropout and batch statistics on (train) or off (test)
+  std::function<void(c10::Device)> to;     // moves the weights (Module::to: the same tensors)
   std::size_t inputs = 0;
 };
 
@@ -77,6 +78,9 @@ class Distribution : public std::enable_shared_from_this<Distribution> {
   virtual bool has_rsample() const = 0;
   // Puts the networks in training mode (dropout, batch statistics) or inference mode.
   virtual void train(bool on);
+  // Moves the network's weights and the constant parameters to `device`, keeping them the same
+  // tensors (an optimizer made over them still updates them); prob::Model::to calls it.
+  virtual void to(c10::Device device);
   // Whether the parameters come from a network (batched) rather than constants.
   virtual bool conditional() const { return net_ != nullptr; }
 

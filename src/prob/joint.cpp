@@ -100,6 +100,9 @@ class JointDist : public Composite {
   void train(bool on) override {
     for (const auto& f : factors_) f->train(on);
   }
+  void to(c10::Device device) override {
+    for (const auto& f : factors_) f->to(device);
+  }
   DistPtr replace_var(const std::map<std::string, std::string>& names) const override {
     for (const auto& [from, to] : names) {
       if (!contains(var(), from) && !contains(cond_var(), from)) {
@@ -162,6 +165,7 @@ class RenamedDist : public Distribution {
   }
   std::vector<torch::Tensor> parameters() const override { return inner_->parameters(); }
   void train(bool on) override { inner_->train(on); }
+  void to(c10::Device device) override { inner_->to(device); }
   torch::Tensor sample_from(const Params& p, bool r) const override { return inner_->sample_from(p, r); }
   torch::Tensor log_prob_from(const Params& p, const torch::Tensor& x) const override {
     return inner_->log_prob_from(p, x);
@@ -246,6 +250,7 @@ class MarginalDist : public Composite {
   }
   std::vector<torch::Tensor> parameters() const override { return inner_->parameters(); }
   void train(bool on) override { inner_->train(on); }
+  void to(c10::Device device) override { inner_->to(device); }
 
  private:
   static DistOptions options_of(const Distribution& d, const std::vector<std::string>& drop) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/checkpoint.h"
+#include "core/device.h"
 #include "core/error.h"
 
 namespace dojo::prob {
@@ -23,9 +24,27 @@ Model::Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimi
   optimizer_ = nn::make_optimizer(params_, optimizer.options);
 }
 
+namespace {
+
+Dict on(const Dict& batch, c10::Device device) {
+  Dict out;
+  for (const auto& [k, v] : batch) out[k] = v.to(device);
+  return out;
+}
+
+}  // namespace
+
+void Model::to(const std::string& device) { to(core::device(device)); }
+
+void Model::to(c10::Device device) {
+  for (const auto& d : distributions_) d->to(device);
+  nn::move_state(*optimizer_, device);
+  device_ = device;
+}
+
 double Model::train(const Dict& batch) {
   for (const auto& d : distributions_) d->train(true);
-  auto value = loss_.eval(batch);
+  auto value = loss_.eval(on(batch, device_));
   if (value.dim() != 0)
     throw Error("prob::Model: the loss " + loss_.str() + " is not a scalar; take mean() or sum()");
   return nn::gradient_step(*optimizer_, value, clip_);
@@ -34,7 +53,7 @@ double Model::train(const Dict& batch) {
 double Model::test(const Dict& batch) {
   for (const auto& d : distributions_) d->train(false);
   torch::NoGradGuard no_grad;
-  return loss_.eval(batch).item<double>();
+  return loss_.eval(on(batch, device_)).item<double>();
 }
 
 void Model::save(const std::filesystem::path& path) const {
@@ -45,7 +64,7 @@ void Model::save(const std::filesystem::path& path) const {
 }
 
 void Model::load(const std::filesystem::path& path) {
-  core::CheckpointReader r(path);
+  core::CheckpointReader r(path, device_);
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     auto t = r.get_tensor("param/" + std::to_string(i));

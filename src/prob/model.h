@@ -19,6 +19,11 @@ class Model {
   double train(const Dict& batch);
   // The loss of this batch without gradients, networks in inference mode (dropout off).
   double test(const Dict& batch);
+  // Moves the distributions' weights and the optimizer's state to "cpu", "cuda", "cuda:N" or
+  // "auto" (core/device.h); train and test then move each batch there.
+  void to(const std::string& device);
+  void to(c10::Device device);
+  c10::Device device() const { return device_; }
   const Loss& loss() const { return loss_; }
   void save(const std::filesystem::path& path) const;
   void load(const std::filesystem::path& path);
@@ -29,6 +34,7 @@ class Model {
   std::vector<torch::Tensor> params_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   double clip_;
+  c10::Device device_ = c10::kCPU;
 };
 
 }  // namespace dojo::prob

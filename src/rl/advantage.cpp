@@ -21,12 +21,12 @@ Advantages compute_gae(const Rollout& r, const torch::Tensor& last_values, doubl
                   c10::str(r.rewards.sizes()));
     }
   }
-  const auto rewards = r.rewards.to(torch::kDouble).contiguous(),
-             values = r.values.to(torch::kDouble).contiguous(),
-             last = last_values.to(torch::kDouble).contiguous();
-  const auto terminated = r.terminated.to(torch::kBool).contiguous(),
-             truncated = r.truncated.to(torch::kBool).contiguous(),
-             valid = r.valid.to(torch::kBool).contiguous();
+  const auto rewards = r.rewards.to(torch::kCPU, torch::kDouble).contiguous(),
+             values = r.values.to(torch::kCPU, torch::kDouble).contiguous(),
+             last = last_values.to(torch::kCPU, torch::kDouble).contiguous();
+  const auto terminated = r.terminated.to(torch::kCPU, torch::kBool).contiguous(),
+             truncated = r.truncated.to(torch::kCPU, torch::kBool).contiguous(),
+             valid = r.valid.to(torch::kCPU, torch::kBool).contiguous();
   auto adv = torch::zeros({t_max, n}, torch::kDouble);
   const auto* rw = rewards.data_ptr<double>();
   const auto* v = values.data_ptr<double>();

@@ -77,7 +77,8 @@ void Agent::save(const std::filesystem::path& path, const std::map<std::string, 
 }
 
 std::map<std::string, double> Agent::load(const std::filesystem::path& path) {
-  core::CheckpointReader r(path);  // a missing, truncated or foreign file fails before anything changes
+  core::CheckpointReader r(path,
+                           device_);  // a missing, truncated or foreign file fails before anything changes
   // Loading changes modules and optimizers piece by piece; a piece that does not fit is found only
   // when its turn comes. Keep the agent's state in memory and put it back if any piece fails.
   core::CheckpointWriter snapshot;
@@ -86,7 +87,7 @@ std::map<std::string, double> Agent::load(const std::filesystem::path& path) {
   try {
     return read(r, path.string());
   } catch (...) {
-    core::CheckpointReader back(saved, "the agent's state before loading");
+    core::CheckpointReader back(saved, "the agent's state before loading", device_);
     read(back, "the agent's state before loading");
     throw;
   }

@@ -106,6 +106,9 @@ class Agent {
   };
   virtual Progress progress(std::int64_t total_timesteps) const { return {num_timesteps_, total_timesteps}; }
   const Logger& logger() const { return logger_; }
+  // Where the networks, their optimizers and each update's minibatch live (the options' `device`);
+  // envs, replay and rollouts stay on the CPU (core/device.h).
+  c10::Device device() const { return device_; }
   // Called on every update's gradients before they are clipped and applied.
   void set_gradient_hook(GradientHook hook) { gradient_hook_ = std::move(hook); }
 
@@ -130,6 +133,7 @@ class Agent {
   std::mt19937_64 rng_;  // the agent's own draws: exploration, sampling, minibatch order
   std::int64_t num_timesteps_ = 0;
   std::int64_t schedule_horizon_ = 0;  // 0 until the first learn()
+  c10::Device device_ = c10::kCPU;     // set from the options before the networks are built
 
  private:
   void write(core::CheckpointWriter& w, const std::map<std::string, double>& extra) const;

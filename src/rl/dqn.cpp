@@ -45,6 +45,7 @@ DQN::DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed)
       eval_rng_(core::derive_seed(seed, "eval_exploration")),
       epsilon_(opts_.exploration_initial_eps()),
       beta_(opts_.prioritized_replay_beta0()) {
+  device_ = core::device(opts_.device());
   const auto& obs = std::get<envs::Box>(env_->observation_space());
   if (opts_.network() == "nature")
     frames_ = std::make_unique<FrameReplay>(opts_.buffer_size(), obs.shape[0], obs.shape[1], obs.shape[2]);
@@ -63,6 +64,9 @@ DQN::DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed)
     q_net_ = build();
     target_net_ = build();
   });
+  // Initialised on the CPU (the same weights for a seed on any device), then moved.
+  q_net_->to(device_);
+  target_net_->to(device_);
   for (auto& p : target_net_->parameters()) p.requires_grad_(false);
   update_target();
   nn::OptimizerOptions o;
@@ -77,7 +81,7 @@ DQN::DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed)
 
 std::int64_t DQN::greedy_action(const torch::Tensor& obs) {
   torch::InferenceMode guard;
-  return q_net_->forward(obs.unsqueeze(0)).argmax(1).item<std::int64_t>() + action_space_.start;
+  return q_net_->forward(obs.unsqueeze(0).to(device_)).argmax(1).item<std::int64_t>() + action_space_.start;
 }
 
 torch::Tensor DQN::act_batch(const torch::Tensor& obs, bool deterministic) {
@@ -145,7 +149,8 @@ Batch DQN::sample_batch() {
               : memory().sample(opts_.batch_size(), rng_, nstep);
 }
 
-std::map<std::string, double> DQN::update(const Batch& b) {
+std::map<std::string, double> DQN::update(const Batch& batch) {
+  const auto b = batch.to(device_);
   // y = R + γ^m (1 − terminated) Q_target(s', argmax_a' Q(s', a'))   [Double DQN]
   //   or R + γ^m (1 − terminated) max_a' Q_target(s', a')            [DQN]
   torch::Tensor td_target;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/export.h"
 #include "core/options.h"
 #include "envs/env.h"
@@ -83,6 +84,7 @@ struct DQNOptions {
   // Heavy-ball momentum on RMSprop's step (PyTorch's `momentum`). 0 is DeepMind's RMSProp, where the
   // "gradient momentum" 0.95 is the decay of the centring mean; MinAtar's later dqn.py passes 0.95 here.
   TORCH_ARG(double, rmsprop_momentum) = 0.0;
+  TORCH_ARG(std::string, device) = "auto";  // cpu | cuda | cuda:N | auto (core/device.h)
 
  public:  // TORCH_ARG leaves the access private
   // Throws dojo::Error naming the first field out of range.
@@ -123,6 +125,7 @@ struct DQNOptions {
     f("rmsprop_alpha", rmsprop_alpha_, core::in_open_closed(0, 1));
     f("rmsprop_centered", rmsprop_centered_);
     f("rmsprop_momentum", rmsprop_momentum_, core::in_closed_open(0, 1));
+    f("device", device_, core::device_name());
   }
 };
 

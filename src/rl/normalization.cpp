@@ -27,8 +27,9 @@ void RunningMeanStd::save(core::CheckpointWriter& w, const std::string& key) con
 }
 
 void RunningMeanStd::load(core::CheckpointReader& r, const std::string& key) {
-  mean_ = r.get_tensor(key + "/mean");
-  var_ = r.get_tensor(key + "/var");
+  // Statistics live on the CPU with the observations they normalise, whatever device reads the file.
+  mean_ = r.get_tensor(key + "/mean").cpu();
+  var_ = r.get_tensor(key + "/var").cpu();
   count_ = r.get_double(key + "/count");
 }
 

@@ -11,7 +11,7 @@ torch::Tensor categorical_log_prob(const torch::Tensor& logits, const torch::Ten
 }
 
 torch::Tensor sample_categorical(const torch::Tensor& probs, std::mt19937_64& rng) {
-  const auto p = probs.to(torch::kDouble).contiguous();
+  const auto p = probs.to(torch::kCPU, torch::kDouble).contiguous();
   const auto rows = p.size(0), n = p.size(1);
   auto out = torch::empty({rows}, torch::kLong);
   for (std::int64_t i = 0; i < rows; ++i) {

@@ -57,7 +57,8 @@ PPOOptions A2COptions::to_ppo() const {
       .ortho_init(ortho_init_)
       .network(network_)
       .optimizer(use_rms_prop_ ? "rmsprop" : "adam")
-      .optimizer_eps(rms_prop_eps_);
+      .optimizer_eps(rms_prop_eps_)
+      .device(device_);
 }
 
 PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::string algo)
@@ -69,6 +70,7 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
   envs_ = envs::make_vec(env, opts_.n_envs(), {.async = false, .n_threads = 0, .make = {}});
   const auto& probe = envs_->env(0);
   check_env(opts_, probe, algo_);
+  device_ = core::device(opts_.device());
   const auto& obs = std::get<envs::Box>(probe.observation_space());
   if (const auto* d = std::get_if<envs::Discrete>(&probe.action_space())) {
     discrete_ = true;
@@ -98,10 +100,14 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
       orthogonal_init(*critic_, std::sqrt(2.0), 1.0);
     }
   });
+  // Initialised on the CPU (the same weights for a seed on any device), then moved.
+  actor_->to(device_);
+  critic_->to(device_);
   auto params = actor_->parameters();
   for (auto& p : critic_->parameters()) params.push_back(p);
   if (!discrete_) {
-    log_std_ = torch::full({n_actions_}, opts_.log_std_init(), torch::requires_grad());
+    log_std_ = torch::full({n_actions_}, opts_.log_std_init(),
+                           torch::TensorOptions().device(device_).requires_grad(true));
     params.push_back(log_std_);
   }
   nn::OptimizerOptions o;
@@ -114,14 +120,15 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
 
 torch::Tensor PPO::network_input(const torch::Tensor& obs) const {
   // MLPs take flat float32 vectors; the CNN trunks convert and permute [B, H, W, C] themselves.
-  return opts_.network() == "mlp" ? obs.to(torch::kFloat32).flatten(1) : obs;
+  return opts_.network() == "mlp" ? obs.to(device_, torch::kFloat32).flatten(1) : obs.to(device_);
 }
 
 std::pair<torch::Tensor, torch::Tensor> PPO::log_prob_entropy(const torch::Tensor& obs,
                                                               const torch::Tensor& actions) {
   const auto out = actor_->forward(network_input(obs));
-  if (discrete_) return {categorical_log_prob(out, actions), categorical_entropy(out)};
-  return {gaussian_log_prob(out, log_std_, actions), gaussian_entropy(log_std_, out.size(0))};
+  const auto a = actions.to(device_);
+  if (discrete_) return {categorical_log_prob(out, a), categorical_entropy(out)};
+  return {gaussian_log_prob(out, log_std_, a), gaussian_entropy(log_std_, out.size(0))};
 }
 
 torch::Tensor PPO::value(const torch::Tensor& obs) {
@@ -130,10 +137,11 @@ torch::Tensor PPO::value(const torch::Tensor& obs) {
 
 torch::Tensor PPO::sample_actions(const torch::Tensor& obs) {
   torch::NoGradGuard no_grad;
-  const auto out = actor_->forward(network_input(obs)).to(torch::kDouble).contiguous();
+  // Drawn on the CPU from the agent's generator: the same seed gives the same actions on any device.
+  const auto out = actor_->forward(network_input(obs)).to(torch::kCPU, torch::kDouble).contiguous();
   const auto n = out.size(0);
   if (discrete_) return sample_categorical(torch::softmax(out, 1), rng_);
-  const auto std_dev = log_std_.detach().exp().to(torch::kDouble).contiguous();
+  const auto std_dev = log_std_.detach().exp().to(torch::kCPU, torch::kDouble).contiguous();
   auto a = torch::empty({n, n_actions_}, torch::kDouble);
   std::normal_distribution<double> normal;
   for (std::int64_t i = 0; i < n * n_actions_; ++i) {
@@ -153,7 +161,7 @@ torch::Tensor PPO::act_batch(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
   const auto x = norm_->observations(obs, /*update=*/false);
   if (!deterministic) return to_env(sample_actions(x));
-  const auto out = actor_->forward(network_input(x));
+  const auto out = actor_->forward(network_input(x)).cpu();
   if (discrete_) return out.argmax(1);
   return to_env(out);
 }
@@ -174,8 +182,8 @@ void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
     OnPolicyHooks::Action a;
     a.action = sample_actions(obs);
     torch::NoGradGuard no_grad;
-    a.log_prob = log_prob_entropy(obs, a.action).first;
-    a.value = value(obs);
+    a.log_prob = log_prob_entropy(obs, a.action).first.cpu();  // rollouts are stored on the CPU
+    a.value = value(obs).cpu();
     a.env_action = to_env(a.action);
     return a;
   };
@@ -201,14 +209,14 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
       opts_.clip_range_schedule() == "linear" ? opts_.clip_range() * frac : opts_.clip_range();
   for (auto& g : optimizer_->param_groups()) g.options().set_lr(lr);
 
-  // Flatten [T, N] to the valid transitions.
+  // Flatten [T, N] to the valid transitions, moved once to where the networks are.
   const auto keep = b.rollout.valid.reshape({-1}).nonzero().squeeze(1);
-  const auto b_obs = b.obs.flatten(0, 1).index_select(0, keep),
-             b_act = b.actions.flatten(0, 1).index_select(0, keep);
-  const auto b_logp = b.log_prob.flatten(0, 1).index_select(0, keep),
-             b_val = b.rollout.values.flatten(0, 1).index_select(0, keep);
-  const auto b_adv = adv.advantages.flatten(0, 1).index_select(0, keep),
-             b_ret = adv.returns.flatten(0, 1).index_select(0, keep);
+  const auto valid = [&](const torch::Tensor& t) {
+    return t.flatten(0, 1).index_select(0, keep).to(device_);
+  };
+  const auto b_obs = valid(b.obs), b_act = valid(b.actions);
+  const auto b_logp = valid(b.log_prob), b_val = valid(b.rollout.values);
+  const auto b_adv = valid(adv.advantages), b_ret = valid(adv.returns);
   const auto size = keep.numel();
 
   std::map<std::string, double> m{{"lr", lr}, {"clip_range", clip}};
@@ -220,7 +228,7 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
     std::vector<std::int64_t> order(static_cast<std::size_t>(size));
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
-    const auto perm = torch::tensor(order, torch::kLong);
+    const auto perm = torch::tensor(order, torch::kLong).to(device_);
     for (std::int64_t start = 0; start < size && !stop; start += opts_.batch_size()) {
       const auto mb = perm.slice(0, start, std::min(start + opts_.batch_size(), size));
       auto a = b_adv.index_select(0, mb);

@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/export.h"
 #include "core/options.h"
 #include "envs/factory.h"
@@ -69,6 +70,7 @@ struct PPOOptions {
   TORCH_ARG(bool, normalize_reward) = false;
   TORCH_ARG(double, optimizer_eps) = 1e-5;
   TORCH_ARG(double, rmsprop_alpha) = 0.99;
+  TORCH_ARG(std::string, device) = "auto";  // cpu | cuda | cuda:N | auto (core/device.h)
 
  public:
   void validate() const;
@@ -100,6 +102,7 @@ struct PPOOptions {
     f("rmsprop_alpha", rmsprop_alpha_, core::in_open_closed(0, 1));
     f("normalize_observations", normalize_observations_);
     f("normalize_reward", normalize_reward_);
+    f("device", device_, core::device_name());
   }
 };
 
@@ -125,6 +128,7 @@ struct A2COptions {
   TORCH_ARG(double, log_std_init) = 0.0;
   TORCH_ARG(bool, ortho_init) = true;
   TORCH_ARG(std::string, network) = "mlp";  // as PPO's
+  TORCH_ARG(std::string, device) = "auto";
 
  public:
   PPOOptions to_ppo() const;
@@ -148,6 +152,7 @@ struct A2COptions {
     f("log_std_init", log_std_init_);
     f("ortho_init", ortho_init_);
     f("network", network_, core::one_of(trunk_names()));
+    f("device", device_, core::device_name());
   }
 };
 

@@ -97,7 +97,7 @@ Batch PrioritizedSampler::sample(const Replay& replay, std::int64_t batch_size, 
 }
 
 void PrioritizedSampler::update(const std::vector<std::int64_t>& slots, const torch::Tensor& td_error) {
-  const auto err = td_error.detach().to(torch::kDouble).abs().contiguous();
+  const auto err = td_error.detach().to(torch::kCPU, torch::kDouble).abs().contiguous();
   if (err.numel() != static_cast<std::int64_t>(slots.size())) {
     throw std::invalid_argument("PrioritizedSampler::update: " + std::to_string(err.numel()) +
                                 " errors for " + std::to_string(slots.size()) + " slots");

@@ -35,6 +35,7 @@ REINFORCE::REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64
       opts_((options.validate(), check_env(options, *env_), std::move(options))),
       seed_(seed),
       action_space_(std::get<envs::Discrete>(env_->action_space())) {
+  device_ = core::device(opts_.device());
   const auto in = std::get<envs::Box>(env_->observation_space()).numel();
   auto params = std::vector<torch::Tensor>{};
   with_init_seed(core::derive_seed(seed, "network"), [&] {
@@ -42,6 +43,9 @@ REINFORCE::REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64
     policy_ = nn::mlp(in, opts_.net_arch(), action_space_.n == 2 ? 1 : action_space_.n, opts_.activation());
     if (opts_.baseline()) value_ = nn::mlp(in, opts_.net_arch(), 1, opts_.activation());
   });
+  // Initialised on the CPU (the same weights for a seed on any device), then moved.
+  policy_->to(device_);
+  if (value_) value_->to(device_);
   params = policy_->parameters();
   if (value_) {
     for (auto& p : value_->parameters()) params.push_back(p);
@@ -52,15 +56,15 @@ REINFORCE::REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64
 }
 
 torch::Tensor REINFORCE::probabilities(const torch::Tensor& obs) {
-  const auto out = policy_->forward(obs.to(torch::kFloat32));
+  const auto out = policy_->forward(obs.to(device_, torch::kFloat32));
   if (action_space_.n != 2) return torch::softmax(out, 1);
   const auto p0 = torch::sigmoid(out);  // [B, 1]: P(action 0)
   return torch::cat({p0, 1.0 - p0}, 1);
 }
 
 torch::Tensor REINFORCE::log_prob(const torch::Tensor& obs, const torch::Tensor& actions) {
-  const auto out = policy_->forward(obs.to(torch::kFloat32));
-  const auto idx = (actions - action_space_.start).to(torch::kLong).unsqueeze(1);
+  const auto out = policy_->forward(obs.to(device_, torch::kFloat32));
+  const auto idx = (actions - action_space_.start).to(device_, torch::kLong).unsqueeze(1);
   if (action_space_.n != 2) return categorical_log_prob(out, idx.squeeze(1));
   // log σ(z) for action 0, log σ(−z) for action 1: stable where σ saturates.
   const auto z = out.squeeze(1);
@@ -69,7 +73,7 @@ torch::Tensor REINFORCE::log_prob(const torch::Tensor& obs, const torch::Tensor&
 
 torch::Tensor REINFORCE::act_batch(const torch::Tensor& obs, bool deterministic) {
   torch::InferenceMode guard;
-  const auto p = probabilities(obs).to(torch::kDouble).contiguous();
+  const auto p = probabilities(obs).to(torch::kCPU, torch::kDouble).contiguous();
   if (deterministic) return p.argmax(1) + action_space_.start;
   return sample_categorical(p, rng_) + action_space_.start;
 }
@@ -80,7 +84,7 @@ std::vector<double> REINFORCE::returns(const std::vector<Episode>& episodes) {
     double bootstrap = 0.0;
     if (e.truncated && value_) {
       torch::NoGradGuard no_grad;
-      bootstrap = value_->forward(e.final_obs.to(torch::kFloat32).unsqueeze(0)).item<double>();
+      bootstrap = value_->forward(e.final_obs.to(device_, torch::kFloat32).unsqueeze(0)).item<double>();
     }
     const auto ge = discounted_returns(e.rewards, opts_.gamma(), bootstrap);
     g.insert(g.end(), ge.begin(), ge.end());
@@ -98,8 +102,8 @@ std::map<std::string, double> REINFORCE::update(const std::vector<Episode>& epis
     actions.insert(actions.end(), e.actions.begin(), e.actions.end());
     for (double r : e.rewards) total_return += r;
   }
-  const auto g = torch::tensor(returns(episodes), torch::kFloat32);
-  const auto states = torch::stack(obs).to(torch::kFloat32);
+  const auto g = torch::tensor(returns(episodes), torch::kFloat32).to(device_);
+  const auto states = torch::stack(obs).to(device_, torch::kFloat32);
   // A = G − V(s) with a baseline fitted to G, else G; normalised over all of the iteration's steps.
   auto advantages = g;
   torch::Tensor value_loss;

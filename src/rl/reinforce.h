@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "core/device.h"
 #include "core/export.h"
 #include "core/options.h"
 #include "envs/env.h"
@@ -43,7 +44,8 @@ struct REINFORCEOptions {
   // A learned state value V(s), fitted to the returns, subtracted from them, and bootstrapped from
   // where a time limit cut an episode.
   TORCH_ARG(bool, baseline) = false;
-  TORCH_ARG(double, max_grad_norm) = 0.0;  // 0: no clipping
+  TORCH_ARG(double, max_grad_norm) = 0.0;   // 0: no clipping
+  TORCH_ARG(std::string, device) = "auto";  // cpu | cuda | cuda:N | auto (core/device.h)
 
  public:
   void validate() const;
@@ -58,6 +60,7 @@ struct REINFORCEOptions {
     f("normalize_returns", normalize_returns_);
     f("baseline", baseline_);
     f("max_grad_norm", max_grad_norm_, core::non_negative("0: no clipping"));
+    f("device", device_, core::device_name());
   }
 };
 

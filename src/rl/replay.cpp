@@ -8,6 +8,12 @@
 
 namespace dojo::rl {
 
+Batch Batch::to(c10::Device device) const {
+  const auto move = [&](const torch::Tensor& t) { return t.defined() ? t.to(device) : t; };
+  return {move(obs),        move(action), move(reward), move(next_obs),
+          move(terminated), move(steps),  move(weight), slots};
+}
+
 namespace {
 std::vector<std::int64_t> with_leading(std::int64_t n, const std::vector<std::int64_t>& shape) {
   std::vector<std::int64_t> out{n};

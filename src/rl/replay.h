@@ -25,6 +25,9 @@ struct Batch {
   torch::Tensor steps;       // [B] float32, m: the target's bootstrap discount is γ^m; undefined means 1
   torch::Tensor weight;      // [B] float32 importance weights; undefined means uniform
   std::vector<std::int64_t> slots;  // where each transition starts, for priority updates
+
+  // The tensors on `device` (replay memories live on the CPU; an update runs where its networks are).
+  Batch to(c10::Device device) const;
 };
 
 // n-step returns (Sutton 1988; Hessel et al. 2018 use n = 3): the target bootstraps from s_{t+n} with

@@ -181,6 +181,14 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   return s;
 }
 
+// The run's config with another device, checked now (a CUDA device on a CPU-only build is refused
+// before anything is loaded).
+core::Config with_device(core::Config cfg, const std::string& algo, const std::string& device) {
+  cfg.set("device", YAML::Node(device));
+  resolve_algorithm_config(algo, cfg);
+  return cfg;
+}
+
 }  // namespace
 
 void RunOptions::validate() const {
@@ -275,6 +283,7 @@ core::Config resolve_config(const TrainRequest& req) {
   if (req.env_id) cfg.set("env_id", YAML::Node(*req.env_id));
   if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
   if (req.steps) cfg.set("n_timesteps", YAML::Node(*req.steps));
+  if (req.device) cfg.set("device", YAML::Node(*req.device));
 
   const std::string algo = cfg.get<std::string>("algo", RunOptions().algo());
   require_algorithm(algo);
@@ -302,7 +311,7 @@ TrainSummary train(const core::Config& cfg, const fs::path& out) {
   return run_training(cfg, dir, false);
 }
 
-TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
+TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps, const std::string& device) {
   core::require_run_dir(dir);
   if (!fs::exists(dir / "checkpoints" / "last.ckpt")) {
     throw Error("run '" + dir.string() + "' has no checkpoints/last.ckpt to resume from");
@@ -326,11 +335,13 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps) {
                             dir.string(), run.n_timesteps()));
   }
   if (steps) core::atomic_write_text(dir / "config.yaml", cfg.dump());
+  if (!device.empty()) cfg = with_device(cfg, algo, device);  // this session's, not the run's record
   return run_training(cfg, dir, true);
 }
 
 EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::string& checkpoint,
-                        std::uint64_t seed, const fs::path& record_dir, bool overwrite) {
+                        std::uint64_t seed, const fs::path& record_dir, bool overwrite,
+                        const std::string& device) {
   core::require_run_dir(dir);
   if (!record_dir.empty() && !overwrite && fs::exists(record_dir) &&
       !(fs::is_directory(record_dir) && fs::is_empty(record_dir))) {
@@ -341,10 +352,11 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
     throw Error("--checkpoint '" + checkpoint + "': expected best, last or random");
   }
   if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
-  const auto cfg = core::Config::load(dir / "config.yaml");
+  auto cfg = core::Config::load(dir / "config.yaml");
   load_plugins(cfg);
   const auto run = run_options(cfg);
   run.validate();
+  if (!device.empty()) cfg = with_device(cfg, run.algo(), device);
   auto env = env_factory(run, false)();
   // "random": uniform random actions on the same env, the baseline a trained agent is held against.
   std::unique_ptr<Agent> agent;

@@ -68,6 +68,7 @@ struct TrainRequest {
   std::optional<std::int64_t> steps;                 // --steps (n_timesteps)
   std::filesystem::path out;                         // --out; "" = runs/<algo>-<env>-s<seed>-<time>
   std::vector<std::filesystem::path> plugins;        // --plugin: loaded first, recorded in the run
+  std::optional<std::string> device;                 // --device: the algorithm's `device` key
 };
 
 struct TrainSummary {
@@ -98,15 +99,18 @@ TrainSummary train(const TrainRequest& request);
 TrainSummary train(const core::Config& resolved, const std::filesystem::path& out);
 // Continues the run in run_dir from its last checkpoint: to the run's n_timesteps, or with `steps`,
 // that many steps beyond the checkpoint (n_timesteps is raised to match). Throws dojo::Error for a
-// finished run without `steps`.
-TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt);
+// finished run without `steps`. `device` ("" = the run's own) trains on another device than the run
+// recorded, e.g. a GPU run continued on a CPU-only machine; config.yaml keeps the run's.
+TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt,
+                    const std::string& device = "");
 // Greedy evaluation of a saved run's "best" or "last" checkpoint, or of uniformly random actions
 // ("random") on the run's env. With record_dir, each episode is
 // also written there as an animated GIF of the env's rendered frames (episode_000.gif, ...); a
-// record_dir that holds files is refused (dojo::Error) unless `overwrite`.
+// record_dir that holds files is refused (dojo::Error) unless `overwrite`. `device` as in resume.
 EvalResult evaluate_run(const std::filesystem::path& run_dir, std::int64_t episodes,
                         const std::string& checkpoint, std::uint64_t seed,
-                        const std::filesystem::path& record_dir = {}, bool overwrite = false);
+                        const std::filesystem::path& record_dir = {}, bool overwrite = false,
+                        const std::string& device = "");
 
 }  // namespace dojo::rl
 

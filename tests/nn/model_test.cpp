@@ -141,6 +141,38 @@ TEST(Fit, SameSeedSameHistory) {
   EXPECT_EQ(run(), run());
 }
 
+TEST(Device, ToKeepsTheOptimizerStateAndPredictReturnsHostTensors) {
+  // Two identical models; one is moved (to the CPU it is on: the round trip through the optimizer's
+  // state must keep Adam's moments, or its next epoch would differ from the unmoved twin's).
+  auto make = [] {
+    torch::manual_seed(5);
+    Sequential m({Dense(8, {.activation = "tanh", .input_shape = {3}}), Dense(1)});
+    m.compile(optimizers::Adam(0.01), "mse");
+    return m;
+  };
+  torch::manual_seed(6);
+  const auto x = torch::randn({64, 3}), y = x.sum(1, true);
+  auto a = make(), b = make();
+  for (auto* m : {&a, &b}) m->fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false});
+  b.to("cpu");
+  EXPECT_EQ(b.device(), c10::Device(c10::kCPU));
+  for (auto* m : {&a, &b}) m->fit(x, y, {.batch_size = 16, .epochs = 2, .verbose = 0, .shuffle = false});
+  EXPECT_TRUE(torch::equal(a.predict(x), b.predict(x)));
+  EXPECT_EQ(b.predict(x).device(), c10::Device(c10::kCPU));
+  // A device this build cannot use, or a name that is none, is a dojo::Error and moves nothing.
+  EXPECT_THROW(b.to("gpu"), Error);
+  if (!torch::cuda::is_available()) {
+    EXPECT_THROW(b.to("cuda"), Error);
+  }
+  EXPECT_EQ(b.device(), c10::Device(c10::kCPU));
+  // A Sequential built later from its first data builds where the model was put.
+  Sequential lazy({Dense(2)});
+  lazy.to("auto");
+  lazy.compile("sgd", "mse");
+  lazy.fit(torch::ones({4, 5}), torch::zeros({4, 2}), {.verbose = 0});
+  for (const auto& p : lazy->parameters()) EXPECT_EQ(p.device(), lazy.device());
+}
+
 TEST(Fit, BadInputsAreClearErrors) {
   Sequential m({Dense(2, {.input_shape = {4}})});
   EXPECT_THROW(m.fit(torch::randn({8, 4}), torch::randn({8, 2})), Error);  // not compiled

@@ -271,5 +271,28 @@ TEST(Model, SmallVaeLearnsBinaryPatterns) {
   EXPECT_LT(after, 16 * std::log(2.0) * 0.6);  // well below coin-flipping every bit
 }
 
+TEST(Model, ToKeepsTheOptimizerStateAndTakesBatchesAnywhere) {
+  // Twins trained alike, one moved (to the CPU: the round trip must keep Adam's moments).
+  auto make = [] {
+    torch::manual_seed(1);
+    auto v = small_vae();
+    return Model((KL(v.q, v.prior) - E(v.q, LogProb(v.p))).mean(), {v.q, v.p}, nn::optimizers::Adam(1e-2));
+  };
+  auto a = make(), b = make();
+  const auto x = (torch::arange(64 * 16).reshape({64, 16}) % 3 == 0).to(torch::kFloat32);
+  auto step = [&](Model& m) {
+    torch::manual_seed(2);  // the reparameterised noise
+    return m.train({{"x", x}});
+  };
+  step(a);
+  step(b);
+  b.to("cpu");
+  EXPECT_EQ(b.device(), c10::Device(c10::kCPU));
+  step(a);
+  step(b);
+  EXPECT_EQ(step(a), step(b));  // train returns the loss before its step: the moved step shows here
+  EXPECT_THROW(b.to("gpu"), Error);
+}
+
 }  // namespace
 }  // namespace dojo::prob
