@@ -34,5 +34,6 @@ inline std::vector<std::filesystem::path>& plugins() {
 std::vector<Command> add_train_commands(CLI::App& app);  // train, eval        (train.cpp)
 std::vector<Command> add_env_commands(CLI::App& app);    // envs, env, play    (envs.cpp)
 std::vector<Command> add_model_commands(CLI::App& app);  // example, zoo, model (models.cpp)
+std::vector<Command> add_mol_commands(CLI::App& app);    // mol               (mol.cpp)
 
 }  // namespace dojo::app
