@@ -2,15 +2,23 @@
 // scoring here; the captioner's train, eval and translate join them.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <iostream>
+#include <map>
 
 #include "chem/dataset.h"
+#include "chem/decode.h"
 #include "chem/image.h"
+#include "chem/labels.h"
 #include "chem/molecule.h"
 #include "chem/render.h"
 #include "chem/score.h"
+#include "chem/train.h"
 #include "commands.h"
+#include "core/config.h"
 #include "core/error.h"
+#include "core/image.h"
+#include "rl/trainer.h"
 
 namespace dojo::app {
 
@@ -23,7 +31,143 @@ struct MolArgs {
   std::uint64_t seed = 0;
   bool clean = false, noisy = false;
   std::string submission, labels;
+  // train, eval, translate
+  std::string config, resume, model, images_dir, attention, device = "cpu";
+  std::vector<std::string> overrides, data, files;
+  std::int64_t images = 0, beam = 1, limit = 0;
+  bool no_rerank = false, no_clean = false;
 };
+
+// The shipped model: $DOJO_MOL_MODEL, else share/dojo/models/mol-captioner.ckpt beside the program.
+std::string model_path(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv("DOJO_MOL_MODEL")) return env;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& p : {exe / ".." / "share" / "dojo" / "models" / "mol-captioner.ckpt",
+                        exe / "models" / "mol-captioner.ckpt"}) {
+    if (!ec && std::filesystem::is_regular_file(p)) return p.string();
+  }
+  throw Error(
+      "no captioner model: expected --model CKPT (a dojo mol train run's checkpoints/best.ckpt) or "
+      "$DOJO_MOL_MODEL; no shipped model is installed yet");
+}
+
+// Heavy atoms of an InChI, from its formula layer ("C9H8O4" -> 13).
+std::int64_t heavy_atoms(const std::string& inchi) {
+  const auto start = inchi.find('/'), end = inchi.find('/', start + 1);
+  if (start == std::string::npos) return 0;
+  const auto formula =
+      inchi.substr(start + 1, end == std::string::npos ? std::string::npos : end - start - 1);
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < formula.size();) {
+    if (!std::isupper(static_cast<unsigned char>(formula[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i + 1;
+    while (j < formula.size() && std::islower(static_cast<unsigned char>(formula[j]))) ++j;
+    const auto element = formula.substr(i, j - i);
+    std::size_t k = j;
+    while (k < formula.size() && std::isdigit(static_cast<unsigned char>(formula[k]))) ++k;
+    const auto count = k > j ? std::stoll(formula.substr(j, k - j)) : 1;
+    if (element != "H") total += count;
+    i = k;
+  }
+  return total;
+}
+
+int cmd_train(const MolArgs& a) {
+  chem::MolTrainSummary s;
+  if (!a.resume.empty()) {
+    s = chem::resume_captioner(a.resume, a.images);
+  } else {
+    // --config takes a file or a preset name (mol/captioner), as dojo train does.
+    auto cfg = a.config.empty() ? core::Config() : core::Config::load(rl::config_file(a.config));
+    for (const auto& o : a.overrides) cfg.set(o);
+    if (!a.data.empty()) cfg.set("data", YAML::Node(a.data));
+    if (a.images > 0) cfg.set("images", YAML::Node(a.images));
+    s = chem::train_captioner(chem::resolve_mol_config(cfg), a.out);
+  }
+  std::cout << fmt::format(
+      "{} images seen in {} steps, {:.2f} h of training; validation LD last {:.2f}, best {:.2f}\n"
+      "run: {}\n",
+      s.images_seen, s.steps, s.hours, s.last_mean_distance, s.best_mean_distance, s.run_dir.string());
+  return 0;
+}
+
+chem::DecodeOptions decode_options(const MolArgs& a, const chem::TrainedCaptioner& m) {
+  return {.target = m.target, .beam = a.beam, .rerank = !a.no_rerank};
+}
+
+int cmd_translate(const MolArgs& a) {
+  if (!a.attention.empty() && a.beam > 1)
+    throw Error("--attention draws the greedy decoding's maps: expected --beam 1, got " +
+                std::to_string(a.beam));
+  auto m = chem::load_captioner(model_path(a.model), a.device);
+  const auto size = m.model->options().image_size();
+  if (!a.attention.empty()) std::filesystem::create_directories(a.attention);
+  for (const auto& file : a.files) {
+    const auto image = chem::prepare_image(chem::read_image(file), size, m.clean && !a.no_clean);
+    const auto out = chem::translate(m.model, m.vocab, image.unsqueeze(0), decode_options(a, m))[0];
+    std::cout << fmt::format("{}\t{}\t{}\t{:.3f}{}\n", file, out.inchi, out.smiles, out.confidence,
+                             out.valid ? "" : "\t(not a valid molecule)");
+    if (!a.attention.empty() && !out.attention.empty()) {
+      // One map per token, over the encoder's grid, as a grid of heat maps.
+      const auto cells = static_cast<std::int64_t>(out.attention[0].size());
+      const auto side = static_cast<std::int64_t>(std::lround(std::sqrt(static_cast<double>(cells))));
+      std::vector<torch::Tensor> maps;
+      for (const auto& w : out.attention) {
+        auto t = torch::tensor(w).view({side, side});
+        maps.push_back(core::heat_colors(t / std::max(t.max().item<float>(), 1e-6f)));
+      }
+      const auto stem = std::filesystem::path(file).stem().string();
+      core::save_image_grid(std::filesystem::path(a.attention) / (stem + "_attention.png"),
+                            torch::stack(maps), 8, 8);
+    }
+  }
+  return 0;
+}
+
+int cmd_eval(const MolArgs& a) {
+  auto m = chem::load_captioner(model_path(a.model), a.device);
+  auto labels = chem::read_labels(a.labels);
+  if (a.limit > 0 && static_cast<std::int64_t>(labels.size()) > a.limit)
+    labels.resize(static_cast<std::size_t>(a.limit));
+  const auto size = m.model->options().image_size();
+  double distance = 0, exact = 0, valid = 0;
+  std::map<std::int64_t, std::pair<double, std::int64_t>> by_size;  // bucket of 10 heavy atoms -> (sum LD, n)
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < labels.size(); i += 16) {
+    const auto end = std::min(labels.size(), i + 16);
+    std::vector<torch::Tensor> images;
+    for (std::size_t j = i; j < end; ++j)
+      images.push_back(
+          chem::prepare_image(chem::read_image(chem::image_path(a.images_dir, labels[j].image_id)), size,
+                              m.clean && !a.no_clean));
+    const auto out = chem::translate(m.model, m.vocab, torch::stack(images), decode_options(a, m));
+    for (std::size_t j = i; j < end; ++j) {
+      const auto d = static_cast<double>(chem::levenshtein(out[j - i].inchi, labels[j].inchi));
+      distance += d;
+      exact += d == 0;
+      valid += out[j - i].valid;
+      auto& bucket = by_size[heavy_atoms(labels[j].inchi) / 10 * 10];
+      bucket.first += d;
+      ++bucket.second;
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto n = static_cast<double>(labels.size());
+  std::cout << fmt::format(
+      "mean Levenshtein distance {:.3f}, exact match {:.1f}%, valid {:.1f}% over {} images "
+      "({:.2f} images/s, beam {}, re-ranking {}, cleaning {})\n",
+      distance / n, 100 * exact / n, 100 * valid / n, labels.size(), n / seconds, a.beam,
+      a.no_rerank ? "off" : "on", m.clean && !a.no_clean ? "on" : "off");
+  for (const auto& [lo, v] : by_size)
+    std::cout << fmt::format("  {:>3}-{:<3} heavy atoms: LD {:.2f} over {} images\n", lo, lo + 9,
+                             v.first / static_cast<double>(v.second), v.second);
+  return 0;
+}
 
 int cmd_make_dataset(const MolArgs& a) {
   chem::DatasetOptions o;
@@ -94,9 +238,37 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
   score->add_option("submission", a->submission, "CSV image_id,InChI of predictions")->required();
   score->add_option("labels", a->labels, "CSV image_id,InChI of the truth")->required();
 
-  return {{make, [a] { return cmd_make_dataset(*a); }},
-          {render, [a] { return cmd_render(*a); }},
-          {score, [a] { return cmd_score(*a); }}};
+  auto* train = mol->add_subcommand("train", "Train the captioner (resumable)");
+  train->add_option("--config", a->config, "YAML config (configs/mol/captioner.yaml)");
+  train->add_option("--set", a->overrides, "Override a config key: key=value (repeatable)");
+  train->add_option("--data", a->data, "Dataset folder in the BMS layout (repeatable)");
+  add_count(train, "--images", a->images, "Images to see (with --resume: images to add)");
+  train->add_option("--out", a->out, "Run directory to create");
+  train->add_option("--resume", a->resume, "Continue the run in this directory from its last checkpoint");
+
+  auto* translate = mol->add_subcommand("translate", "Structure images to InChI, SMILES and a confidence");
+  translate->add_option("images", a->files, "PNG files")->required();
+  translate->add_option("--model", a->model, "Captioner checkpoint (default: the shipped model)");
+  translate->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
+  translate->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
+  translate->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
+  translate->add_option("--attention", a->attention, "Write each image's attention maps (PNG) here");
+  translate->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
+
+  auto* eval =
+      mol->add_subcommand("eval", "Mean Levenshtein distance, exact match and validity on labelled images");
+  eval->add_option("--labels", a->labels, "CSV image_id,InChI")->required();
+  eval->add_option("--images", a->images_dir, "Folder of the images (a/b/c/ID.png)")->required();
+  eval->add_option("--model", a->model, "Captioner checkpoint (default: the shipped model)");
+  eval->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
+  eval->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
+  eval->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
+  add_count(eval, "--limit", a->limit, "Evaluate the first N labels only");
+  eval->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
+
+  return {{make, [a] { return cmd_make_dataset(*a); }},   {train, [a] { return cmd_train(*a); }},
+          {translate, [a] { return cmd_translate(*a); }}, {eval, [a] { return cmd_eval(*a); }},
+          {render, [a] { return cmd_render(*a); }},       {score, [a] { return cmd_score(*a); }}};
 }
 
 }  // namespace dojo::app

@@ -82,22 +82,26 @@ SymbolicTensor residual_block(SymbolicTensor x, std::int64_t width, std::int64_t
   return Activation("relu")(Add()({y, shortcut}));
 }
 
-Model resnet(const std::string& name, const std::vector<int>& blocks, bool bottleneck, const Shape& input,
-             std::int64_t classes) {
-  auto x = Input(input);
+SymbolicTensor resnet_body(const SymbolicTensor& x, const std::vector<int>& blocks,
+                           const std::vector<std::int64_t>& widths, std::int64_t stem, bool bottleneck) {
   auto y = ZeroPadding2D({3})(x);
-  y = Conv2D(64, {7}, {.strides = {2}, .use_bias = false})(y);
+  y = Conv2D(stem, {7}, {.strides = {2}, .use_bias = false})(y);
   y = BatchNormalization()(y);
   y = Activation("relu")(y);
   y = ZeroPadding2D({1})(y);  // zeros pad like -inf here: the values are ≥ 0 after the ReLU
   y = MaxPooling2D({3, 3}, {.strides = {2}})(y);
-  std::int64_t width = 64;
   for (std::size_t stage = 0; stage < blocks.size(); ++stage) {
     for (int b = 0; b < blocks[stage]; ++b) {
-      y = residual_block(y, width, (stage > 0 && b == 0) ? 2 : 1, bottleneck);
+      y = residual_block(y, widths[stage], (stage > 0 && b == 0) ? 2 : 1, bottleneck);
     }
-    width *= 2;
   }
+  return y;
+}
+
+Model resnet(const std::string& name, const std::vector<int>& blocks, bool bottleneck, const Shape& input,
+             std::int64_t classes) {
+  auto x = Input(input);
+  auto y = resnet_body(x, blocks, {64, 128, 256, 512}, 64, bottleneck);
   y = GlobalAveragePooling2D()(y);
   y = Dense(classes, {.activation = "softmax"})(y);
   return Model(x, y, name);
@@ -133,6 +137,15 @@ Model build(const std::string& name, ZooOptions o) {
   for (const auto& e : entries()) names.push_back(e.name);
   throw Error("unknown zoo model '" + name + "'" + core::did_you_mean(name, names) +
               " (have: " + core::join(names, ", ") + ")");
+}
+
+Model resnet_backbone(const Shape& input, const std::vector<int>& blocks,
+                      const std::vector<std::int64_t>& widths, std::int64_t stem, const std::string& name) {
+  if (blocks.empty() || blocks.size() != widths.size())
+    throw Error("resnet_backbone: " + std::to_string(blocks.size()) + " stages of blocks and " +
+                std::to_string(widths.size()) + " widths: expected one width per stage");
+  auto x = Input(input);
+  return Model(x, resnet_body(x, blocks, widths, stem, false), name);
 }
 
 }  // namespace dojo::nn::zoo

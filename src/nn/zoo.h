@@ -23,6 +23,15 @@ const std::vector<ZooEntry>& entries();
 // lenet5, alexnet, vgg16, vgg19, resnet18, resnet34, resnet50. Throws dojo::Error for another name.
 Model build(const std::string& name, ZooOptions options = {});
 
+// A ResNet without its head, for encoders: the stem (7×7/2 convolution, batch norm, ReLU, 3×3/2 max
+// pooling) with `stem` filters, then one stage per entry of `blocks` (basic blocks; the first of each
+// stage after the first halves the resolution) of `widths[stage]` filters. Output: the feature map
+// [H/32, W/32, widths.back()] for four stages (ResNet-18 is blocks {2, 2, 2, 2}, widths {64, 128,
+// 256, 512}, stem 64).
+Model resnet_backbone(const Shape& input, const std::vector<int>& blocks,
+                      const std::vector<std::int64_t>& widths, std::int64_t stem = 64,
+                      const std::string& name = "resnet_backbone");
+
 }  // namespace dojo::nn::zoo
 
 DOJO_PUBLIC_END

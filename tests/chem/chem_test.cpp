@@ -5,6 +5,7 @@
 #include <fstream>
 #include <set>
 
+#include "chem/captioner.h"
 #include "chem/image.h"
 #include "chem/labels.h"
 #include "chem/molecule.h"
@@ -347,6 +348,84 @@ TEST(Cli, MolRenderScoreAndMakeDataset) {
   expect_bad_input("mol make-dataset --n 12 --out " + d + "/set", "is not empty");
   expect_bad_input("mol make-dataset --n 12 --split test --out " + d + "/other", "split 'test'");
   EXPECT_EQ(test::snapshot(dir / "set"), before);
+  fs::remove_all(dir);
+}
+
+TEST(Captioner, StepByStepDecodingEqualsTeacherForcing) {
+  torch::manual_seed(0);
+  Captioner model(CaptionerOptions()
+                      .image_size(64)
+                      .widths({8, 16, 16, 32})
+                      .stem(8)
+                      .d_model(32)
+                      .heads(4)
+                      .layers(2)
+                      .ff(64)
+                      .max_len(16)
+                      .vocab(11));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto images = torch::randint(0, 256, {2, 64, 64}, torch::kLong).to(torch::kUInt8);
+  const auto memory = model->encode(images);
+  EXPECT_EQ(memory.sizes(), (std::vector<std::int64_t>{2, 4, 32}));  // (64/32)² cells
+  const auto tokens = torch::tensor({{1, 4, 5, 6, 7}, {1, 8, 9, 4, 10}}, torch::kLong);
+  const auto forced = model->decode(memory, tokens);
+  EXPECT_EQ(forced.sizes(), (std::vector<std::int64_t>{2, 5, 11}));
+  auto cache = model->start(memory);
+  for (std::int64_t t = 0; t < 5; ++t) {
+    const auto logits = model->step(cache, tokens.select(1, t));
+    EXPECT_TRUE(torch::allclose(logits, forced.select(1, t), 1e-4, 1e-5)) << "position " << t;
+  }
+  EXPECT_EQ(model->last_cross_attention().size(), 2u);
+  EXPECT_NEAR(model->last_cross_attention()[0].sum(1)[0].item<double>(), 1.0, 1e-5);
+  // A later token never changes an earlier position's logits (the mask is causal).
+  auto changed = tokens.clone();
+  changed[0][4] = 2;
+  EXPECT_TRUE(
+      torch::allclose(model->decode(memory, changed).slice(1, 0, 4), forced.slice(1, 0, 4), 1e-5, 1e-6));
+  EXPECT_THROW(CaptionerOptions().d_model(30).heads(4).vocab(10).validate(), Error);
+}
+
+TEST(Cli, MolTrainResumesTranslatesAndEvaluates) {
+  using test::dojo;
+  using test::expect_bad_input;
+  const auto dir = test::fresh_path("cli_mol_train");
+  fs::create_directories(dir);
+  const auto d = dir.string();
+  ASSERT_EQ(dojo("mol make-dataset --n 24 --generated 0 --out " + d + "/set").rc, 0);
+  const std::string tiny =
+      " --set image_size=64 --set widths=[8,16,16,32] --set stem=8 --set d_model=32 --set heads=4 --set "
+      "layers=1"
+      " --set ff=64 --set max_len=128 --set batch_size=8 --set eval_every=24 --set validation=" +
+      d + "/set --set validation_images=8 --set warmup_images=0";
+  expect_bad_input("mol train --data " + d + "/nope --out " + d + "/r0", "data folder");
+  expect_bad_input("mol train --data " + d + "/set --set lerning_rate=1 --out " + d + "/r0", "lerning_rate");
+  auto r = dojo("mol train --data " + d + "/set --images 48 --out " + d + "/run" + tiny);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  for (const auto* f :
+       {"config.yaml", "eval.csv", "learning_curve.png", "checkpoints/last.ckpt", "checkpoints/best.ckpt"})
+    EXPECT_TRUE(fs::exists(dir / "run" / f)) << f;
+  r = dojo("mol train --resume " + d + "/run --images 16");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("64 images seen in 8 steps"), std::string::npos) << r.out;
+
+  const auto labels = read_labels(dir / "set" / "train_labels.csv");
+  const auto png = image_path(dir / "set" / "train", labels[0].image_id).string();
+  const auto model = " --model " + d + "/run/checkpoints/best.ckpt";
+  r = dojo("mol translate " + png + model + " --beam 3");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(png + "\t", 0), 0u) << r.out;
+  r = dojo("mol translate " + png + model + " --attention " + d + "/att");  // maps of the greedy decoding
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_FALSE(fs::is_empty(dir / "att"));
+  expect_bad_input("mol translate " + png + model + " --beam 3 --attention " + d + "/att2", "--attention");
+  r = dojo("mol eval --labels " + d + "/set/train_labels.csv --images " + d + "/set/train --limit 4" + model);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("over 4 images"), std::string::npos) << r.out;
+
+  core::atomic_write_text(dir / "text.png", "no picture");
+  expect_bad_input("mol translate " + d + "/text.png" + model, "text.png");
+  expect_bad_input("mol translate " + png + " --model " + d + "/set/train_labels.csv", "train_labels.csv");
   fs::remove_all(dir);
 }
 
