@@ -80,6 +80,8 @@ std::int64_t heavy_atoms(const std::string& inchi) {
 int cmd_train(const MolArgs& a) {
   chem::MolTrainSummary s;
   if (!a.resume.empty()) {
+    if (!a.config.empty() || !a.overrides.empty() || !a.data.empty() || !a.out.empty())
+      throw Error("--resume takes the run's own config: expected no --config, --set, --data or --out");
     s = chem::resume_captioner(a.resume, a.images);
   } else {
     // --config takes a file or a preset name (mol/captioner), as dojo train does.
