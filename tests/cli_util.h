@@ -7,9 +7,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 
+#include "core/error.h"
 #include "core/files.h"
 
 namespace dojo::test {
@@ -37,6 +39,17 @@ inline std::map<std::string, std::string> snapshot(const std::filesystem::path& 
     if (e.is_regular_file()) files[e.path().string()] = core::read_text(e.path());
   }
   return files;
+}
+
+// The message of the dojo::Error that f throws; a test failure when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "no dojo::Error";
+  return "";
 }
 
 inline void expect_bad_input(const std::string& args, const std::string& names) {

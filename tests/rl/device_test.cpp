@@ -20,18 +20,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::dojo;
+using test::error_of;
 using test::expect_bad_input;
 using test::fresh_path;
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no dojo::Error";
-  return "";
-}
 
 bool has_gpu() { return core::cuda_device_count() > 0; }
 

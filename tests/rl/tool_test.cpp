@@ -22,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using test::dojo;
+using test::error_of;
 using test::expect_bad_input;
 using test::fresh_path;
 using test::snapshot;
@@ -34,16 +35,6 @@ core::Config zoo(const std::string& file, const std::string& env, const std::str
   r.env_id = env;
   r.algo = algo;
   return resolve_config(r);
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no dojo::Error";
-  return "";
 }
 
 TEST(RlZoo, CartPoleEntriesOfDqnAndPpoLoadUnchanged) {
