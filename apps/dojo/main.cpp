@@ -40,11 +40,13 @@ int unknown_command(const CLI::App& app, const std::string& word) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dojo::core::use_fast_blas_kernels();  // may start the program again, so first
   CLI::App app{"dojo — deep reinforcement learning and deep learning in C++", "dojo"};
   app.require_subcommand(1);
   app.set_help_all_flag("--help-all", "Show help for every command");
-  app.set_version_flag("--version",
-                       std::string("dojo ") + DOJO_VERSION + " (LibTorch " + TORCH_VERSION + ")");
+  const auto blas = dojo::core::blas_kernels();
+  app.set_version_flag("--version", std::string("dojo ") + DOJO_VERSION + " (LibTorch " + TORCH_VERSION +
+                                        (blas.empty() ? "" : ", OpenBLAS " + blas + " kernels") + ")");
   // Global, and accepted after the command too (fallthrough): `dojo eval RUN --plugin libmyenvs.so`.
   app.fallthrough();
   std::vector<std::string> plugins;

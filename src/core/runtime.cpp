@@ -5,10 +5,18 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "core/error.h"
 
@@ -52,7 +60,59 @@ int configure_compute(std::int64_t n) {
   // a seed-CNN epoch in perf). Keeping such blocks in the heap lets steps reuse them.
   mallopt(M_MMAP_THRESHOLD, 256 << 20);
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  static const bool warned = [] {
+    if (const auto better = better_blas_kernels(); !better.empty())
+      spdlog::warn(
+          "OpenBLAS runs its generic {} kernels on this CPU; {} ones are several times faster: "
+          "set OPENBLAS_CORETYPE={} (or call dojo::core::use_fast_blas_kernels() first in main)",
+          blas_kernels(), better, better);
+    return true;
+  }();
+  (void)warned;
   return threads;
+}
+
+std::string blas_kernels() {
+  using CoreName = char* (*)();
+  if (auto* f = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"))) return f();
+  return "";
+}
+
+std::string better_blas_kernels() {
+  // Kernel sets older than AVX2: OpenBLAS's fall-backs for a model it does not know.
+  static constexpr std::array<std::string_view, 11> generic = {
+      "prescott", "core2",      "penryn",    "dunnington", "nehalem",    "atom",
+      "katmai",   "coppermine", "northwood", "banias",     "sandybridge"};
+  std::string name = blas_kernels();
+  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (std::find(generic.begin(), generic.end(), name) == generic.end()) return "";
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+  return "";
+}
+
+void use_fast_blas_kernels() {
+  if (std::getenv("OPENBLAS_CORETYPE")) return;  // the user's choice, or this function's second run
+  const auto better = better_blas_kernels();
+  if (better.empty()) return;
+  // The arguments as the kernel has them: main()'s argv may be gone (a static initialiser calls this).
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  const std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<char*> args;
+  for (std::size_t i = 0; i < cmdline.size();) {  // NUL-separated; c_str() ends the last one
+    args.push_back(const_cast<char*>(cmdline.c_str() + i));
+    const auto end = cmdline.find('\0', i);
+    if (end == std::string::npos) break;
+    i = end + 1;
+  }
+  if (args.empty()) return;
+  args.push_back(nullptr);
+  ::setenv("OPENBLAS_CORETYPE", better.c_str(), 1);
+  ::execv("/proc/self/exe", args.data());
+  ::unsetenv("OPENBLAS_CORETYPE");  // exec failed: carry on with the generic kernels
 }
 
 }  // namespace dojo::core

@@ -1,6 +1,7 @@
 // Process-wide settings: logging, the one global seed and the thread count.
 #pragma once
 #include <cstdint>
+#include <string>
 
 #include "core/export.h"
 
@@ -22,6 +23,24 @@ void seed_everything(std::uint64_t seed);
 // MinAtar DQN 1.16x. $DOJO_THREAD_SPLIT=torch gives LibTorch's pool the threads instead (blas: the
 // default); anything else is a dojo::Error.
 int configure_compute(std::int64_t n_threads);
+
+// Debian's OpenBLAS (0.3.21) picks its kernels by CPU model and falls back to the generic Prescott
+// (SSE3) ones on models newer than its table, AVX-512 Xeons among them (this project's machines:
+// Emerald Rapids, model 207). sgemm is every Linear layer and, through im2col, every convolution, so
+// the whole of training ran at half speed or less (captioner step: 2.0x faster with SkylakeX kernels).
+// OpenBLAS reads $OPENBLAS_CORETYPE only while it loads, so when it chose generic kernels on a CPU
+// with AVX-512 (or AVX2), this sets the variable to the matching kernels (SkylakeX, Haswell) and
+// starts the program again with the same arguments (execv of /proc/self/exe). Nothing happens when
+// the variable is already set, the BLAS is not OpenBLAS, or its choice was already right. Call it
+// first thing in main(), before threads start or files open; the dojo command and dojo's tests do.
+void use_fast_blas_kernels();
+
+// The kernels OpenBLAS runs ("SkylakeX", "Prescott"), or "" when the BLAS is not OpenBLAS.
+std::string blas_kernels();
+
+// The kernels OpenBLAS should run on this CPU when it chose generic ones ("SkylakeX", "Haswell"),
+// else "" (its choice stands).
+std::string better_blas_kernels();
 
 }  // namespace dojo::core
 
