@@ -30,7 +30,7 @@ namespace {
 nn::Model backbone(const CaptionerOptions& o) {
   const auto s = o.image_size();
   const std::vector<int> blocks(o.blocks().begin(), o.blocks().end());
-  return nn::zoo::resnet_backbone({s, s, 1}, blocks, o.widths(), o.stem(), "encoder");
+  return nn::zoo::resnet_backbone({s, s, 1}, blocks, o.widths(), o.stem(), "encoder", o.bn_momentum());
 }
 
 }  // namespace

@@ -58,41 +58,43 @@ Model vgg(const std::string& name, const std::vector<int>& convs_per_stage, cons
   return Model(x, classifier_head(y, classes), name);
 }
 
-SymbolicTensor conv_bn(SymbolicTensor y, std::int64_t filters, std::int64_t k, std::int64_t stride,
-                       bool relu) {
+SymbolicTensor conv_bn(SymbolicTensor y, std::int64_t filters, std::int64_t k, std::int64_t stride, bool relu,
+                       double bn_momentum = 0.99) {
   y = Conv2D(filters, {k}, {.strides = {stride}, .padding = "same", .use_bias = false})(y);
-  y = BatchNormalization()(y);
+  y = BatchNormalization({.momentum = bn_momentum})(y);
   return relu ? Activation("relu")(y) : y;
 }
 
 // He et al. 2016: two 3×3 convolutions (basic) or 1×1-3×3-1×1 with 4× expansion (bottleneck, the
 // stride on the 3×3 as in torchvision), plus the input, projected when its shape changes.
-SymbolicTensor residual_block(SymbolicTensor x, std::int64_t width, std::int64_t stride, bool bottleneck) {
+SymbolicTensor residual_block(SymbolicTensor x, std::int64_t width, std::int64_t stride, bool bottleneck,
+                              double m) {
   const auto out_ch = bottleneck ? 4 * width : width;
   SymbolicTensor y;
   if (bottleneck) {
-    y = conv_bn(x, width, 1, 1, true);
-    y = conv_bn(y, width, 3, stride, true);
-    y = conv_bn(y, out_ch, 1, 1, false);
+    y = conv_bn(x, width, 1, 1, true, m);
+    y = conv_bn(y, width, 3, stride, true, m);
+    y = conv_bn(y, out_ch, 1, 1, false, m);
   } else {
-    y = conv_bn(x, width, 3, stride, true);
-    y = conv_bn(y, width, 3, 1, false);
+    y = conv_bn(x, width, 3, stride, true, m);
+    y = conv_bn(y, width, 3, 1, false, m);
   }
-  auto shortcut = (stride != 1 || x.shape().back() != out_ch) ? conv_bn(x, out_ch, 1, stride, false) : x;
+  auto shortcut = (stride != 1 || x.shape().back() != out_ch) ? conv_bn(x, out_ch, 1, stride, false, m) : x;
   return Activation("relu")(Add()({y, shortcut}));
 }
 
 SymbolicTensor resnet_body(const SymbolicTensor& x, const std::vector<int>& blocks,
-                           const std::vector<std::int64_t>& widths, std::int64_t stem, bool bottleneck) {
+                           const std::vector<std::int64_t>& widths, std::int64_t stem, bool bottleneck,
+                           double bn_momentum = 0.99) {
   auto y = ZeroPadding2D({3})(x);
   y = Conv2D(stem, {7}, {.strides = {2}, .use_bias = false})(y);
-  y = BatchNormalization()(y);
+  y = BatchNormalization({.momentum = bn_momentum})(y);
   y = Activation("relu")(y);
   y = ZeroPadding2D({1})(y);  // zeros pad like -inf here: the values are ≥ 0 after the ReLU
   y = MaxPooling2D({3, 3}, {.strides = {2}})(y);
   for (std::size_t stage = 0; stage < blocks.size(); ++stage) {
     for (int b = 0; b < blocks[stage]; ++b) {
-      y = residual_block(y, widths[stage], (stage > 0 && b == 0) ? 2 : 1, bottleneck);
+      y = residual_block(y, widths[stage], (stage > 0 && b == 0) ? 2 : 1, bottleneck, bn_momentum);
     }
   }
   return y;
@@ -140,12 +142,13 @@ Model build(const std::string& name, ZooOptions o) {
 }
 
 Model resnet_backbone(const Shape& input, const std::vector<int>& blocks,
-                      const std::vector<std::int64_t>& widths, std::int64_t stem, const std::string& name) {
+                      const std::vector<std::int64_t>& widths, std::int64_t stem, const std::string& name,
+                      double bn_momentum) {
   if (blocks.empty() || blocks.size() != widths.size())
     throw Error("resnet_backbone: " + std::to_string(blocks.size()) + " stages of blocks and " +
                 std::to_string(widths.size()) + " widths: expected one width per stage");
   auto x = Input(input);
-  return Model(x, resnet_body(x, blocks, widths, stem, false), name);
+  return Model(x, resnet_body(x, blocks, widths, stem, false, bn_momentum), name);
 }
 
 }  // namespace dojo::nn::zoo

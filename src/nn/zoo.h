@@ -27,10 +27,10 @@ Model build(const std::string& name, ZooOptions options = {});
 // pooling) with `stem` filters, then one stage per entry of `blocks` (basic blocks; the first of each
 // stage after the first halves the resolution) of `widths[stage]` filters. Output: the feature map
 // [H/32, W/32, widths.back()] for four stages (ResNet-18 is blocks {2, 2, 2, 2}, widths {64, 128,
-// 256, 512}, stem 64).
+// 256, 512}, stem 64). `bn_momentum` is every batch norm's (Keras' 0.99 by default).
 Model resnet_backbone(const Shape& input, const std::vector<int>& blocks,
                       const std::vector<std::int64_t>& widths, std::int64_t stem = 64,
-                      const std::string& name = "resnet_backbone");
+                      const std::string& name = "resnet_backbone", double bn_momentum = 0.99);
 
 }  // namespace dojo::nn::zoo
 
