@@ -18,6 +18,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/image.h"
+#include "core/runtime.h"
+#include "core/strings.h"
 #include "rl/trainer.h"
 
 namespace dojo::app {
@@ -36,7 +38,25 @@ struct MolArgs {
   std::vector<std::string> overrides, data, files;
   std::int64_t images = 0, beam = 1, limit = 0;
   bool no_rerank = false, no_clean = false;
+  std::string clean_steps;  // eval, translate: "" = the model's own (all steps, or none)
+  std::int64_t eval_threads = 0;
 };
+
+// The cleaning an image gets: --clean's steps, none with --no-clean, else what the model trained on.
+chem::CleanOptions cleaning(const MolArgs& a, const chem::TrainedCaptioner& m) {
+  if (a.no_clean && !a.clean_steps.empty()) throw Error("--no-clean and --clean: expected one of them");
+  if (a.no_clean) return chem::clean_steps("none");
+  if (!a.clean_steps.empty()) return chem::clean_steps(a.clean_steps);
+  return chem::clean_steps(m.clean ? "all" : "none");
+}
+
+std::string describe(const chem::CleanOptions& c) {
+  std::vector<std::string> on;
+  if (c.despeckle) on.emplace_back("despeckle");
+  if (c.crop) on.emplace_back("crop");
+  if (c.fix_rotation) on.emplace_back("rotate");
+  return on.empty() ? "none" : core::join(on, "+");
+}
 
 // The shipped model: $DOJO_MOL_MODEL, else share/dojo/models/mol-captioner.ckpt beside the program.
 std::string model_path(const std::string& given) {
@@ -106,11 +126,13 @@ int cmd_translate(const MolArgs& a) {
   if (!a.attention.empty() && a.beam > 1)
     throw Error("--attention draws the greedy decoding's maps: expected --beam 1, got " +
                 std::to_string(a.beam));
+  core::configure_compute(a.eval_threads);
   auto m = chem::load_captioner(model_path(a.model), a.device);
   const auto size = m.model->options().image_size();
+  const auto steps = cleaning(a, m);
   if (!a.attention.empty()) std::filesystem::create_directories(a.attention);
   for (const auto& file : a.files) {
-    const auto image = chem::prepare_image(chem::read_image(file), size, m.clean && !a.no_clean);
+    const auto image = chem::prepare_image(chem::read_image(file), size, steps);
     const auto out = chem::translate(m.model, m.vocab, image.unsqueeze(0), decode_options(a, m))[0];
     std::cout << fmt::format("{}\t{}\t{}\t{:.3f}{}\n", file, out.inchi, out.smiles, out.confidence,
                              out.valid ? "" : "\t(not a valid molecule)");
@@ -132,7 +154,9 @@ int cmd_translate(const MolArgs& a) {
 }
 
 int cmd_eval(const MolArgs& a) {
+  core::configure_compute(a.eval_threads);
   auto m = chem::load_captioner(model_path(a.model), a.device);
+  const auto steps = cleaning(a, m);
   auto labels = chem::read_labels(a.labels);
   if (a.limit > 0 && static_cast<std::int64_t>(labels.size()) > a.limit)
     labels.resize(static_cast<std::size_t>(a.limit));
@@ -144,9 +168,8 @@ int cmd_eval(const MolArgs& a) {
     const auto end = std::min(labels.size(), i + 16);
     std::vector<torch::Tensor> images;
     for (std::size_t j = i; j < end; ++j)
-      images.push_back(
-          chem::prepare_image(chem::read_image(chem::image_path(a.images_dir, labels[j].image_id)), size,
-                              m.clean && !a.no_clean));
+      images.push_back(chem::prepare_image(
+          chem::read_image(chem::image_path(a.images_dir, labels[j].image_id)), size, steps));
     const auto out = chem::translate(m.model, m.vocab, torch::stack(images), decode_options(a, m));
     for (std::size_t j = i; j < end; ++j) {
       const auto d = static_cast<double>(chem::levenshtein(out[j - i].inchi, labels[j].inchi));
@@ -164,7 +187,7 @@ int cmd_eval(const MolArgs& a) {
       "mean Levenshtein distance {:.3f}, exact match {:.1f}%, valid {:.1f}% over {} images "
       "({:.2f} images/s, beam {}, re-ranking {}, cleaning {})\n",
       distance / n, 100 * exact / n, 100 * valid / n, labels.size(), n / seconds, a.beam,
-      a.no_rerank ? "off" : "on", m.clean && !a.no_clean ? "on" : "off");
+      a.no_rerank ? "off" : "on", describe(steps));
   for (const auto& [lo, v] : by_size)
     std::cout << fmt::format("  {:>3}-{:<3} heavy atoms: LD {:.2f} over {} images\n", lo, lo + 9,
                              v.first / static_cast<double>(v.second), v.second);
@@ -254,6 +277,10 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
   translate->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
   translate->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
   translate->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
+  translate->add_option(
+      "--clean", a->clean_steps,
+      "Cleaning steps: all, none or a list of despeckle,crop,rotate (default: the model's)");
+  translate->add_option("--threads", a->eval_threads, "Threads (default: all cores)");
   translate->add_option("--attention", a->attention, "Write each image's attention maps (PNG) here");
   translate->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
 
@@ -265,12 +292,29 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
   eval->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
   eval->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
   eval->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
+  eval->add_option("--clean", a->clean_steps,
+                   "Cleaning steps: all, none or a list of despeckle,crop,rotate (default: the model's)");
+  eval->add_option("--threads", a->eval_threads, "Threads (default: all cores)");
   add_count(eval, "--limit", a->limit, "Evaluate the first N labels only");
   eval->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
 
-  return {{make, [a] { return cmd_make_dataset(*a); }},   {train, [a] { return cmd_train(*a); }},
-          {translate, [a] { return cmd_translate(*a); }}, {eval, [a] { return cmd_eval(*a); }},
-          {render, [a] { return cmd_render(*a); }},       {score, [a] { return cmd_score(*a); }}};
+  auto* exp = mol->add_subcommand("export", "Write a checkpoint's weights alone (the shipped model's form)");
+  exp->add_option("checkpoint", a->model, "A dojo mol train run's checkpoints/best.ckpt")->required();
+  exp->add_option("--out", a->out, "File to write")->required();
+
+  return {{exp,
+           [a] {
+             chem::export_captioner(a->model, a->out);
+             std::cout << fmt::format("wrote {} ({:.1f} MB)\n", a->out,
+                                      static_cast<double>(std::filesystem::file_size(a->out)) / 1e6);
+             return 0;
+           }},
+          {make, [a] { return cmd_make_dataset(*a); }},
+          {train, [a] { return cmd_train(*a); }},
+          {translate, [a] { return cmd_translate(*a); }},
+          {eval, [a] { return cmd_eval(*a); }},
+          {render, [a] { return cmd_render(*a); }},
+          {score, [a] { return cmd_score(*a); }}};
 }
 
 }  // namespace dojo::app

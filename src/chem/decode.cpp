@@ -147,7 +147,8 @@ std::vector<Translation> translate(Captioner& model, const Vocabulary& vocab, co
     if (!cands.empty()) {
       const auto& best = cands.front();
       tr.inchi = best.inchi;
-      tr.smiles = best.smiles;
+      // An invalid SMILES is still shown as decoded (it has no InChI), so a reader sees what went wrong.
+      tr.smiles = best.valid || o.target != "smiles" ? best.smiles : best.text;
       tr.valid = best.valid;
       tr.confidence = std::exp(best.log_prob / static_cast<double>(std::max<std::int64_t>(best.length, 1)));
     }

@@ -33,7 +33,7 @@ struct Candidate {
 };
 
 struct Translation {
-  std::string inchi, smiles;  // the chosen candidate's
+  std::string inchi, smiles;  // the chosen candidate's (an invalid SMILES as decoded, with no InChI)
   bool valid = false;
   double confidence = 0;                      // exp(mean log p per token) of the chosen candidate
   std::vector<Candidate> candidates;          // best first, as ranked

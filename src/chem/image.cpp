@@ -4,6 +4,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -90,6 +91,27 @@ torch::Tensor clean(const torch::Tensor& image, const CleanOptions& o) {
   if (o.fix_rotation && m.rows > m.cols) cv::rotate(m, m, cv::ROTATE_90_CLOCKWISE);
   auto out = as_tensor(m);
   return o.size > 0 ? fit_square(out, o.size) : out;
+}
+
+CleanOptions clean_steps(const std::string& names) {
+  CleanOptions o;
+  if (names == "all") return o;
+  o.despeckle = o.crop = o.fix_rotation = false;
+  if (names == "none") return o;
+  std::istringstream list(names);
+  for (std::string step; std::getline(list, step, ',');) {
+    if (step == "despeckle")
+      o.despeckle = true;
+    else if (step == "crop")
+      o.crop = true;
+    else if (step == "rotate")
+      o.fix_rotation = true;
+    else
+      throw Error("cleaning step '" + step +
+                  "': expected all, none or a comma-separated list of despeckle, "
+                  "crop, rotate");
+  }
+  return o;
 }
 
 torch::Tensor fit_square(const torch::Tensor& image, std::int64_t size) {

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <random>
+#include <string>
 
 #include "core/export.h"
 
@@ -34,6 +35,9 @@ struct CleanOptions {
   std::int64_t size = 0;     // > 0: resize keeping the aspect ratio into size×size, padded with paper
 };
 torch::Tensor clean(const torch::Tensor& image, const CleanOptions& options = {});
+// Steps by name: "all", "none" or a comma-separated list of despeckle, crop, rotate ("despeckle,crop").
+// Throws dojo::Error naming an unknown step.
+CleanOptions clean_steps(const std::string& names);
 
 // The image resized keeping its aspect ratio to fit size×size, centred, padded with white paper.
 torch::Tensor fit_square(const torch::Tensor& image, std::int64_t size);

@@ -1,29 +1,16 @@
 #include "chem/score.h"
 
-#include <algorithm>
-#include <numeric>
 #include <unordered_map>
 #include <vector>
 
 #include "chem/labels.h"
 #include "core/error.h"
+#include "core/strings.h"
 
 namespace dojo::chem {
 
 std::int64_t levenshtein(std::string_view a, std::string_view b) {
-  if (a.size() < b.size()) std::swap(a, b);  // the row follows the shorter string
-  std::vector<std::int64_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::int64_t diagonal = row[0];  // d[i-1][j-1]
-    row[0] = static_cast<std::int64_t>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::int64_t up = row[j];  // d[i-1][j]
-      row[j] = std::min({up + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
+  return static_cast<std::int64_t>(core::edit_distance(a, b));
 }
 
 Score score_files(const std::filesystem::path& submission, const std::filesystem::path& labels) {

@@ -68,11 +68,14 @@ core::Config resolve_mol_config(const core::Config& config) {
   return out;
 }
 
+torch::Tensor prepare_image(const torch::Tensor& image, std::int64_t size, CleanOptions steps) {
+  if (!steps.despeckle && !steps.crop && !steps.fix_rotation) return fit_square(image, size);
+  steps.size = size;
+  return clean(image, steps);
+}
+
 torch::Tensor prepare_image(const torch::Tensor& image, std::int64_t size, bool clean_it) {
-  if (!clean_it) return fit_square(image, size);
-  CleanOptions o;
-  o.size = size;
-  return clean(image, o);
+  return prepare_image(image, size, clean_steps(clean_it ? "all" : "none"));
 }
 
 namespace {
@@ -425,6 +428,20 @@ TrainedCaptioner load_captioner(const fs::path& path, const std::string& device)
   t.clean = cfg.get<bool>("clean", true);
   t.images_seen = r.get_int("images_seen");
   return t;
+}
+
+void export_captioner(const fs::path& checkpoint, const fs::path& out) {
+  const auto t = load_captioner(checkpoint);  // checks it is one
+  core::CheckpointReader r(checkpoint);
+  core::CheckpointWriter w;
+  w.put("kind", std::string("dojo-mol-captioner"));
+  w.put("config", r.get_string("config"));
+  w.put("vocab", r.get_string("vocab"));
+  w.put("model", *t.model);
+  w.put("images_seen", r.get_int("images_seen"));
+  w.put("seconds", r.get_double("seconds"));
+  if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
+  w.save(out);
 }
 
 MolTrainSummary train_captioner(const core::Config& resolved, const fs::path& out) {

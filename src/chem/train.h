@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "chem/captioner.h"
+#include "chem/image.h"
 #include "chem/tokens.h"
 #include "core/config.h"
 #include "core/export.h"
@@ -90,7 +91,13 @@ struct TrainedCaptioner {
 // Throws dojo::Error naming the file when it is missing, corrupt or not a captioner checkpoint.
 TrainedCaptioner load_captioner(const std::filesystem::path& checkpoint, const std::string& device = "cpu");
 
-// The image as the model sees it: cleaned (when `clean`) and fitted into size×size.
+// A checkpoint reduced to what translating needs (weights, config, vocabulary, images seen and hours
+// trained): no optimizer moments, a third of the size. The shipped model is one. Written atomically.
+void export_captioner(const std::filesystem::path& checkpoint, const std::filesystem::path& out);
+
+// The image as the model sees it: cleaned by the steps `steps` switches on, fitted into size×size.
+torch::Tensor prepare_image(const torch::Tensor& image, std::int64_t size, CleanOptions steps);
+// All the steps (clean) or none.
 torch::Tensor prepare_image(const torch::Tensor& image, std::int64_t size, bool clean);
 
 }  // namespace dojo::chem

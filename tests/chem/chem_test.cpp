@@ -423,6 +423,24 @@ TEST(Cli, MolTrainResumesTranslatesAndEvaluates) {
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("over 4 images"), std::string::npos) << r.out;
 
+  // Cleaning step by step; an unknown step is named.
+  r = dojo("mol eval --labels " + d + "/set/train_labels.csv --images " + d + "/set/train --limit 4" + model +
+           " --clean crop,rotate");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("cleaning crop+rotate"), std::string::npos) << r.out;
+  expect_bad_input("mol translate " + png + model + " --clean crop,speckle", "speckle");
+  // The shipped form: weights alone, a third of the size, translating the same.
+  r = dojo("mol export " + d + "/run/checkpoints/best.ckpt --out " + d + "/shipped/m.ckpt");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_LT(fs::file_size(dir / "shipped" / "m.ckpt"),
+            fs::file_size(dir / "run" / "checkpoints" / "best.ckpt") / 2);
+  const auto full = dojo("mol translate " + png + model + " --beam 3");
+  const auto slim = dojo("mol translate " + png + " --model " + d + "/shipped/m.ckpt --beam 3");
+  ASSERT_EQ(slim.rc, 0) << slim.err;
+  EXPECT_EQ(slim.out, full.out);
+  expect_bad_input("mol export " + d + "/set/train_labels.csv --out " + d + "/shipped/x.ckpt",
+                   "train_labels.csv");
+
   core::atomic_write_text(dir / "text.png", "no picture");
   expect_bad_input("mol translate " + d + "/text.png" + model, "text.png");
   expect_bad_input("mol translate " + png + " --model " + d + "/set/train_labels.csv", "train_labels.csv");
