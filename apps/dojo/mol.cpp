@@ -58,6 +58,15 @@ std::string describe(const chem::CleanOptions& c) {
   return on.empty() ? "none" : core::join(on, "+");
 }
 
+// How translate and eval read an image: re-ranking, cleaning, threads.
+void add_reading_options(CLI::App* sub, MolArgs& a) {
+  sub->add_flag("--no-rerank", a.no_rerank, "Keep the most probable candidate even when invalid");
+  sub->add_flag("--no-clean", a.no_clean, "Skip despeckling, cropping and turning");
+  sub->add_option("--clean", a.clean_steps,
+                  "Cleaning steps: all, none or a list of despeckle,crop,rotate (default: the model's)");
+  sub->add_option("--threads", a.eval_threads, "Threads (default: all cores)");
+}
+
 // The shipped model: $DOJO_MOL_MODEL, else share/dojo/models/mol-captioner.ckpt beside the program.
 std::string model_path(const std::string& given) {
   if (!given.empty()) return given;
@@ -275,12 +284,7 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
   translate->add_option("images", a->files, "PNG files")->required();
   translate->add_option("--model", a->model, "Captioner checkpoint (default: the shipped model)");
   translate->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
-  translate->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
-  translate->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
-  translate->add_option(
-      "--clean", a->clean_steps,
-      "Cleaning steps: all, none or a list of despeckle,crop,rotate (default: the model's)");
-  translate->add_option("--threads", a->eval_threads, "Threads (default: all cores)");
+  add_reading_options(translate, *a);
   translate->add_option("--attention", a->attention, "Write each image's attention maps (PNG) here");
   translate->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
 
@@ -290,11 +294,7 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
   eval->add_option("--images", a->images_dir, "Folder of the images (a/b/c/ID.png)")->required();
   eval->add_option("--model", a->model, "Captioner checkpoint (default: the shipped model)");
   eval->add_option("--beam", a->beam, "Beam width (default 1: greedy)")->check(CLI::Range(1, 64));
-  eval->add_flag("--no-rerank", a->no_rerank, "Keep the most probable candidate even when invalid");
-  eval->add_flag("--no-clean", a->no_clean, "Skip despeckling, cropping and turning");
-  eval->add_option("--clean", a->clean_steps,
-                   "Cleaning steps: all, none or a list of despeckle,crop,rotate (default: the model's)");
-  eval->add_option("--threads", a->eval_threads, "Threads (default: all cores)");
+  add_reading_options(eval, *a);
   add_count(eval, "--limit", a->limit, "Evaluate the first N labels only");
   eval->add_option("--device", a->device, "cpu, cuda, cuda:N or auto (default cpu)");
 
