@@ -122,6 +122,18 @@ envs::EnvFactory env_factory(const RunOptions& run, bool training) {
   return f.wrap(envs::atari_wrapper(o));
 }
 
+// A finished run's whole wall time, from its summary, when its last checkpoint is at the summary's
+// step: that checkpoint noted the time before the final saves and evaluation, which a run given more
+// steps must not lose. 0 otherwise (a run stopped between checkpoints has no such summary).
+double finished_wall_time(const fs::path& dir, std::int64_t step) {
+  const auto path = dir / "summary.json";
+  if (!fs::exists(path)) return 0.0;
+  const auto j = nlohmann::json::parse(core::read_text(path), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || j.value("env_steps", std::int64_t{-1}) != step) return 0.0;
+  const auto wall = j.find("wall_time_s");
+  return wall != j.end() && wall->is_number() ? wall->get<double>() : 0.0;
+}
+
 // The loop shared by a new and a resumed run.
 TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool resuming) {
   const auto run = run_options(cfg);
@@ -132,6 +144,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
     const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
     if (extra.count("wall_time_s")) wall_offset = extra.at("wall_time_s");
     if (extra.count("best_eval_mean")) best = extra.at("best_eval_mean");
+    wall_offset = std::max(wall_offset, finished_wall_time(dir, agent->num_timesteps()));
     truncate_csv(dir / "metrics.csv", agent->num_timesteps());
     truncate_csv(dir / "eval.csv", agent->num_timesteps());
     spdlog::info("resuming {} at step {} of {}", dir.string(), agent->num_timesteps(), run.n_timesteps());
