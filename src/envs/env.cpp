@@ -1,6 +1,11 @@
 #include "envs/env.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -62,6 +67,19 @@ void Env::check_action(const torch::Tensor& action) const {
       shown = "tensor of shape " + std::string(c10::str(action.sizes()));
     throw Error(name() + ": action " + shown + " is not in " + to_string(action_space()));
   }
+}
+
+std::vector<double> Env::box_action(const torch::Tensor& action) const {
+  const auto* box = std::get_if<Box>(&action_space());
+  if (!box) throw Error(name() + ": expected a Box action space, not " + to_string(action_space()));
+  if (action.numel() != box->numel() || action.dtype() == torch::kBool) check_action(action);
+  const auto flat = action.to(torch::kFloat32).to(torch::kDouble).contiguous();
+  std::vector<double> values(flat.data_ptr<double>(), flat.data_ptr<double>() + flat.numel());
+  if (!std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); })) {
+    throw Error(fmt::format("{}: action [{}] has a non-finite value: expected numbers in {}", name(),
+                            fmt::join(values, ", "), to_string(action_space())));
+  }
+  return values;
 }
 
 torch::Tensor float_obs(std::initializer_list<double> values) {

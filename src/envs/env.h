@@ -93,6 +93,9 @@ class Env {
   std::mt19937_64& rng() { return rng_; }
   // Throws dojo::Error naming the action and the space when the action is not in it.
   void check_action(const torch::Tensor& action) const;
+  // A Box action's values rounded to float32 (Gymnasium's action dtype). A wrong size or a NaN or
+  // infinite value is an error; bounds are left to the env, since Gymnasium's continuous envs clip.
+  std::vector<double> box_action(const torch::Tensor& action) const;
 
  private:
   std::mt19937_64 rng_;

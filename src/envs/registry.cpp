@@ -29,6 +29,7 @@ core::Registry<EnvSpec>& registry() {
     add({"CartPole-v0", [] { return std::make_unique<CartPole>(); }, 200, 195.0});
     add({"CartPole-v1", [] { return std::make_unique<CartPole>(); }, 500, 475.0});
     add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
+    add({"MountainCarContinuous-v0", [] { return std::make_unique<MountainCarContinuous>(); }, 999, 90.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
     // MinAtar: -v1 with the game's minimal action set, -v0 with all six actions; Pixel/ draws its frames.

@@ -87,6 +87,60 @@ TEST(MountainCar, StepsGoalAndLeftWallMatchGymnasium) {
   EXPECT_EQ(r.obs[1].item<float>(), 0.0f);
 }
 
+TEST(MountainCarContinuous, StepsRewardsGoalAndWallMatchGymnasium) {
+  MountainCarContinuous env;
+  env.reset(0);
+  env.set_state({-0.5, 0.0});
+  const std::vector<float> forces{1.0f, 0.5f, -2.0f, 0.25f};  // -2 pushes like -1 but costs 0.4
+  const std::vector<double> rewards{-0.1, -0.025, -0.4, -0.00625};
+  StepResult s;
+  for (std::size_t i = 0; i < forces.size(); ++i) {
+    s = env.step(torch::tensor({forces[i]}));
+    EXPECT_NEAR(s.reward, rewards[i], 1e-9);
+    EXPECT_FALSE(s.terminated);
+  }
+  expect_obs(s.obs, {-0.4962464869, 0.000358337129});
+  EXPECT_EQ(env.state()[0], static_cast<double>(s.obs[0].item<float>()));  // the state is float32
+
+  env.set_state({0.44, 0.02});
+  s = env.step(torch::tensor({0.3f}));
+  expect_obs(s.obs, {0.4598295689, 0.01982956193});
+  EXPECT_NEAR(s.reward, 99.99099999928474, 1e-9);  // +100 at the goal, less 0.1 * 0.3f^2
+  EXPECT_TRUE(s.terminated);
+
+  env.set_state({-1.19, -0.03});
+  s = env.step(torch::tensor({-1.0f}));
+  expect_obs(s.obs, {-1.2, 0.0});  // the wall stops the car
+  EXPECT_FALSE(s.terminated);
+
+  const auto r = env.reset(3);
+  EXPECT_GE(r.obs[0].item<float>(), -0.6f);
+  EXPECT_LE(r.obs[0].item<float>(), -0.4f);
+  EXPECT_EQ(r.obs[1].item<float>(), 0.0f);
+  EXPECT_EQ(env.render().sizes(), (std::vector<std::int64_t>{400, 600, 3}));
+}
+
+TEST(BoxActions, AWrongSizeOrANonFiniteValueIsAnErrorNamingIt) {
+  MountainCarContinuous car;
+  Pendulum pendulum;
+  car.reset(0);
+  pendulum.reset(0);
+  for (Env* env : std::vector<Env*>{&car, &pendulum}) {
+    EXPECT_THROW(env->step(torch::tensor({0.1f, 0.2f})), Error);
+    EXPECT_THROW(env->step(torch::tensor({std::nanf("")})), Error);
+    EXPECT_THROW(env->step(torch::tensor({INFINITY})), Error);
+    EXPECT_NO_THROW(env->step(torch::tensor({5.0f})));  // out of bounds: clipped, as in Gymnasium
+  }
+  try {
+    car.step(torch::tensor({std::nanf("")}));
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "MountainCarContinuous: action [nan] has a non-finite value: expected "
+              "numbers in " +
+                  to_string(car.action_space()));
+  }
+}
+
 TEST(Pendulum, StepsRewardsAndClippingMatchGymnasium) {
   Pendulum env;
   env.reset(0);
@@ -159,6 +213,11 @@ TEST(Registry, TimeLimitsTruncateAtTheRegisteredStep) {
   auto [n_mc, last_mc] = run_until_done(*mc, idle);
   EXPECT_EQ(n_mc, 200);
   EXPECT_TRUE(last_mc.truncated);
+
+  auto mcc = make("MountainCarContinuous-v0");
+  auto [n_mcc, last_mcc] = run_until_done(*mcc, [](const torch::Tensor&) { return torch::tensor({0.0f}); });
+  EXPECT_EQ(n_mcc, 999);
+  EXPECT_TRUE(last_mcc.truncated);
 
   auto acro = make("Acrobot-v1");
   auto [n_ac, last_ac] = run_until_done(*acro, idle);

@@ -1,7 +1,6 @@
-// MountainCar-v0 as Gymnasium v0.29 defines it (Moore 1990): an underpowered car in a valley must
-// rock back and forth to reach the flag at position 0.5. Actions: push left (0), none (1), right (2).
-// Observation: position, velocity (float32). Reward -1 per step. Start: position uniform in
-// (-0.6, -0.4), velocity 0.
+// MountainCar-v0 and MountainCarContinuous-v0 as Gymnasium v0.29 defines them (Moore 1990): an
+// underpowered car in a valley must rock back and forth to reach the flag on the right hill.
+// Observation: position, velocity (float32). Start: position uniform in (-0.6, -0.4), velocity 0.
 #pragma once
 #include <array>
 
@@ -29,6 +28,32 @@ class MountainCar final : public Env {
   const Space& observation_space() const override { return observation_space_; }
   std::string name() const override { return "MountainCar"; }
   // Gymnasium\'s rgb_array picture of the state, drawn the same way (core::Canvas).
+  torch::Tensor render() const override;
+
+  std::array<double, 2> state() const { return state_; }
+  void set_state(const std::array<double, 2>& s) { state_ = s; }
+
+ private:
+  Space action_space_, observation_space_;
+  std::array<double, 2> state_{};
+};
+
+// The continuous version: the action is a force in [-1, 1] (clipped, as Gymnasium does), the goal
+// is at 0.45, the reward is -0.1 a^2 per step (of the unclipped action) and +100 on reaching the goal.
+// Gymnasium keeps this env's state in float32 between steps; so does this one, so that long episodes
+// follow the same trajectory.
+class MountainCarContinuous final : public Env {
+ public:
+  static constexpr double kGoalPosition = 0.45;
+  static constexpr double kPower = 0.0015;
+
+  MountainCarContinuous();
+  ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  StepResult step(const torch::Tensor& action) override;
+  const Space& action_space() const override { return action_space_; }
+  const Space& observation_space() const override { return observation_space_; }
+  std::string name() const override { return "MountainCarContinuous"; }
   torch::Tensor render() const override;
 
   std::array<double, 2> state() const { return state_; }

@@ -27,11 +27,9 @@ ResetResult Pendulum::reset(std::optional<std::uint64_t> seed) {
 }
 
 StepResult Pendulum::step(const torch::Tensor& action) {
-  if (action.numel() != 1 || !action.is_floating_point()) check_action(action);
   const auto [th, thdot] = state_;
-  // Gymnasium clips out-of-range torques rather than rejecting them; the action is float32.
-  const double u =
-      std::clamp(static_cast<double>(action.to(torch::kFloat32).item<float>()), -kMaxTorque, kMaxTorque);
+  // Gymnasium clips out-of-range torques rather than rejecting them.
+  const double u = std::clamp(box_action(action)[0], -kMaxTorque, kMaxTorque);
   const double costs = std::pow(angle_normalize(th), 2) + 0.1 * thdot * thdot + 0.001 * u * u;
 
   double newthdot =
