@@ -76,6 +76,15 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, Seaquest, "MinAtar/Seaquest-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelBreakout, "Pixel/Breakout-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelSeaquest, "Pixel/Seaquest-v1");
 
+// MuJoCo locomotion (frame skip 4 or 5 physics steps per env step), uniform random actions.
+void BM_MujocoStep(benchmark::State& state, const char* id) {
+  auto env = envs::make(id);
+  step_randomly(state, *env);
+}
+BENCHMARK_CAPTURE(BM_MujocoStep, Hopper, "Hopper-v4");
+BENCHMARK_CAPTURE(BM_MujocoStep, Walker2d, "Walker2d-v4");
+BENCHMARK_CAPTURE(BM_MujocoStep, HalfCheetah, "HalfCheetah-v4");
+
 // The whole Atari preprocessing (no-ops, skip 4 with max, clip, grayscale 84×84, stack 4) on pixel
 // Breakout: items are agent steps, each of four frames.
 void BM_AtariPreprocessingStep(benchmark::State& state) {

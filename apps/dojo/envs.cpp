@@ -1,8 +1,9 @@
-// `dojo envs`, `dojo env rollout` and `dojo play`: the registered environments, by listing, by
-// scripted trajectory and at the keyboard.
+// `dojo envs`, `dojo env rollout|random` and `dojo play`: the registered environments, by listing,
+// by scripted trajectory, under uniform random actions and at the keyboard.
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
 #include <iostream>
@@ -13,6 +14,7 @@
 #include "core/error.h"
 #include "envs/registry.h"
 #include "play.h"
+#include "rl/evaluation.h"
 
 namespace dojo::app {
 
@@ -24,7 +26,7 @@ int cmd_envs() {
     auto env = spec.entry_point();
     env->reset(0);
     const bool renders = env->render().defined();  // --record and `dojo play` need frames
-    std::cout << fmt::format("{:<16} obs {:<55} action {:<22} max_steps {:<5} solved {:<6} render {}\n", id,
+    std::cout << fmt::format("{:<26} obs {:<55} action {:<22} max_steps {:<5} solved {:<6} render {}\n", id,
                              envs::to_string(env->observation_space()), envs::to_string(env->action_space()),
                              spec.max_episode_steps ? std::to_string(*spec.max_episode_steps) : "-",
                              spec.reward_threshold ? fmt::format("{:g}", *spec.reward_threshold) : "-",
@@ -114,6 +116,32 @@ int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
   return 0;
 }
 
+// Uniform random actions for whole episodes: the baseline scores are normalised against (D4RL's
+// "random" reference), and the env's speed with nothing else running. One JSON line.
+int cmd_random(const std::string& id, std::int64_t seed, std::int64_t episodes) {
+  if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
+  auto env = envs::make(id);
+  std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
+  env->reset(static_cast<std::uint64_t>(seed));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = rl::evaluate([&](const torch::Tensor&) { return envs::sample(env->action_space(), rng); },
+                              *env, episodes);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::int64_t steps = 0;
+  for (auto n : r.lengths) steps += n;
+  std::cout << nlohmann::json{{"env_id", id},
+                              {"episodes", episodes},
+                              {"seed", seed},
+                              {"mean_return", r.mean},
+                              {"std_return", r.std},
+                              {"mean_length", static_cast<double>(steps) / static_cast<double>(episodes)},
+                              {"steps", steps},
+                              {"steps_per_s", seconds > 0 ? static_cast<double>(steps) / seconds : 0.0}}
+                   .dump()
+            << "\n";
+  return 0;
+}
+
 struct RolloutArgs {
   std::string id, actions_file;
   std::int64_t seed = 0, steps = 100;
@@ -133,6 +161,13 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   add_count(rollout, "--steps", r->steps, "Steps at most (default 100)");
   rollout->add_option("--actions", r->actions_file, "File with one action per line (default: sampled)");
 
+  auto rnd = std::make_shared<RolloutArgs>();
+  rnd->steps = 100;  // episodes
+  auto* random = env_cmd->add_subcommand("random", "Mean return of uniform random actions, as one JSON line");
+  random->add_option("id", rnd->id, "Environment id")->required();
+  random->add_option("--seed", rnd->seed, "Seed of the first reset and of the actions (default 0)");
+  add_count(random, "--episodes", rnd->steps, "Episodes (default 100)");
+
   auto p = std::make_shared<PlayOptions>();
   auto* play_cmd = app.add_subcommand("play", "Play an environment at the keyboard, in the terminal");
   play_cmd->add_option("id", p->env_id, "Environment id")->required();
@@ -142,6 +177,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
 
   return {{list, [] { return cmd_envs(); }},
           {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file); }},
+          {random, [rnd] { return cmd_random(rnd->id, rnd->seed, rnd->steps); }},
           {play_cmd, [p] { return play(*p); }}};
 }
 

@@ -8,6 +8,7 @@
 #include "envs/classic_control/pendulum.h"
 #include "envs/minatar/minatar.h"
 #include "envs/minatar/pixels.h"
+#include "envs/mujoco/locomotion.h"
 #include "envs/wrappers.h"
 
 namespace dojo::envs {
@@ -32,6 +33,13 @@ core::Registry<EnvSpec>& registry() {
     add({"MountainCarContinuous-v0", [] { return std::make_unique<MountainCarContinuous>(); }, 999, 90.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
+    // MuJoCo locomotion, Gymnasium's v4 ids, time limits and reward thresholds.
+    add({"Hopper-v4", [] { return std::make_unique<mujoco::Locomotion>(mujoco::hopper_task()); }, 1000,
+         3800.0});
+    add({"Walker2d-v4", [] { return std::make_unique<mujoco::Locomotion>(mujoco::walker2d_task()); }, 1000,
+         std::nullopt});
+    add({"HalfCheetah-v4", [] { return std::make_unique<mujoco::Locomotion>(mujoco::half_cheetah_task()); },
+         1000, 4800.0});
     // MinAtar: -v1 with the game's minimal action set, -v0 with all six actions; Pixel/ draws its frames.
     for (const auto& game : minatar::game_names()) {
       for (const bool minimal : {true, false}) {

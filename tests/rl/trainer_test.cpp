@@ -281,5 +281,30 @@ TEST(Cli, RolloutPrintsJsonLinesFromAnActionsFile) {
   expect_bad_input("env rollout CartPole-v1 --actions " + actions.string(), "line 2");
 }
 
+TEST(Cli, EnvRandomReportsTheUniformPolicysReturnSeeded) {
+  const char* bin = std::getenv("DOJO_BIN");
+  ASSERT_NE(bin, nullptr);
+  const auto out_file = fresh_path("random");
+  auto run = [&](const std::string& id) {
+    EXPECT_EQ(std::system(
+                  (std::string(bin) + " env random " + id + " --episodes 20 --seed 3 > " + out_file.string())
+                      .c_str()),
+              0);
+    return nlohmann::json::parse(core::read_text(out_file));
+  };
+  const auto a = run("CartPole-v1");
+  EXPECT_EQ(a["episodes"], 20);
+  EXPECT_GT(a["mean_return"].get<double>(), 8.0);  // random CartPole lasts about 22 steps
+  EXPECT_LT(a["mean_return"].get<double>(), 40.0);
+  EXPECT_EQ(a["mean_return"], a["mean_length"]);  // +1 per step
+  EXPECT_EQ(run("CartPole-v1")["mean_return"], a["mean_return"]);
+  const auto cheetah = run("HalfCheetah-v4");  // never terminates: 1000 steps, control cost ~ -200
+  EXPECT_EQ(cheetah["mean_length"], 1000.0);
+  EXPECT_LT(cheetah["mean_return"].get<double>(), -150.0);
+  fs::remove(out_file);
+  expect_bad_input("env random CartPole-v1 --episodes 0", "--episodes");
+  expect_bad_input("env random Hopper-v9", "Hopper-v9");
+}
+
 }  // namespace
 }  // namespace dojo::rl
