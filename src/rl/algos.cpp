@@ -5,6 +5,8 @@
 #include "rl/dqn.h"
 #include "rl/ppo.h"
 #include "rl/reinforce.h"
+#include "rl/sac.h"
+#include "rl/td3.h"
 
 namespace dojo::rl {
 
@@ -38,8 +40,10 @@ core::Registry<AlgorithmSpec>& registry() {
          {algorithm_spec<DQN, DQNOptions>(
               "dqn", "Deep Q-Network (Mnih et al. 2015) with Double, Dueling, PER and n-step"),
           algorithm_spec<PPO, PPOOptions>("ppo", "Proximal Policy Optimization (Schulman et al. 2017)"),
-          a2c_spec(),
-          algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)")}) {
+          a2c_spec(), algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)"),
+          algorithm_spec<SAC, SACOptions>(
+              "sac", "Soft Actor-Critic (Haarnoja et al. 2018) with automatic entropy tuning"),
+          algorithm_spec<TD3, TD3Options>("td3", "Twin Delayed DDPG (Fujimoto et al. 2018)")}) {
       const auto name = spec.name;  // copied: the entry argument is moved from before add() runs
       r.add(name, std::move(spec));
     }

@@ -27,7 +27,7 @@ void off_policy_loop(LoopState s, envs::Env& env, std::optional<std::uint64_t> r
       for (std::int64_t g = 0; g < schedule.gradient_steps; ++g) s.logger.record(h.update());
     }
     // Sync the target network every target_update_interval env steps.
-    if (s.num_timesteps % schedule.target_update_interval == 0) h.update_target();
+    if (h.update_target && s.num_timesteps % schedule.target_update_interval == 0) h.update_target();
 
     if (!callback.on_step(s.agent, {s.num_timesteps, total, &step, &s.logger})) break;
   }

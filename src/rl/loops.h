@@ -3,7 +3,7 @@
 // resets, step counting, the train_freq / gradient_steps / target-update cadence, rollouts on vector
 // envs, and one callback per env step (which may stop training).
 //
-//   off-policy (DQN; SAC and TD3 next):       on-policy (PPO, A2C):
+//   off-policy (DQN, SAC, TD3):               on-policy (PPO, A2C):
 //     act -> step -> store -> count             repeat: n_steps on each of N envs -> update(rollout)
 //     every train_freq: gradient_steps updates
 //     every target_update_interval: target sync
@@ -51,7 +51,7 @@ struct OffPolicyHooks {
       store;
   std::function<std::int64_t()> stored;                   // transitions in the replay memory
   std::function<std::map<std::string, double>()> update;  // one gradient step on a sampled minibatch
-  std::function<void()> update_target;
+  std::function<void()> update_target;  // optional: agents that update targets per gradient step do it there
 };
 
 // Steps `env` until num_timesteps reaches total (or a callback stops it). `reset_seed` seeds the first

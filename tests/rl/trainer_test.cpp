@@ -201,7 +201,9 @@ TEST(Cli, BadInputExitsTwoWithOneLineAndChangesNothing) {
   // Checks that once ran after the run directory existed: each leaves nothing behind now.
   const auto out = " --out " + (dir / "new").string();
   expect_bad_input("train" + out + " --set net_arch=[64,-3]", "net_arch");
-  expect_bad_input("train" + out + " --env Pendulum-v1", "Pendulum-v1");          // DQN on Box actions
+  expect_bad_input("train" + out + " --env Pendulum-v1", "Pendulum-v1");  // DQN on Box actions
+  expect_bad_input("train sac" + out + " --env CartPole-v1",
+                   "sac needs a Box action space; CartPole-v1 has Discrete(2)");
   expect_bad_input("train a2c" + out + " --set rms_prop_eps=0", "rms_prop_eps");  // A2C's key, not PPO's
   EXPECT_EQ(snapshot(dir), before);
 
