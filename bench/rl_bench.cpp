@@ -1,5 +1,5 @@
-// CartPole and MinAtar stepping, greedy action latency and DQN gradient steps for the RL-Zoo CartPole
-// network. Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
+// Env stepping (CartPole, MinAtar, MuJoCo), greedy action latency, and the updates of DQN, PPO, SAC and TD3.
+// Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -15,6 +15,8 @@
 #include "rl/frame_replay.h"
 #include "rl/ppo.h"
 #include "rl/prioritized.h"
+#include "rl/sac.h"
+#include "rl/td3.h"
 
 namespace {
 
@@ -113,6 +115,37 @@ void BM_DQNGradientStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_DQNGradientStep);
+
+// One SAC or TD3 update on HalfCheetah-sized transitions (obs 17, action 6) from a 10k buffer:
+// batch range(0), two hidden layers of range(1). {256, 256} is the figure (SB3's SAC sizes);
+// {1, 8} is the same sequence of ops with almost no arithmetic: LibTorch's per-op overhead alone.
+rl::ReplayBuffer halfcheetah_replay() {
+  rl::ReplayBuffer replay(10'000, {17}, torch::kFloat32, {6}, torch::kFloat32);
+  torch::manual_seed(0);
+  for (int i = 0; i < 10'000; ++i) {
+    replay.add(torch::randn({17}), torch::rand({6}) * 2 - 1, 1.0, torch::randn({17}), false);
+  }
+  return replay;
+}
+
+void BM_SACUpdate(benchmark::State& state) {
+  rl::SAC agent("HalfCheetah-v4", rl::SACOptions().net_arch({state.range(1), state.range(1)}), 0);
+  const auto replay = halfcheetah_replay();
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(state.range(0), rng)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SACUpdate)->Args({256, 256})->Args({1, 8})->Unit(benchmark::kMicrosecond);
+
+// TD3's update alternates: critics only, then critics + actor + both targets (policy_delay 2).
+void BM_TD3Update(benchmark::State& state) {
+  rl::TD3 agent("HalfCheetah-v4", rl::TD3Options().net_arch({state.range(1), state.range(1)}), 0);
+  const auto replay = halfcheetah_replay();
+  std::mt19937_64 rng(0);
+  for (auto _ : state) benchmark::DoNotOptimize(agent.update(replay.sample(state.range(0), rng)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_TD3Update)->Args({256, 256})->Args({1, 8})->Unit(benchmark::kMicrosecond);
 
 // The DQN both presets share for these benches: `network`, centred RMSProp (lr 2.5e-4, ε 0.01).
 rl::DQNOptions centred_rmsprop_dqn(const std::string& network) {
