@@ -31,9 +31,10 @@ inline std::vector<std::filesystem::path>& plugins() {
   return paths;
 }
 
-std::vector<Command> add_train_commands(CLI::App& app);  // train, eval        (train.cpp)
-std::vector<Command> add_env_commands(CLI::App& app);    // envs, env, play    (envs.cpp)
-std::vector<Command> add_model_commands(CLI::App& app);  // example, zoo, model (models.cpp)
-std::vector<Command> add_mol_commands(CLI::App& app);    // mol               (mol.cpp)
+std::vector<Command> add_train_commands(CLI::App& app);    // train, eval        (train.cpp)
+std::vector<Command> add_env_commands(CLI::App& app);      // envs, env, play    (envs.cpp)
+std::vector<Command> add_model_commands(CLI::App& app);    // example, zoo, model (models.cpp)
+std::vector<Command> add_mol_commands(CLI::App& app);      // mol               (mol.cpp)
+std::vector<Command> add_dataset_commands(CLI::App& app);  // dataset         (dataset.cpp)
 
 }  // namespace dojo::app

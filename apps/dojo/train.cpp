@@ -63,11 +63,11 @@ int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& c
 }
 
 struct TrainArgs {
-  std::string algo, resume_dir, env_id, config_file, out, device;
+  std::string algo, resume_dir, env_id, config_file, out, device, dataset;
   rl::TrainRequest req;
   std::int64_t seed = 0, steps = 0;
   CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr,
-              *device_opt = nullptr;
+              *device_opt = nullptr, *dataset_opt = nullptr;
 };
 
 struct EvalArgs {
@@ -91,6 +91,8 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   t->seed_opt = train->add_option("--seed", t->seed, "Seed for every generator");
   t->steps_opt = add_count(train, "--steps", t->steps,
                            "Environment steps (n_timesteps; 1e5 works); with --resume, steps to add");
+  t->dataset_opt = train->add_option("--dataset", t->dataset,
+                                     "Offline agents: the dataset (a D4RL .hdf5 file or a Minari folder)");
   train->add_option("--out", t->out, "Run directory to create (default runs/<algo>-<env>-s<seed>-<time>)");
   train->add_option("--resume", t->resume_dir, "Continue the run in this directory from its last checkpoint");
   t->device_opt = train->add_option("--device", t->device,
@@ -117,11 +119,14 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     if (*t->seed_opt) req.seed = t->seed;
     if (*t->steps_opt) req.steps = t->steps;
     if (*t->device_opt) req.device = t->device;
+    if (*t->dataset_opt) req.dataset = t->dataset;
     req.out = t->out;
     req.plugins = plugins();
-    if (!t->resume_dir.empty() &&
-        (!t->algo.empty() || *t->env_opt || *t->config_opt || !req.overrides.empty() || *t->seed_opt)) {
-      throw Error("--resume takes the run's own config: expected no algo, --env, --config, --set or --seed");
+    if (!t->resume_dir.empty() && (!t->algo.empty() || *t->env_opt || *t->config_opt ||
+                                   !req.overrides.empty() || *t->seed_opt || *t->dataset_opt)) {
+      throw Error(
+          "--resume takes the run's own config: expected no algo, --env, --config, --set, --seed or "
+          "--dataset");
     }
     return cmd_train(t->algo, req, t->resume_dir);
   };

@@ -4,10 +4,17 @@
 #include <spdlog/spdlog.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <numeric>
 
+#include "rl/dataset.h"
+
 namespace dojo::rl {
+
+namespace {
+constexpr std::int64_t kOfflineLogEvery = 1000;  // gradient steps between an offline agent's metrics rows
+}  // namespace
 
 EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, double time_offset_s,
                              std::shared_ptr<core::EventWriter> events)
@@ -17,7 +24,22 @@ EpisodeLogger::EpisodeLogger(const std::filesystem::path& csv, bool append, doub
 
 bool EpisodeLogger::on_step(Agent&, const StepInfo& info) {
   if (start_step_ < 0) start_step_ = info.step - 1;
-  if (!info.result) return true;
+  if (!info.result) {
+    // Offline agents have no episodes: their recorded values every kOfflineLogEvery gradient steps.
+    if (info.logger && (info.step % kOfflineLogEvery == 0 || info.step == info.total)) {
+      const double t =
+          time_offset_s_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+      std::vector<std::pair<std::string, double>> row{{"step", static_cast<double>(info.step)},
+                                                      {"time_s", t}};
+      for (const auto& [k, v] : info.logger->values()) row.emplace_back(k, v);
+      csv_.row(row);
+      if (events_) {
+        for (std::size_t k = 2; k < row.size(); ++k)
+          events_->scalar("train/" + row[k].first, info.step, row[k].second);
+      }
+    }
+    return true;
+  }
   const auto& i = info.result->info;
   const auto ret = i.find("episode_return");
   if (ret == i.end()) return true;
@@ -62,20 +84,41 @@ EvalCallback::EvalCallback(std::unique_ptr<envs::Env> eval_env, std::int64_t eva
       freq_(eval_freq),
       n_episodes_(n_episodes),
       dir_(run_dir),
-      csv_(run_dir / "eval.csv", {"step", "mean_return", "std_return", "mean_length"}, append),
       best_(best_so_far),
       last_(std::nan("")),
       bookkeeping_(std::move(bookkeeping)),
       stop_threshold_(stop_threshold),
-      events_(std::move(events)) {}
+      events_(std::move(events)) {
+  // D4RL's normalised score beside the return on envs with reference returns (a resumed run keeps
+  // the columns its eval.csv has).
+  const auto path = run_dir / "eval.csv";
+  normalize_ = reference_returns(env_->id()).has_value();
+  if (append && std::filesystem::exists(path)) {
+    std::ifstream in(path);
+    std::string header;
+    std::getline(in, header);
+    normalize_ = normalize_ && header.find("normalized_score") != std::string::npos;
+  }
+  std::vector<std::string> columns{"step", "mean_return", "std_return", "mean_length"};
+  if (normalize_) columns.push_back("normalized_score");
+  csv_ = core::CsvWriter(path, columns, append);
+}
+
+std::optional<double> EvalCallback::last_normalized() const {
+  if (!normalize_ || std::isnan(last_)) return std::nullopt;
+  return normalized_score(env_->id(), last_);
+}
 
 void EvalCallback::run_eval(Agent& agent, std::int64_t step) {
   const auto r = evaluate(agent, *env_, n_episodes_);
   const double mean_len =
       std::accumulate(r.lengths.begin(), r.lengths.end(), 0.0) / static_cast<double>(r.lengths.size());
-  csv_.row({static_cast<double>(step), r.mean, r.std, mean_len});
+  std::vector<double> row{static_cast<double>(step), r.mean, r.std, mean_len};
+  if (normalize_) row.push_back(*normalized_score(env_->id(), r.mean));
+  csv_.row(row);
   if (events_) {
     events_->scalar("eval/mean_return", step, r.mean);
+    if (normalize_) events_->scalar("eval/normalized_score", step, row.back());
     events_->scalar("eval/mean_length", step, mean_len);
     events_->flush();
   }
@@ -119,6 +162,8 @@ std::string ProgressCallback::status() const {
   if (episodes_ && !std::isnan(episodes_->recent_return()))
     s += fmt::format("return {:.1f}", episodes_->recent_return());
   if (eval_ && !std::isnan(eval_->last_mean())) s += fmt::format(" - eval {:.1f}", eval_->last_mean());
+  if (const auto norm = eval_ ? eval_->last_normalized() : std::nullopt)
+    s += fmt::format(" (score {:.1f})", *norm);
   if (!std::isnan(exploration_)) s += fmt::format(" - eps {:.3f}", exploration_);
   return s;
 }

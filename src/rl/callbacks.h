@@ -56,6 +56,8 @@ class EvalCallback final : public Callback {
   void on_end(Agent& agent) override;
   double best_mean() const { return best_; }
   double last_mean() const { return last_; }
+  // The last evaluation's D4RL normalised score, on envs with reference returns.
+  std::optional<double> last_normalized() const;
   std::int64_t evaluations() const { return evaluations_; }
 
  private:
@@ -69,6 +71,7 @@ class EvalCallback final : public Callback {
   std::function<std::map<std::string, double>()> bookkeeping_;
   std::optional<double> stop_threshold_;
   std::shared_ptr<core::EventWriter> events_;
+  bool normalize_ = false;
 };
 
 class ProgressCallback final : public Callback {

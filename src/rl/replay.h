@@ -81,6 +81,8 @@ class ReplayBuffer final : public Replay {
   std::int64_t draw_range() const override { return size_; }
   bool sampleable(std::int64_t slot) const override { return slot >= 0 && slot < size_; }
   std::int64_t position() const { return pos_; }
+  // Whether the transition in `slot` ended its episode (terminated or truncated).
+  bool episode_end(std::int64_t slot) const { return episode_end_.at(static_cast<std::size_t>(slot)) != 0; }
   void clear() { size_ = pos_ = 0; }
 
  private:

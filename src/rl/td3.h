@@ -94,6 +94,7 @@ class TD3 final : public Agent {
   torch::Tensor target_action(const torch::Tensor& next_obs, const torch::Tensor& eps);
 
   const TD3Options& options() const { return opts_; }
+  const ReplayBuffer& replay() const { return replay_; }
   torch::nn::Sequential actor() const { return actor_; }
   torch::nn::Sequential actor_target() const { return actor_target_; }
   TwinQ critic() const { return critic_; }

@@ -72,7 +72,11 @@ void write_learning_curve(const fs::path& dir, const RunOptions& run) {
   core::Series evals{"evaluation (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
   if (fs::exists(dir / "metrics.csv")) {
     const auto t = core::read_csv(dir / "metrics.csv");
-    episodes.x = t.column("step"), episodes.y = t.column("episode_return");
+    // Rows without an episode (an offline agent's metrics) are left out.
+    const auto steps = t.column("step"), returns = t.column("episode_return");
+    for (std::size_t i = 0; i < returns.size(); ++i) {
+      if (std::isfinite(returns[i])) episodes.x.push_back(steps[i]), episodes.y.push_back(returns[i]);
+    }
     double sum = 0.0;
     for (std::size_t i = 0; i < episodes.y.size(); ++i) {
       sum += episodes.y[i] - (i >= 20 ? episodes.y[i - 20] : 0.0);
@@ -106,21 +110,15 @@ void write_summary(const TrainSummary& s) {
   core::atomic_write_text(s.run_dir / "summary.json", j.dump(2) + "\n");
 }
 
-std::int64_t count_rows(const fs::path& csv) {
-  return fs::exists(csv) ? static_cast<std::int64_t>(core::read_csv(csv).rows.size()) : 0;
+// Episodes in metrics.csv: its rows with an episode return (an offline agent's rows have none).
+std::int64_t count_episodes(const fs::path& csv) {
+  if (!fs::exists(csv)) return 0;
+  const auto returns = core::read_csv(csv).column("episode_return");
+  return std::count_if(returns.begin(), returns.end(), [](double r) { return std::isfinite(r); });
 }
 
-// The run's envs: the registered id, with episode statistics for training, and the Atari
-// preprocessing when the run asks for it (training clips rewards, evaluation keeps the score). The
-// agent, its vector envs and evaluation all make theirs from this.
-envs::EnvFactory env_factory(const RunOptions& run, bool training) {
-  envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
-  if (!run.atari_wrappers()) return f;
-  envs::AtariOptions o;
-  o.clip_reward = training;
-  o.noop_max = run.noop_max();
-  return f.wrap(envs::atari_wrapper(o));
-}
+// The agent, its vector envs and evaluation all make their envs from run_env_factory.
+envs::EnvFactory env_factory(const RunOptions& run, bool training) { return run_env_factory(run, training); }
 
 // A finished run's whole wall time, from its summary, when its last checkpoint is at the summary's
 // step: that checkpoint noted the time before the final saves and evaluation, which a run given more
@@ -181,7 +179,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   s.env_id = run.env_id();
   s.seed = run.seed();
   s.env_steps = agent->num_timesteps();
-  s.episodes = count_rows(dir / "metrics.csv");
+  s.episodes = count_episodes(dir / "metrics.csv");
   s.n_threads = at::get_num_threads();
   s.wall_time_s = wall;
   s.final_eval_mean = final_eval.mean;
@@ -214,6 +212,32 @@ void RunOptions::validate() const {
   if (stop_on_reward_threshold_ && eval_freq_ == 0) {
     throw Error("stop_on_reward_threshold needs periodic evaluation: expected eval_freq > 0");
   }
+}
+
+envs::EnvFactory run_env_factory(const RunOptions& run, bool training) {
+  envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
+  if (!run.atari_wrappers()) return f;
+  envs::AtariOptions o;
+  o.clip_reward = training;
+  o.noop_max = run.noop_max();
+  return f.wrap(envs::atari_wrapper(o));
+}
+
+LoadedRun load_run(const fs::path& dir, const std::string& checkpoint, std::uint64_t seed,
+                   const std::string& device) {
+  core::require_run_dir(dir);
+  if (checkpoint != "best" && checkpoint != "last") {
+    throw Error("--checkpoint '" + checkpoint + "': expected best or last");
+  }
+  LoadedRun r;
+  r.config = core::Config::load(dir / "config.yaml");
+  load_plugins(r.config);
+  r.run = run_options(r.config);
+  r.run.validate();
+  if (!device.empty()) r.config = with_device(r.config, r.run.algo(), device);
+  r.agent = make_agent(r.run.algo(), r.config, env_factory(r.run, false), seed);
+  r.agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
+  return r;
 }
 
 fs::path config_dir() {
@@ -297,6 +321,8 @@ core::Config resolve_config(const TrainRequest& req) {
   if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
   if (req.steps) cfg.set("n_timesteps", YAML::Node(*req.steps));
   if (req.device) cfg.set("device", YAML::Node(*req.device));
+  // Absolute, so that resume and eval find it from any directory.
+  if (req.dataset) cfg.set("dataset", YAML::Node(fs::absolute(*req.dataset).lexically_normal().string()));
 
   const std::string algo = cfg.get<std::string>("algo", RunOptions().algo());
   require_algorithm(algo);
@@ -369,16 +395,14 @@ EvalResult evaluate_run(const fs::path& dir, std::int64_t episodes, const std::s
   load_plugins(cfg);
   const auto run = run_options(cfg);
   run.validate();
-  if (!device.empty()) cfg = with_device(cfg, run.algo(), device);
   auto env = env_factory(run, false)();
   // "random": uniform random actions on the same env, the baseline a trained agent is held against.
-  std::unique_ptr<Agent> agent;
+  LoadedRun loaded;
   std::mt19937_64 rng(seed);
   Policy policy = [&](const torch::Tensor&) { return envs::sample(env->action_space(), rng); };
   if (checkpoint != "random") {
-    agent = make_agent(run.algo(), cfg, env_factory(run, false), seed);
-    agent->load(dir / "checkpoints" / (checkpoint + ".ckpt"));
-    policy = [&](const torch::Tensor& obs) { return agent->act(obs, true); };
+    loaded = load_run(dir, checkpoint, seed, device);
+    policy = [&](const torch::Tensor& obs) { return loaded.agent->act(obs, true); };
   }
   env->reset(seed);
   if (record_dir.empty()) return evaluate(policy, *env, episodes);

@@ -14,6 +14,8 @@
 #include "core/config.h"
 #include "core/export.h"
 #include "core/options.h"
+#include "envs/factory.h"
+#include "rl/agent.h"
 #include "rl/evaluation.h"
 
 DOJO_PUBLIC_BEGIN
@@ -69,6 +71,7 @@ struct TrainRequest {
   std::filesystem::path out;                         // --out; "" = runs/<algo>-<env>-s<seed>-<time>
   std::vector<std::filesystem::path> plugins;        // --plugin: loaded first, recorded in the run
   std::optional<std::string> device;                 // --device: the algorithm's `device` key
+  std::optional<std::filesystem::path> dataset;      // --dataset: an offline algorithm's `dataset` key
 };
 
 struct TrainSummary {
@@ -103,6 +106,20 @@ TrainSummary train(const core::Config& resolved, const std::filesystem::path& ou
 // recorded, e.g. a GPU run continued on a CPU-only machine; config.yaml keeps the run's.
 TrainSummary resume(const std::filesystem::path& run_dir, std::optional<std::int64_t> steps = std::nullopt,
                     const std::string& device = "");
+// The run's envs: its registered id, with episode statistics for training, and the Atari
+// preprocessing when the run asks for it (training clips rewards, evaluation keeps the score).
+envs::EnvFactory run_env_factory(const RunOptions& run, bool training);
+
+// A saved run's config and its agent with the "best" or "last" checkpoint loaded (plugins loaded
+// first); `device` as in resume. Throws dojo::Error for a folder that is no run or a bad checkpoint.
+struct LoadedRun {
+  core::Config config;
+  RunOptions run;
+  std::unique_ptr<Agent> agent;
+};
+LoadedRun load_run(const std::filesystem::path& run_dir, const std::string& checkpoint, std::uint64_t seed,
+                   const std::string& device = "");
+
 // Greedy evaluation of a saved run's "best" or "last" checkpoint, or of uniformly random actions
 // ("random") on the run's env. With record_dir, each episode is
 // also written there as an animated GIF of the env's rendered frames (episode_000.gif, ...); a
