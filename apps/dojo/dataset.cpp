@@ -9,8 +9,10 @@
 #include "commands.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/runtime.h"
 #include "rl/collect.h"
+#include "rl/grid.h"
 
 namespace dojo::app {
 
@@ -60,6 +62,14 @@ int cmd_collect(const CollectArgs& a) {
   return 0;
 }
 
+int cmd_grid(const rl::GridOptions& o) {
+  core::configure_compute(1);  // the presets' thread count: one run at a time, one thread each
+  const auto rows = rl::run_grid(o);
+  std::cout << core::read_text(o.out / "grid.md");
+  std::cout << fmt::format("table: {} and {}\n", (o.out / "grid.csv").string(), (o.out / "grid.md").string());
+  return rows.empty() ? 1 : 0;
+}
+
 }  // namespace
 
 std::vector<Command> add_dataset_commands(CLI::App& app) {
@@ -86,12 +96,34 @@ std::vector<Command> add_dataset_commands(CLI::App& app) {
   convert->add_option("in", conv->first, "A D4RL .hdf5 file or a Minari dataset folder")->required();
   convert->add_option("out", conv->second, "FILE.hdf5 (D4RL) or a folder (Minari)")->required();
 
+  auto g = std::make_shared<rl::GridOptions>();
+  auto datasets = std::make_shared<std::vector<std::string>>();
+  auto* offline = app.add_subcommand("offline", "Offline RL experiments");
+  offline->require_subcommand(1);
+  auto* grid = offline->add_subcommand(
+      "grid",
+      "Train every dataset x algorithm x seed in turn (resumable), then one table of normalised scores");
+  grid->add_option("--datasets", *datasets, "Datasets (D4RL .hdf5 files or Minari folders)")->required();
+  grid->add_option("--algos", g->algos, "Algorithms or BRAC variants: bc, brac-v-kl, brac-p-mmd, cql, ...")
+      ->required()
+      ->delimiter(',');
+  grid->add_option("--seeds", g->seeds, "Seeds (default 0)")->delimiter(',');
+  add_count(grid, "--steps", g->steps, "Gradient steps per run (default 2e5)");
+  grid->add_option("--env", g->env_id, "Environment id (default: each dataset's own)");
+  grid->add_option("--set", g->overrides, "A config key for every run: key=value (repeatable)");
+  grid->add_option("--out", g->out, "Grid folder (default grid)");
+
   return {{info,
            [info_path] {
              print_info(*info_path, rl::read_dataset(*info_path));
              return 0;
            }},
           {collect, [c] { return cmd_collect(*c); }},
+          {grid,
+           [g, datasets] {
+             g->datasets.assign(datasets->begin(), datasets->end());
+             return cmd_grid(*g);
+           }},
           {convert, [conv] {
              const auto d = rl::read_dataset(conv->first);
              rl::write_dataset(d, conv->second);

@@ -2,11 +2,18 @@
 
 #include "core/error.h"
 #include "core/registry.h"
+#include "rl/bc.h"
+#include "rl/bcq.h"
+#include "rl/bear.h"
+#include "rl/brac.h"
+#include "rl/cql.h"
 #include "rl/dqn.h"
+#include "rl/iql.h"
 #include "rl/ppo.h"
 #include "rl/reinforce.h"
 #include "rl/sac.h"
 #include "rl/td3.h"
+#include "rl/td3bc.h"
 
 namespace dojo::rl {
 
@@ -33,6 +40,32 @@ AlgorithmSpec a2c_spec() {
   return s;
 }
 
+// BRAC under its own name and as KL-control (Jaques et al. 2019: BRAC-v with the KL divergence, the
+// behaviour policy as the prior): the same agent and keys, the checkpoint and run named as chosen.
+AlgorithmSpec brac_spec(const std::string& name, const std::string& summary) {
+  AlgorithmSpec s;
+  s.name = name;
+  s.summary = summary;
+  s.keys = core::option_keys<BRACOptions>();
+  s.resolve = resolve_options<BRACOptions>;
+  s.check_env = [name](const core::Config& config, const envs::Env& env) {
+    BRACOptions o;
+    core::read_options(config, o);
+    if (name == "kl_control" && (!o.value_penalty() || o.divergence() != "kl"))
+      throw Error(
+          "kl_control is BRAC-v with the KL divergence: expected value_penalty true and divergence kl "
+          "(use `dojo train brac` for the other variants)");
+    BRAC::check_env(o, env, name);
+  };
+  s.make = [name](const core::Config& config, const envs::EnvFactory& env,
+                  std::uint64_t seed) -> std::unique_ptr<Agent> {
+    BRACOptions o;
+    core::read_options(config, o);
+    return std::make_unique<BRAC>(env, o, seed, name);
+  };
+  return s;
+}
+
 // Built-ins are added on first use rather than by static initialisers.
 core::Registry<AlgorithmSpec>& registry() {
   static core::Registry<AlgorithmSpec> specs("algorithm", [](core::Registry<AlgorithmSpec>& r) {
@@ -43,7 +76,21 @@ core::Registry<AlgorithmSpec>& registry() {
           a2c_spec(), algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)"),
           algorithm_spec<SAC, SACOptions>(
               "sac", "Soft Actor-Critic (Haarnoja et al. 2018) with automatic entropy tuning"),
-          algorithm_spec<TD3, TD3Options>("td3", "Twin Delayed DDPG (Fujimoto et al. 2018)")}) {
+          algorithm_spec<TD3, TD3Options>("td3", "Twin Delayed DDPG (Fujimoto et al. 2018)"),
+          algorithm_spec<BC, BCOptions>("bc", "Behaviour cloning by maximum likelihood (offline)"),
+          brac_spec("brac",
+                    "Behavior Regularized Actor Critic (Wu et al. 2019), offline: KL, MMD, dual KL, "
+                    "Wasserstein; value or policy penalty"),
+          algorithm_spec<TD3BC, TD3BCOptions>("td3bc", "TD3+BC (Fujimoto & Gu 2021), offline"),
+          algorithm_spec<BCQ, BCQOptions>(
+              "bcq", "Batch-Constrained deep Q-learning (Fujimoto et al. 2019), offline"),
+          algorithm_spec<BEAR, BEAROptions>("bear",
+                                            "BEAR (Kumar et al. 2019): an MMD support constraint, offline"),
+          algorithm_spec<CQL, CQLOptions>("cql",
+                                          "Conservative Q-Learning (Kumar et al. 2020) on SAC, offline"),
+          algorithm_spec<IQL, IQLOptions>("iql", "Implicit Q-Learning (Kostrikov et al. 2021), offline"),
+          brac_spec("kl_control",
+                    "KL-control (Jaques et al. 2019), offline: BRAC-v with the KL divergence")}) {
       const auto name = spec.name;  // copied: the entry argument is moved from before add() runs
       r.add(name, std::move(spec));
     }

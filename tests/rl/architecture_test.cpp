@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <set>
+
 #include "core/error.h"
 #include "core/seed.h"
 #include "envs/atari_wrappers.h"
@@ -148,12 +151,21 @@ TEST(REINFORCE, ATruncatedEpisodeBootstrapsFromTheBaselineATerminatedOneDoesNot)
 
 TEST(Registry, UnknownAlgorithmsAreErrorsAndEveryEntryBuildsItsAgent) {
   EXPECT_THROW(algorithm("dqm"), Error);
+  const std::set<std::string> offline{"bc", "bcq", "bear", "brac", "cql", "iql", "kl_control", "td3bc"};
   for (const auto& name : algorithms()) {
     const auto& spec = algorithm(name);
-    const auto config = spec.resolve({});
-    // The actor-critics for Box actions refuse CartPole; every other agent takes it.
-    const bool box_only = name == "sac" || name == "td3";
+    auto config = spec.resolve({});
+    // The actor-critics for Box actions refuse CartPole; every other agent takes it. Offline agents
+    // need a dataset that fits the env.
+    const bool box_only = name == "sac" || name == "td3" || offline.count(name);
     const std::string env = box_only ? "Pendulum-v1" : "CartPole-v1";
+    if (offline.count(name)) {
+      EXPECT_THROW(spec.check_env(config, *envs::make(env)), Error) << name << " without a dataset";
+      config.set(
+          "dataset",
+          YAML::Node(
+              (std::filesystem::path(DOJO_TEST_DATA_DIR) / "offline" / "minari_pendulum_tiny").string()));
+    }
     spec.check_env(config, *envs::make(env));
     if (box_only) {
       EXPECT_THROW(spec.check_env(config, *envs::make("CartPole-v1")), Error);

@@ -1,0 +1,71 @@
+// Behaviour cloning: the dataset's policy fitted by maximum likelihood — a tanh-Gaussian π(a|s)
+// trained to maximise log π(a|s) on the dataset's (s, a). The simplest offline baseline, and BRAC's
+// behaviour model b (brac.h trains the same network the same way before it learns).
+//
+//   for each gradient step:  a minibatch (s, a) from the dataset
+//     minimise −mean log π(a|s)
+#pragma once
+#include <torch/arg.h>
+#include <torch/optim/optimizer.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/device.h"
+#include "core/export.h"
+#include "core/options.h"
+#include "envs/factory.h"
+#include "rl/agent.h"
+#include "rl/offline.h"
+
+DOJO_PUBLIC_BEGIN
+namespace dojo::rl {
+
+struct BCOptions {
+  TORCH_ARG(std::string, dataset) = "";     // a D4RL .hdf5 file or a Minari folder (--dataset)
+  TORCH_ARG(double, learning_rate) = 5e-4;  // BRAC's behaviour model
+  TORCH_ARG(std::int64_t, batch_size) = 256;
+  TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{200, 200};
+  TORCH_ARG(std::string, device) = "auto";
+
+ public:
+  void validate() const { core::check_options(*this); }
+  template <class F>
+  void visit(F&& f) {
+    f("dataset", dataset_);
+    f("learning_rate", learning_rate_, core::positive());
+    f("batch_size", batch_size_, core::positive());
+    f("net_arch", net_arch_, core::layer_sizes());
+    f("device", device_, core::device_name());
+  }
+};
+
+class BC final : public Agent {
+ public:
+  BC(envs::EnvFactory env, BCOptions options, std::uint64_t seed);
+  static void check_env(const BCOptions& options, const envs::Env& env);
+
+  std::string algo() const override { return "bc"; }
+  void learn(std::int64_t total_timesteps, Callback& callback) override;
+  // Deterministic: tanh(μ(s)); else a draw. Env units.
+  torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
+  // One maximum-likelihood step on a minibatch (actions in [-1, 1]): {"bc_loss"}.
+  std::map<std::string, double> update(const Batch& batch);
+  TanhGaussianPolicy policy() const { return policy_; }
+
+ private:
+  void save_state(core::CheckpointWriter& w) const override;
+  void load_state(core::CheckpointReader& r) override;
+
+  std::unique_ptr<envs::Env> env_;
+  BCOptions opts_;
+  OfflineData data_;
+  TanhGaussianPolicy policy_{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+};
+
+}  // namespace dojo::rl
+
+DOJO_PUBLIC_END

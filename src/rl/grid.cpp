@@ -1,0 +1,209 @@
+#include "rl/grid.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+
+#include "core/checkpoint.h"
+#include "core/error.h"
+#include "core/files.h"
+#include "core/strings.h"
+#include "rl/algos.h"
+#include "rl/dataset.h"
+#include "rl/trainer.h"
+
+namespace dojo::rl {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string dataset_name(const fs::path& p) {
+  auto name = p.filename().string();
+  if (name.empty()) name = p.parent_path().filename().string();
+  return fs::path(name).stem().string();
+}
+
+nlohmann::json read_summary(const fs::path& dir) {
+  if (!fs::exists(dir / "summary.json")) return nullptr;
+  auto j = nlohmann::json::parse(core::read_text(dir / "summary.json"), nullptr, false);
+  return j.is_object() ? j : nlohmann::json(nullptr);
+}
+
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  if (v.empty()) return {std::nan(""), std::nan("")};
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return {m, std::sqrt(s / static_cast<double>(v.size()))};
+}
+
+void write_table(const fs::path& out, const std::vector<GridRow>& rows, std::int64_t steps) {
+  std::string csv =
+      "dataset,variant,seeds,final_score_mean,final_score_std,best_score_mean,best_score_std,"
+      "wall_s_per_run,dataset_score\n";
+  std::string md = fmt::format(
+      "| dataset | algorithm | seeds | final score | best score | wall time per run | dataset's own |\n"
+      "|---|---|---|---|---|---|---|\n");
+  for (const auto& r : rows) {
+    csv += fmt::format("{},{},{},{:.4f},{:.4f},{:.4f},{:.4f},{:.1f},{:.4f}\n", r.dataset, r.variant, r.seeds,
+                       r.final_mean, r.final_std, r.best_mean, r.best_std, r.wall_s, r.dataset_score);
+    md += fmt::format("| {} | {} | {} | {:.1f} ± {:.1f} | {:.1f} ± {:.1f} | {:.0f} s | {:.1f} |\n", r.dataset,
+                      r.variant, r.seeds, r.final_mean, r.final_std, r.best_mean, r.best_std, r.wall_s,
+                      r.dataset_score);
+  }
+  md += fmt::format(
+      "\nD4RL normalised scores after {} gradient steps (final: the last policy's evaluation; best: the "
+      "best periodic one), mean ± std over the finished seeds.\n",
+      steps);
+  core::atomic_write_text(out / "grid.csv", csv);
+  core::atomic_write_text(out / "grid.md", md);
+}
+
+struct Cell {
+  fs::path dataset, dir;
+  std::string variant;
+  std::int64_t seed = 0;
+};
+
+std::vector<Cell> cells(const GridOptions& o) {
+  std::vector<Cell> out;
+  for (const auto& d : o.datasets)
+    for (const auto& v : o.algos)
+      for (auto s : o.seeds) out.push_back({d, o.out / dataset_name(d) / v / fmt::format("s{}", s), v, s});
+  return out;
+}
+
+bool finished(const Cell& c, std::int64_t steps) {
+  const auto j = read_summary(c.dir);
+  return !j.is_null() && j.value("env_steps", std::int64_t{-1}) >= steps;
+}
+
+}  // namespace
+
+std::pair<std::string, std::vector<std::string>> grid_variant(const std::string& v) {
+  if (v.rfind("brac-", 0) == 0) {
+    const auto rest = v.substr(5);
+    const auto dash = rest.find('-');
+    const auto penalty = rest.substr(0, dash);
+    const auto div = dash == std::string::npos ? "" : rest.substr(dash + 1);
+    const std::vector<std::string> divs{"kl", "mmd", "kl_dual", "wasserstein"};
+    if ((penalty != "v" && penalty != "p") || std::find(divs.begin(), divs.end(), div) == divs.end())
+      throw Error("variant '" + v + "': expected brac-<v|p>-<kl|mmd|kl_dual|wasserstein>");
+    return {"brac",
+            {std::string("value_penalty=") + (penalty == "v" ? "true" : "false"), "divergence=" + div}};
+  }
+  const auto names = algorithms();
+  if (std::find(names.begin(), names.end(), v) == names.end())
+    throw Error("variant '" + v + "': expected an algorithm (" + core::join(names, ", ") +
+                ") or brac-<v|p>-<divergence>");
+  return {v, {}};
+}
+
+std::vector<GridRow> grid_table(const GridOptions& o) {
+  std::vector<GridRow> rows;
+  for (const auto& d : o.datasets) {
+    const auto name = dataset_name(d);
+    // The variants and seeds asked for, and any other finished in the same folder (an earlier call
+    // with other --algos or --seeds): the table covers everything the grid folder holds.
+    std::vector<std::string> variants = o.algos;
+    if (fs::is_directory(o.out / name)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(o.out / name))
+        if (e.is_directory()) found.push_back(e.path().filename().string());
+      std::sort(found.begin(), found.end());
+      for (const auto& v : found)
+        if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
+    }
+    const auto stats = dataset_stats(read_dataset(d));
+    for (const auto& v : variants) {
+      GridRow row;
+      row.dataset = name;
+      row.variant = v;
+      row.dataset_score = stats.normalized.value_or(stats.mean_return);
+      std::vector<double> finals, bests, walls;
+      const auto dir = o.out / name / v;
+      if (!fs::is_directory(dir)) {
+        row.final_mean = row.final_std = row.best_mean = row.best_std = row.wall_s = std::nan("");
+        rows.push_back(row);
+        continue;
+      }
+      std::vector<fs::path> runs;
+      for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory()) runs.push_back(e.path());
+      std::sort(runs.begin(), runs.end());
+      for (const auto& run : runs) {
+        if (!finished({d, run, v, 0}, o.steps)) continue;
+        const auto j = read_summary(run);
+        const auto env = j.value("env_id", std::string());
+        const double final_return = j.value("final_eval_mean", 0.0),
+                     best_return = j.value("best_eval_mean", 0.0);
+        finals.push_back(normalized_score(env, final_return).value_or(final_return));
+        bests.push_back(normalized_score(env, best_return).value_or(best_return));
+        walls.push_back(j.value("wall_time_s", 0.0));
+      }
+      row.seeds = static_cast<std::int64_t>(finals.size());
+      std::tie(row.final_mean, row.final_std) = mean_std(finals);
+      std::tie(row.best_mean, row.best_std) = mean_std(bests);
+      row.wall_s = mean_std(walls).first;
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
+std::vector<GridRow> run_grid(const GridOptions& o) {
+  if (o.datasets.empty() || o.algos.empty() || o.seeds.empty())
+    throw Error("offline grid: expected --datasets, --algos and --seeds, each with at least one value");
+  if (o.steps <= 0) throw Error("--steps " + std::to_string(o.steps) + ": expected > 0");
+  for (const auto& v : o.algos) grid_variant(v);  // every name checked before the first run
+  for (const auto& d : o.datasets) dataset_shape(d);
+  fs::create_directories(o.out);
+  const auto all = cells(o);
+  std::size_t done = 0;
+  for (const auto& c : all) {
+    ++done;
+    if (finished(c, o.steps)) continue;
+    const bool resumable =
+        fs::exists(c.dir / "checkpoints" / "last.ckpt") && fs::exists(c.dir / "config.yaml");
+    spdlog::info("grid cell {}/{}: {} on {} seed {} ({})", done, all.size(), c.variant,
+                 dataset_name(c.dataset), c.seed, resumable ? "resuming" : "starting");
+    if (resumable) {
+      // A run killed after its last checkpoint but before its summary has no steps left: one more step
+      // writes the summary (the cell then reports steps + 1).
+      const auto at = core::CheckpointReader(c.dir / "checkpoints" / "last.ckpt").get_int("num_timesteps");
+      resume(c.dir, at >= o.steps ? 1 : o.steps - at);
+    } else {
+      // Killed before its first checkpoint: nothing in it is worth keeping.
+      fs::remove_all(c.dir);
+      fs::create_directories(c.dir.parent_path());
+      const auto [algo, sets] = grid_variant(c.variant);
+      TrainRequest req;
+      req.algo = algo;
+      req.dataset = c.dataset;
+      req.seed = c.seed;
+      req.steps = o.steps;
+      req.out = c.dir;
+      req.overrides = sets;
+      req.overrides.insert(req.overrides.end(), o.overrides.begin(), o.overrides.end());
+      req.env_id = o.env_id.empty() ? dataset_shape(c.dataset).env_id : o.env_id;
+      if (req.env_id->empty()) throw Error(c.dataset.string() + " does not name its env: expected --env");
+      train(req);
+    }
+    write_table(o.out, grid_table(o), o.steps);
+  }
+  auto rows = grid_table(o);
+  write_table(o.out, rows, o.steps);
+  return rows;
+}
+
+}  // namespace dojo::rl
