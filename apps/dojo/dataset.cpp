@@ -62,11 +62,12 @@ int cmd_collect(const CollectArgs& a) {
   return 0;
 }
 
-int cmd_grid(const rl::GridOptions& o) {
+int cmd_grid(const rl::GridOptions& o, bool report) {
   core::configure_compute(1);  // the presets' thread count: one run at a time, one thread each
-  const auto rows = rl::run_grid(o);
+  const auto rows = report ? rl::report_grid(o) : rl::run_grid(o);
   std::cout << core::read_text(o.out / "grid.md");
-  std::cout << fmt::format("table: {} and {}\n", (o.out / "grid.csv").string(), (o.out / "grid.md").string());
+  std::cout << fmt::format("table: {} and {}; curves: {}\n", (o.out / "grid.csv").string(),
+                           (o.out / "grid.md").string(), (o.out / "curves-*.png").string());
   return rows.empty() ? 1 : 0;
 }
 
@@ -112,6 +113,9 @@ std::vector<Command> add_dataset_commands(CLI::App& app) {
   grid->add_option("--env", g->env_id, "Environment id (default: each dataset's own)");
   grid->add_option("--set", g->overrides, "A config key for every run: key=value (repeatable)");
   grid->add_option("--out", g->out, "Grid folder (default grid)");
+  auto report = std::make_shared<bool>(false);
+  grid->add_flag("--report", *report,
+                 "Write the table and curves of the cells finished so far; train nothing");
 
   return {{info,
            [info_path] {
@@ -120,9 +124,9 @@ std::vector<Command> add_dataset_commands(CLI::App& app) {
            }},
           {collect, [c] { return cmd_collect(*c); }},
           {grid,
-           [g, datasets] {
+           [g, datasets, report] {
              g->datasets.assign(datasets->begin(), datasets->end());
-             return cmd_grid(*g);
+             return cmd_grid(*g, *report);
            }},
           {convert, [conv] {
              const auto d = rl::read_dataset(conv->first);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,8 +13,10 @@
 #include <utility>
 
 #include "core/checkpoint.h"
+#include "core/csv.h"
 #include "core/error.h"
 #include "core/files.h"
+#include "core/plot.h"
 #include "core/strings.h"
 #include "rl/algos.h"
 #include "rl/dataset.h"
@@ -88,6 +91,31 @@ bool finished(const Cell& c, std::int64_t steps) {
   return !j.is_null() && j.value("env_steps", std::int64_t{-1}) >= steps;
 }
 
+// The variants asked for, then any other found in the dataset's folder (an earlier call with other
+// --algos): the table and the curves cover everything the grid folder holds.
+std::vector<std::string> variants(const GridOptions& o, const std::string& dataset) {
+  std::vector<std::string> out = o.algos;
+  if (!fs::is_directory(o.out / dataset)) return out;
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(o.out / dataset))
+    if (e.is_directory()) found.push_back(e.path().filename().string());
+  std::sort(found.begin(), found.end());
+  for (const auto& v : found)
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  return out;
+}
+
+// A variant's finished runs on a dataset, any seed, in seed-folder order.
+std::vector<fs::path> finished_runs(const GridOptions& o, const fs::path& dataset, const std::string& v) {
+  const auto dir = o.out / dataset_name(dataset) / v;
+  std::vector<fs::path> runs;
+  if (!fs::is_directory(dir)) return runs;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.is_directory() && finished({dataset, e.path(), v, 0}, o.steps)) runs.push_back(e.path());
+  std::sort(runs.begin(), runs.end());
+  return runs;
+}
+
 }  // namespace
 
 std::pair<std::string, std::vector<std::string>> grid_variant(const std::string& v) {
@@ -109,40 +137,18 @@ std::pair<std::string, std::vector<std::string>> grid_variant(const std::string&
   return {v, {}};
 }
 
-std::vector<GridRow> grid_table(const GridOptions& o) {
+static std::vector<GridRow> table(const GridOptions& o) {
   std::vector<GridRow> rows;
   for (const auto& d : o.datasets) {
     const auto name = dataset_name(d);
-    // The variants and seeds asked for, and any other finished in the same folder (an earlier call
-    // with other --algos or --seeds): the table covers everything the grid folder holds.
-    std::vector<std::string> variants = o.algos;
-    if (fs::is_directory(o.out / name)) {
-      std::vector<std::string> found;
-      for (const auto& e : fs::directory_iterator(o.out / name))
-        if (e.is_directory()) found.push_back(e.path().filename().string());
-      std::sort(found.begin(), found.end());
-      for (const auto& v : found)
-        if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
-    }
     const auto stats = dataset_stats(read_dataset(d));
-    for (const auto& v : variants) {
+    for (const auto& v : variants(o, name)) {
       GridRow row;
       row.dataset = name;
       row.variant = v;
       row.dataset_score = stats.normalized.value_or(stats.mean_return);
       std::vector<double> finals, bests, walls;
-      const auto dir = o.out / name / v;
-      if (!fs::is_directory(dir)) {
-        row.final_mean = row.final_std = row.best_mean = row.best_std = row.wall_s = std::nan("");
-        rows.push_back(row);
-        continue;
-      }
-      std::vector<fs::path> runs;
-      for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_directory()) runs.push_back(e.path());
-      std::sort(runs.begin(), runs.end());
-      for (const auto& run : runs) {
-        if (!finished({d, run, v, 0}, o.steps)) continue;
+      for (const auto& run : finished_runs(o, d, v)) {
         const auto j = read_summary(run);
         const auto env = j.value("env_id", std::string());
         const double final_return = j.value("final_eval_mean", 0.0),
@@ -159,6 +165,49 @@ std::vector<GridRow> grid_table(const GridOptions& o) {
     }
   }
   return rows;
+}
+
+static void write_curves(const GridOptions& o) {
+  // Distinct line colours (one per variant, cycled), then the dataset's own level in grey.
+  static const std::vector<std::array<double, 3>> palette{
+      {0.12, 0.47, 0.71}, {1.00, 0.50, 0.05}, {0.17, 0.63, 0.17}, {0.84, 0.15, 0.16}, {0.58, 0.40, 0.74},
+      {0.55, 0.34, 0.29}, {0.89, 0.47, 0.76}, {0.74, 0.74, 0.13}, {0.09, 0.75, 0.81}, {0.00, 0.00, 0.00}};
+  for (const auto& d : o.datasets) {
+    const auto name = dataset_name(d);
+    std::vector<core::Series> lines;
+    double x_max = 0.0;
+    for (const auto& v : variants(o, name)) {
+      // The mean normalised evaluation over the finished seeds, at the steps every seed evaluated.
+      std::map<double, std::vector<double>> at;
+      const auto runs = finished_runs(o, d, v);
+      for (const auto& run : runs) {
+        if (!fs::exists(run / "eval.csv")) continue;
+        const auto env = read_summary(run).value("env_id", std::string());
+        const auto t = core::read_csv(run / "eval.csv");
+        const auto steps = t.column("step"), returns = t.column("mean_return");
+        for (std::size_t i = 0; i < steps.size(); ++i)
+          at[steps[i]].push_back(normalized_score(env, returns[i]).value_or(returns[i]));
+      }
+      core::Series line{fmt::format("{} ({} seed{})", v, runs.size(), runs.size() == 1 ? "" : "s"),
+                        {},
+                        {},
+                        palette[lines.size() % palette.size()],
+                        2.0,
+                        false};
+      for (const auto& [step, ys] : at)
+        if (ys.size() == runs.size()) line.x.push_back(step), line.y.push_back(mean_std(ys).first);
+      if (line.x.empty()) continue;
+      x_max = std::max(x_max, line.x.back());
+      lines.push_back(std::move(line));
+    }
+    if (lines.empty()) continue;
+    const auto stats = dataset_stats(read_dataset(d));
+    const double own = stats.normalized.value_or(stats.mean_return);
+    lines.push_back({"the dataset's own episodes", {0.0, x_max}, {own, own}, {0.6, 0.6, 0.6}, 1.5, false});
+    core::line_plot(o.out / fmt::format("curves-{}.png", name), lines,
+                    {fmt::format("offline grid on {}", name), "gradient steps",
+                     stats.normalized ? "D4RL normalised score" : "return"});
+  }
 }
 
 std::vector<GridRow> run_grid(const GridOptions& o) {
@@ -199,10 +248,16 @@ std::vector<GridRow> run_grid(const GridOptions& o) {
       if (req.env_id->empty()) throw Error(c.dataset.string() + " does not name its env: expected --env");
       train(req);
     }
-    write_table(o.out, grid_table(o), o.steps);
+    report_grid(o);
   }
-  auto rows = grid_table(o);
+  return report_grid(o);
+}
+
+std::vector<GridRow> report_grid(const GridOptions& o) {
+  if (o.datasets.empty()) throw Error("offline grid: expected --datasets with at least one value");
+  auto rows = table(o);
   write_table(o.out, rows, o.steps);
+  write_curves(o);
   return rows;
 }
 

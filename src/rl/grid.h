@@ -2,8 +2,9 @@
 // in turn into DIR/<dataset>/<variant>/s<seed>, resumed after a kill — a finished cell (its
 // summary.json at the full step count) is skipped, a stopped one continues from its last checkpoint,
 // one killed before its first checkpoint starts again — and one table of final and best normalised
-// scores, mean ± std over seeds, written as DIR/grid.csv and DIR/grid.md after every cell. The table
-// covers every cell finished in DIR, also those of earlier calls with other --algos or --seeds.
+// scores, mean ± std over seeds, written as DIR/grid.csv and DIR/grid.md after every cell, with the
+// learning curves beside it. The table covers every cell finished in DIR, also those of earlier calls
+// with other --algos or --seeds.
 //
 // Variants: an algorithm's registered name (bc, td3bc, iql, kl_control, ...), or BRAC's as
 // brac-<v|p>-<divergence>: brac-v-kl, brac-p-kl, brac-v-mmd, brac-v-wasserstein, brac-p-kl_dual, ...
@@ -40,10 +41,13 @@ struct GridRow {
 // The algorithm and --set overrides of a variant name; throws dojo::Error for an unknown one.
 std::pair<std::string, std::vector<std::string>> grid_variant(const std::string& variant);
 
-// Runs the missing cells, then returns the table (also written to out/grid.csv and out/grid.md).
+// Runs the missing cells, then returns the table. After every cell the table is written to
+// out/grid.csv and out/grid.md, and each dataset's learning curves (the mean normalised evaluation
+// over finished seeds against gradient steps, one line per variant) to out/curves-<dataset>.png.
 std::vector<GridRow> run_grid(const GridOptions& options);
-// The table from the cells finished so far, without training.
-std::vector<GridRow> grid_table(const GridOptions& options);
+// The same table and curves from the cells finished so far, without training (a grid still running
+// in another process is only read).
+std::vector<GridRow> report_grid(const GridOptions& options);
 
 }  // namespace dojo::rl
 

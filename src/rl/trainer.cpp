@@ -66,7 +66,8 @@ void truncate_csv(const fs::path& path, std::int64_t max_step) {
   core::atomic_write_text(path, out);
 }
 
-void write_learning_curve(const fs::path& dir, const RunOptions& run) {
+// An offline run's steps are gradient steps on its dataset, an online run's env steps.
+void write_learning_curve(const fs::path& dir, const RunOptions& run, bool offline) {
   core::Series episodes{"episode return", {}, {}, {0.7, 0.8, 0.95}, 1.0, false};
   core::Series smoothed{"episode return, mean of 20", {}, {}, {0.15, 0.35, 0.75}, 2.0, false};
   core::Series evals{"evaluation (mean)", {}, {}, {0.85, 0.25, 0.1}, 2.5, true};
@@ -88,9 +89,9 @@ void write_learning_curve(const fs::path& dir, const RunOptions& run) {
     const auto t = core::read_csv(dir / "eval.csv");
     evals.x = t.column("step"), evals.y = t.column("mean_return");
   }
-  core::line_plot(
-      dir / "learning_curve.png", {episodes, smoothed, evals},
-      {fmt::format("{} on {} (seed {})", run.algo(), run.env_id(), run.seed()), "env steps", "return"});
+  core::line_plot(dir / "learning_curve.png", {episodes, smoothed, evals},
+                  {fmt::format("{} on {} (seed {})", run.algo(), run.env_id(), run.seed()),
+                   offline ? "gradient steps" : "env steps", "return"});
 }
 
 void write_summary(const TrainSummary& s) {
@@ -188,7 +189,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   s.best_eval_mean =
       std::isnan(eval->best_mean()) ? final_eval.mean : std::max(eval->best_mean(), final_eval.mean);
   write_summary(s);
-  write_learning_curve(dir, run);
+  write_learning_curve(dir, run, !cfg.get<std::string>("dataset", "").empty());
   return s;
 }
 

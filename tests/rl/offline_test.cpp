@@ -309,6 +309,17 @@ TEST(OfflineGrid, FinishesTheMissingCellsAfterAKill) {
   for (const char* v : {"bc", "td3bc", "brac-v-kl"})
     EXPECT_NE(table.find(std::string("minari_pendulum_tiny,") + v + ",1,"), std::string::npos) << table;
   EXPECT_TRUE(fs::exists(out / "grid.md"));
+  EXPECT_TRUE(fs::exists(out / "curves-minari_pendulum_tiny.png"));
+  // --report rewrites the table from the finished cells and trains nothing: a variant with no cells
+  // gets an empty row.
+  fs::remove(out / "grid.csv");
+  r = test::dojo("offline grid --report --algos bc,td3bc,brac-v-kl" + common);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(core::read_text(out / "grid.csv"), table);
+  r = test::dojo("offline grid --report --algos iql" + common);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_FALSE(fs::exists(cell("iql")));
+  EXPECT_NE(core::read_text(out / "grid.csv").find("minari_pendulum_tiny,iql,0,nan"), std::string::npos);
   test::expect_bad_input("offline grid --algos brac-x-kl" + common, "brac-x-kl");
   test::expect_bad_input("offline grid --algos bc --datasets /no/such.hdf5 --out " + out.string(),
                          "/no/such.hdf5");
