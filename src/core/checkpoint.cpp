@@ -1,8 +1,11 @@
 #include "core/checkpoint.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <torch/torch.h>
 
 #include <sstream>
+#include <type_traits>
 
 #include "core/error.h"
 #include "core/files.h"
@@ -156,6 +159,67 @@ void CheckpointReader::get(const std::string& key, torch::optim::Optimizer& opti
     optimizer.load(sub);
   } catch (const c10::Error& e) {
     corrupt("optimizer '" + key + "' does not fit: " + std::string(e.what_without_backtrace()));
+  }
+}
+
+CheckpointParts& CheckpointParts::add(std::string key, torch::nn::Module& module) {
+  parts_.emplace_back(std::move(key), &module);
+  return *this;
+}
+CheckpointParts& CheckpointParts::add(std::string key, torch::optim::Optimizer& optimizer) {
+  parts_.emplace_back(std::move(key), &optimizer);
+  return *this;
+}
+CheckpointParts& CheckpointParts::add(std::string key, torch::Tensor& tensor) {
+  parts_.emplace_back(std::move(key), &tensor);
+  return *this;
+}
+CheckpointParts& CheckpointParts::add(std::string key, std::int64_t& value) {
+  parts_.emplace_back(std::move(key), &value);
+  return *this;
+}
+CheckpointParts& CheckpointParts::add(std::string key, bool& flag) {
+  parts_.emplace_back(std::move(key), &flag);
+  return *this;
+}
+
+void CheckpointParts::save(CheckpointWriter& w) const {
+  for (const auto& [key, part] : parts_) {
+    std::visit(
+        [&, &key = key](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, torch::Tensor>)
+            w.put(key, p->detach().cpu());
+          else if constexpr (std::is_same_v<T, bool>)
+            w.put(key, static_cast<std::int64_t>(*p));
+          else
+            w.put(key, *p);
+        },
+        part);
+  }
+}
+
+void CheckpointParts::load(CheckpointReader& r) const {
+  for (const auto& [key, part] : parts_) {
+    std::visit(
+        [&, &key = key](auto* p) {
+          using T = std::remove_pointer_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, torch::Tensor>) {
+            const auto v = r.get_tensor(key);
+            if (v.sizes() != p->sizes())
+              throw Error(fmt::format("checkpoint's {} has shape [{}]: expected [{}]", key,
+                                      fmt::join(v.sizes(), ", "), fmt::join(p->sizes(), ", ")));
+            torch::NoGradGuard no_grad;
+            p->copy_(v);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            *p = r.get_int(key) != 0;
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            *p = r.get_int(key);
+          } else {
+            r.get(key, *p);
+          }
+        },
+        part);
   }
 }
 

@@ -9,6 +9,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "core/export.h"
 
@@ -57,6 +60,27 @@ class CheckpointReader {
   [[noreturn]] void corrupt(const std::string& detail) const;
   std::filesystem::path path_;
   torch::serialize::InputArchive archive_;
+};
+
+// What a checkpoint holds, listed once — modules, optimizers, tensors (restored in place, their shape
+// checked), counters and flags under their keys — so that saving and loading walk the same list and
+// cannot drift apart. The list holds references: build it from the live object each time.
+class CheckpointParts {
+ public:
+  CheckpointParts& add(std::string key, torch::nn::Module& module);
+  CheckpointParts& add(std::string key, torch::optim::Optimizer& optimizer);
+  CheckpointParts& add(std::string key, torch::Tensor& tensor);
+  CheckpointParts& add(std::string key, std::int64_t& value);
+  CheckpointParts& add(std::string key, bool& flag);
+  void save(CheckpointWriter& w) const;
+  // All or nothing is the caller's (Agent::load's); a missing key or a tensor of another shape throws
+  // dojo::Error naming it.
+  void load(CheckpointReader& r) const;
+
+ private:
+  using Part =
+      std::variant<torch::nn::Module*, torch::optim::Optimizer*, torch::Tensor*, std::int64_t*, bool*>;
+  std::vector<std::pair<std::string, Part>> parts_;
 };
 
 }  // namespace dojo::core

@@ -42,26 +42,23 @@ struct BCOptions {
   }
 };
 
-class BC final : public Agent {
+class BC final : public OfflineAgent {
  public:
   BC(envs::EnvFactory env, BCOptions options, std::uint64_t seed);
   static void check_env(const BCOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "bc"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   // Deterministic: tanh(μ(s)); else a draw. Env units.
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
   // One maximum-likelihood step on a minibatch (actions in [-1, 1]): {"bc_loss"}.
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   TanhGaussianPolicy policy() const { return policy_; }
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
 
-  std::unique_ptr<envs::Env> env_;
   BCOptions opts_;
-  OfflineData data_;
   TanhGaussianPolicy policy_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
 };

@@ -52,11 +52,9 @@ void BCQ::check_env(const BCQOptions& options, const envs::Env& env) {
 }
 
 BCQ::BCQ(envs::EnvFactory env, BCQOptions options, std::uint64_t seed)
-    : Agent(core::derive_seed(seed, "agent")),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+    : OfflineAgent(checked_env<BCQ>(env, options), options.dataset(), options.device(), options.batch_size(),
+                   seed),
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   with_init_seed(core::derive_seed(seed, "network"), [&] {
     vae_ = ActionVAE(s, a, opts_.vae_arch());
@@ -70,27 +68,17 @@ BCQ::BCQ(envs::EnvFactory env, BCQOptions options, std::uint64_t seed)
         static_cast<torch::nn::Module*>(actor_target_.get()), static_cast<torch::nn::Module*>(q_.get()),
         static_cast<torch::nn::Module*>(q_target_.get())})
     m->to(device_);
-  soft_update(*actor_target_, *actor_, 1.0);
-  soft_update(*q_target_, *q_, 1.0);
-  for (auto& p : actor_target_->parameters()) p.requires_grad_(false);
-  for (auto& p : q_target_->parameters()) p.requires_grad_(false);
-  nn::OptimizerOptions o;
-  o.learning_rate = opts_.learning_rate();
-  vae_optimizer_ = nn::make_optimizer(vae_->parameters(), o);
-  actor_optimizer_ = nn::make_optimizer(actor_->parameters(), o);
-  q_optimizer_ = nn::make_optimizer(q_->parameters(), o);
+  init_target(*actor_target_, *actor_);
+  init_target(*q_target_, *q_);
+  vae_optimizer_ = adam(vae_->parameters(), opts_.learning_rate());
+  actor_optimizer_ = adam(actor_->parameters(), opts_.learning_rate());
+  q_optimizer_ = adam(q_->parameters(), opts_.learning_rate());
 }
 
 torch::Tensor BCQ::sample_actions(const torch::Tensor& obs, std::int64_t n) {
   const auto z =
       torch::clamp(standard_normal({n, obs.size(0), vae_->latent_dim}, rng_), -kLatentClip, kLatentClip);
   return vae_->decode(repeat_obs(obs, n), z.to(obs.device()));
-}
-
-void BCQ::learn(std::int64_t total_timesteps, Callback& callback) {
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
 }
 
 torch::Tensor BCQ::act_batch(const torch::Tensor& obs, bool) {
@@ -147,27 +135,13 @@ std::map<std::string, double> BCQ::update(const Batch& batch) {
   return out;
 }
 
-void BCQ::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("vae", *vae_);
-  w.put("actor", *actor_);
-  w.put("actor_target", *actor_target_);
-  w.put("q", *q_);
-  w.put("q_target", *q_target_);
-  w.put("vae_optimizer", *vae_optimizer_);
-  w.put("actor_optimizer", *actor_optimizer_);
-  w.put("q_optimizer", *q_optimizer_);
-}
+std::string BCQ::options_yaml() const { return core::options_yaml(opts_); }
 
-void BCQ::load_state(core::CheckpointReader& r) {
-  r.get("vae", *vae_);
-  r.get("actor", *actor_);
-  r.get("actor_target", *actor_target_);
-  r.get("q", *q_);
-  r.get("q_target", *q_target_);
-  r.get("vae_optimizer", *vae_optimizer_);
-  r.get("actor_optimizer", *actor_optimizer_);
-  r.get("q_optimizer", *q_optimizer_);
+void BCQ::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("vae", *vae_).add("actor", *actor_).add("actor_target", *actor_target_);
+  parts.add("q", *q_).add("q_target", *q_target_);
+  parts.add("vae_optimizer", *vae_optimizer_).add("actor_optimizer", *actor_optimizer_);
+  parts.add("q_optimizer", *q_optimizer_);
 }
 
 }  // namespace dojo::rl

@@ -91,28 +91,25 @@ struct PerturbationImpl : torch::nn::Module {
 };
 TORCH_MODULE(Perturbation);
 
-class BCQ final : public Agent {
+class BCQ final : public OfflineAgent {
  public:
   BCQ(envs::EnvFactory env, BCQOptions options, std::uint64_t seed);
   static void check_env(const BCQOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "bcq"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   // The best of n_action_samples perturbed VAE samples by Q_1 (deterministic either way). Env units.
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   Perturbation perturbation() const { return actor_; }
   ActionVAE vae() const { return vae_; }
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
   // n prior samples â ~ G(·|s) per state: [n, B, A].
   torch::Tensor sample_actions(const torch::Tensor& obs, std::int64_t n);
 
-  std::unique_ptr<envs::Env> env_;
   BCQOptions opts_;
-  OfflineData data_;
   ActionVAE vae_{nullptr};
   Perturbation actor_{nullptr}, actor_target_{nullptr};
   QEnsemble q_{nullptr}, q_target_{nullptr};

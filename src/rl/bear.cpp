@@ -24,58 +24,34 @@ void BEAR::check_env(const BEAROptions& options, const envs::Env& env) {
 }
 
 BEAR::BEAR(envs::EnvFactory env, BEAROptions options, std::uint64_t seed)
-    : Agent(core::derive_seed(seed, "agent")),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+    : OfflineAgent(checked_env<BEAR>(env, options), options.dataset(), options.device(), options.batch_size(),
+                   seed),
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   with_init_seed(core::derive_seed(seed, "network"), [&] {
-    behavior_ = TanhGaussianPolicy(s, a, opts_.behavior_arch());
+    behavior_.policy = TanhGaussianPolicy(s, a, opts_.behavior_arch());
     policy_ = TanhGaussianPolicy(s, a, opts_.net_arch());
     q_ = QEnsemble(s, a, opts_.net_arch(), opts_.n_q());
     q_target_ = QEnsemble(s, a, opts_.net_arch(), opts_.n_q());
   });
-  behavior_->to(device_);
+  behavior_.policy->to(device_);
   policy_->to(device_);
   q_->to(device_);
   q_target_->to(device_);
-  soft_update(*q_target_, *q_, 1.0);
-  for (auto& p : q_target_->parameters()) p.requires_grad_(false);
-  const auto optimizer = [](const std::vector<torch::Tensor>& params, double lr) {
-    nn::OptimizerOptions o;
-    o.learning_rate = lr;
-    return nn::make_optimizer(params, o);
-  };
-  behavior_optimizer_ = optimizer(behavior_->parameters(), opts_.behavior_learning_rate());
-  policy_optimizer_ = optimizer(policy_->parameters(), opts_.policy_learning_rate());
-  q_optimizer_ = optimizer(q_->parameters(), opts_.q_learning_rate());
+  init_target(*q_target_, *q_);
+  behavior_.optimizer = adam(behavior_.policy->parameters(), opts_.behavior_learning_rate());
+  policy_optimizer_ = adam(policy_->parameters(), opts_.policy_learning_rate());
+  q_optimizer_ = adam(q_->parameters(), opts_.q_learning_rate());
   log_alpha_ = torch::zeros({1}, torch::TensorOptions().device(device_).requires_grad(true));
-  alpha_optimizer_ = optimizer({log_alpha_}, opts_.alpha_learning_rate());
+  alpha_optimizer_ = adam({log_alpha_}, opts_.alpha_learning_rate());
 }
 
 double BEAR::alpha() const { return std::exp(log_alpha_.detach().cpu().item<double>()); }
 
-void BEAR::learn(std::int64_t total_timesteps, Callback& callback) {
-  if (!behavior_fitted_) {
-    logger_.record(
-        "behavior_loss",
-        fit_behavior(
-            behavior_, data_, opts_.behavior_steps(), opts_.batch_size(), rng_,
-            [&](const torch::Tensor& l) { return gradient_step(*behavior_optimizer_, l, 0.0); }, "bear"));
-    behavior_fitted_ = true;
-  }
-  for (auto& p : behavior_->parameters()) p.requires_grad_(false);
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
-}
+void BEAR::prepare() { fit_behavior(behavior_, opts_.behavior_steps(), "bear"); }
 
 torch::Tensor BEAR::act_batch(const torch::Tensor& obs, bool deterministic) {
-  torch::NoGradGuard no_grad;
-  const auto o = obs.to(device_, torch::kFloat32);
-  const auto unit = deterministic ? policy_->mode(o) : policy_->sample(o, rng_).action[0];
-  return data_.scaler().to_env(unit.cpu());
+  return act_tanh_gaussian(policy_, obs, deterministic);
 }
 
 std::map<std::string, double> BEAR::update(const Batch& batch) {
@@ -101,7 +77,7 @@ std::map<std::string, double> BEAR::update(const Batch& batch) {
   torch::Tensor from_b;
   {
     torch::NoGradGuard no_grad;
-    from_b = behavior_->sample(b.obs, rng_, m).action;
+    from_b = behavior_.policy->sample(b.obs, rng_, m).action;
   }
   const auto mmd = mmd_estimate(draws.action, from_b, opts_.mmd_kernel(), opts_.mmd_sigma());  // [B]
   const double a = alpha();
@@ -129,36 +105,13 @@ std::map<std::string, double> BEAR::update(const Batch& batch) {
   return out;
 }
 
-void BEAR::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("policy", *policy_);
-  w.put("behavior", *behavior_);
-  w.put("q", *q_);
-  w.put("q_target", *q_target_);
-  w.put("policy_optimizer", *policy_optimizer_);
-  w.put("q_optimizer", *q_optimizer_);
-  w.put("behavior_optimizer", *behavior_optimizer_);
-  w.put("log_alpha", log_alpha_.detach().cpu());
-  w.put("alpha_optimizer", *alpha_optimizer_);
-  w.put("behavior_fitted", static_cast<std::int64_t>(behavior_fitted_));
-}
+std::string BEAR::options_yaml() const { return core::options_yaml(opts_); }
 
-void BEAR::load_state(core::CheckpointReader& r) {
-  r.get("policy", *policy_);
-  r.get("behavior", *behavior_);
-  r.get("q", *q_);
-  r.get("q_target", *q_target_);
-  r.get("policy_optimizer", *policy_optimizer_);
-  r.get("q_optimizer", *q_optimizer_);
-  r.get("behavior_optimizer", *behavior_optimizer_);
-  const auto v = r.get_tensor("log_alpha");
-  if (v.sizes() != log_alpha_.sizes()) throw Error("checkpoint's log_alpha has the wrong shape");
-  {
-    torch::NoGradGuard no_grad;
-    log_alpha_.copy_(v);
-  }
-  r.get("alpha_optimizer", *alpha_optimizer_);
-  behavior_fitted_ = r.get_int("behavior_fitted") != 0;
+void BEAR::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("policy", *policy_).add("q", *q_).add("q_target", *q_target_);
+  parts.add("policy_optimizer", *policy_optimizer_).add("q_optimizer", *q_optimizer_);
+  parts.add("log_alpha", log_alpha_).add("alpha_optimizer", *alpha_optimizer_);
+  behavior_.add_to(parts);
 }
 
 }  // namespace dojo::rl

@@ -80,30 +80,27 @@ struct BEAROptions {
   }
 };
 
-class BEAR final : public Agent {
+class BEAR final : public OfflineAgent {
  public:
   BEAR(envs::EnvFactory env, BEAROptions options, std::uint64_t seed);
   static void check_env(const BEAROptions& options, const envs::Env& env);
 
   std::string algo() const override { return "bear"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   double alpha() const;
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  void prepare() override;  // fits b (once per run, behavior_steps)
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
 
-  std::unique_ptr<envs::Env> env_;
   BEAROptions opts_;
-  OfflineData data_;
-  TanhGaussianPolicy policy_{nullptr}, behavior_{nullptr};
+  TanhGaussianPolicy policy_{nullptr};
+  BehaviorModel behavior_;
   QEnsemble q_{nullptr}, q_target_{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> policy_optimizer_, q_optimizer_, behavior_optimizer_,
-      alpha_optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> policy_optimizer_, q_optimizer_, alpha_optimizer_;
   torch::Tensor log_alpha_;
-  bool behavior_fitted_ = false;
 };
 
 }  // namespace dojo::rl

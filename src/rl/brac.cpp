@@ -20,75 +20,54 @@ void BRAC::check_env(const BRACOptions& options, const envs::Env& env, const std
 }
 
 BRAC::BRAC(envs::EnvFactory env, BRACOptions options, std::uint64_t seed, std::string name)
-    : Agent(core::derive_seed(seed, "agent")),
+    : OfflineAgent(
+          [&] {
+            options.validate();
+            auto e = env();
+            check_env(options, *e, name);
+            return e;
+          }(),
+          options.dataset(), options.device(), options.batch_size(), seed),
       name_(std::move(name)),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_, name_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   with_init_seed(core::derive_seed(seed, "network"), [&] {
-    behavior_ = TanhGaussianPolicy(s, a, opts_.behavior_arch());
+    behavior_.policy = TanhGaussianPolicy(s, a, opts_.behavior_arch());
     policy_ = TanhGaussianPolicy(s, a, opts_.policy_arch());
     q_ = QEnsemble(s, a, opts_.q_arch(), opts_.n_q());
     q_target_ = QEnsemble(s, a, opts_.q_arch(), opts_.n_q());
     if (dual()) critic_ = DualCritic(s, a, opts_.critic_arch());
   });
   for (torch::nn::Module* m :
-       {static_cast<torch::nn::Module*>(behavior_.get()), static_cast<torch::nn::Module*>(policy_.get()),
-        static_cast<torch::nn::Module*>(q_.get()), static_cast<torch::nn::Module*>(q_target_.get())})
+       {static_cast<torch::nn::Module*>(behavior_.policy.get()),
+        static_cast<torch::nn::Module*>(policy_.get()), static_cast<torch::nn::Module*>(q_.get()),
+        static_cast<torch::nn::Module*>(q_target_.get())})
     m->to(device_);
   if (critic_) critic_->to(device_);
-  soft_update(*q_target_, *q_, 1.0);
-  for (auto& p : q_target_->parameters()) p.requires_grad_(false);
+  init_target(*q_target_, *q_);
 
-  const auto optimizer = [](const std::vector<torch::Tensor>& params, double lr) {
-    nn::OptimizerOptions o;
-    o.learning_rate = lr;
-    return nn::make_optimizer(params, o);
-  };
-  behavior_optimizer_ = optimizer(behavior_->parameters(), opts_.behavior_learning_rate());
-  policy_optimizer_ = optimizer(policy_->parameters(), opts_.policy_learning_rate());
-  q_optimizer_ = optimizer(q_->parameters(), opts_.q_learning_rate());
-  if (critic_) critic_optimizer_ = optimizer(critic_->parameters(), opts_.critic_learning_rate());
+  behavior_.optimizer = adam(behavior_.policy->parameters(), opts_.behavior_learning_rate());
+  policy_optimizer_ = adam(policy_->parameters(), opts_.policy_learning_rate());
+  q_optimizer_ = adam(q_->parameters(), opts_.q_learning_rate());
+  if (critic_) critic_optimizer_ = adam(critic_->parameters(), opts_.critic_learning_rate());
   log_alpha_ =
       torch::full({1}, std::log(opts_.alpha()), torch::TensorOptions().device(device_).requires_grad(true));
-  alpha_optimizer_ = optimizer({log_alpha_}, opts_.alpha_learning_rate());
+  alpha_optimizer_ = adam({log_alpha_}, opts_.alpha_learning_rate());
 }
 
 double BRAC::alpha() const { return std::exp(log_alpha_.detach().cpu().item<double>()); }
 
-double BRAC::update_behavior(const Batch& batch) {
-  const auto b = batch.to(device_);
-  return gradient_step(*behavior_optimizer_, -behavior_->log_prob(b.obs, b.action).mean(), 0.0);
-}
-
-void BRAC::fit_behavior() {
-  const auto loss = rl::fit_behavior(
-      behavior_, data_, opts_.behavior_steps(), opts_.batch_size(), rng_,
-      [&](const torch::Tensor& l) { return gradient_step(*behavior_optimizer_, l, 0.0); }, name_);
-  logger_.record("behavior_loss", loss);
-  behavior_fitted_ = true;
-}
-
-void BRAC::learn(std::int64_t total_timesteps, Callback& callback) {
-  if (!behavior_fitted_) fit_behavior();
-  // b is fixed from here: no gradients reach it through the divergence.
-  for (auto& p : behavior_->parameters()) p.requires_grad_(false);
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
-}
+void BRAC::prepare() { fit_behavior(behavior_, opts_.behavior_steps(), name_); }
 
 torch::Tensor BRAC::divergence(const torch::Tensor& obs, const torch::Tensor& a_pi,
                                const torch::Tensor& log_pi) {
   const auto n = a_pi.size(0);
   const auto obs_n = repeat_obs(obs, n);
-  if (opts_.divergence() == "kl") return kl_estimate(log_pi, behavior_->log_prob(obs_n, a_pi));
+  if (opts_.divergence() == "kl") return kl_estimate(log_pi, behavior_.policy->log_prob(obs_n, a_pi));
   torch::Tensor a_b;
   {
     torch::NoGradGuard no_grad;
-    a_b = behavior_->sample(obs, rng_, n).action;
+    a_b = behavior_.policy->sample(obs, rng_, n).action;
   }
   if (opts_.divergence() == "mmd") return mmd_estimate(a_pi, a_b, opts_.mmd_kernel(), opts_.mmd_sigma());
   const auto f_pi = critic_->forward(obs_n, a_pi), f_b = critic_->forward(obs_n, a_b);
@@ -119,7 +98,7 @@ std::map<std::string, double> BRAC::update(const Batch& batch) {
     {
       torch::NoGradGuard no_grad;
       a_pi = policy_->sample(b.obs, rng_, n).action;
-      a_b = behavior_->sample(b.obs, rng_, n).action;
+      a_b = behavior_.policy->sample(b.obs, rng_, n).action;
     }
     const auto obs_n = repeat_obs(b.obs, n);
     const auto f_pi = critic_->forward(obs_n, a_pi), f_b = critic_->forward(obs_n, a_b);
@@ -169,52 +148,18 @@ std::map<std::string, double> BRAC::update(const Batch& batch) {
 }
 
 torch::Tensor BRAC::act_batch(const torch::Tensor& obs, bool deterministic) {
-  torch::NoGradGuard no_grad;
-  const auto o = obs.to(device_, torch::kFloat32);
-  const auto unit = deterministic ? policy_->mode(o) : policy_->sample(o, rng_).action[0];
-  return data_.scaler().to_env(unit.cpu());
+  return act_tanh_gaussian(policy_, obs, deterministic);
 }
 
-void BRAC::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("policy", *policy_);
-  w.put("behavior", *behavior_);
-  w.put("q", *q_);
-  w.put("q_target", *q_target_);
-  if (critic_) {
-    w.put("critic", *critic_);
-    w.put("critic_optimizer", *critic_optimizer_);
-  }
-  w.put("policy_optimizer", *policy_optimizer_);
-  w.put("q_optimizer", *q_optimizer_);
-  w.put("behavior_optimizer", *behavior_optimizer_);
-  w.put("log_alpha", log_alpha_.detach().cpu());
-  w.put("alpha_optimizer", *alpha_optimizer_);
-  w.put("behavior_fitted", static_cast<std::int64_t>(behavior_fitted_));
-  w.put("n_updates", n_updates_);
-}
+std::string BRAC::options_yaml() const { return core::options_yaml(opts_); }
 
-void BRAC::load_state(core::CheckpointReader& r) {
-  r.get("policy", *policy_);
-  r.get("behavior", *behavior_);
-  r.get("q", *q_);
-  r.get("q_target", *q_target_);
-  if (critic_) {
-    r.get("critic", *critic_);
-    r.get("critic_optimizer", *critic_optimizer_);
-  }
-  r.get("policy_optimizer", *policy_optimizer_);
-  r.get("q_optimizer", *q_optimizer_);
-  r.get("behavior_optimizer", *behavior_optimizer_);
-  const auto v = r.get_tensor("log_alpha");
-  if (v.sizes() != log_alpha_.sizes()) throw Error("checkpoint's log_alpha has the wrong shape");
-  {
-    torch::NoGradGuard no_grad;
-    log_alpha_.copy_(v);
-  }
-  r.get("alpha_optimizer", *alpha_optimizer_);
-  behavior_fitted_ = r.get_int("behavior_fitted") != 0;
-  n_updates_ = r.get_int("n_updates");
+void BRAC::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("policy", *policy_).add("q", *q_).add("q_target", *q_target_);
+  if (critic_) parts.add("critic", *critic_).add("critic_optimizer", *critic_optimizer_);
+  parts.add("policy_optimizer", *policy_optimizer_).add("q_optimizer", *q_optimizer_);
+  parts.add("log_alpha", log_alpha_).add("alpha_optimizer", *alpha_optimizer_);
+  parts.add("n_updates", n_updates_);
+  behavior_.add_to(parts);
 }
 
 }  // namespace dojo::rl

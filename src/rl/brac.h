@@ -104,53 +104,47 @@ struct BRACOptions {
   }
 };
 
-class BRAC final : public Agent {
+class BRAC final : public OfflineAgent {
  public:
   // `name`: "brac", or "kl_control" for the same agent under Jaques et al.'s name.
   BRAC(envs::EnvFactory env, BRACOptions options, std::uint64_t seed, std::string name = "brac");
   static void check_env(const BRACOptions& options, const envs::Env& env, const std::string& name = "brac");
 
   std::string algo() const override { return name_; }
-  // Fits b first (once per run, behavior_steps), then the gradient steps.
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   // Deterministic: tanh(μ(s)); else a draw. Env units.
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
 
   // One step of the dual critic, the Q ensemble, π and α on a minibatch (actions in [-1, 1]).
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   // The critics' target for a minibatch on the agent's device: r + γ (1 − terminated) (Q̄_ens(s', a')
   // − α D̂(s') with the value penalty).
   torch::Tensor td_target(const Batch& batch);
-  // One maximum-likelihood step of b: its loss.
-  double update_behavior(const Batch& batch);
   // D̂(π(·|s), b(·|s)) per state [B] from π's draws a_π [n, B, A] with their log-probs [n, B].
   torch::Tensor divergence(const torch::Tensor& obs, const torch::Tensor& a_pi, const torch::Tensor& log_pi);
   double alpha() const;
 
   const BRACOptions& options() const { return opts_; }
   TanhGaussianPolicy policy() const { return policy_; }
-  TanhGaussianPolicy behavior() const { return behavior_; }
+  TanhGaussianPolicy behavior() const { return behavior_.policy; }
   QEnsemble q() const { return q_; }
   DualCritic critic() const { return critic_; }
-  bool behavior_fitted() const { return behavior_fitted_; }
+  bool behavior_fitted() const { return behavior_.fitted; }
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  void prepare() override;  // fits b (once per run, behavior_steps)
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
   bool dual() const { return opts_.divergence() == "kl_dual" || opts_.divergence() == "wasserstein"; }
-  void fit_behavior();
 
   std::string name_;
-  std::unique_ptr<envs::Env> env_;
   BRACOptions opts_;
-  OfflineData data_;
-  TanhGaussianPolicy policy_{nullptr}, behavior_{nullptr};
+  TanhGaussianPolicy policy_{nullptr};
+  BehaviorModel behavior_;
   QEnsemble q_{nullptr}, q_target_{nullptr};
   DualCritic critic_{nullptr};
-  std::unique_ptr<torch::optim::Optimizer> policy_optimizer_, q_optimizer_, behavior_optimizer_,
-      critic_optimizer_, alpha_optimizer_;
+  std::unique_ptr<torch::optim::Optimizer> policy_optimizer_, q_optimizer_, critic_optimizer_,
+      alpha_optimizer_;
   torch::Tensor log_alpha_;  // [1]
-  bool behavior_fitted_ = false;
   std::int64_t n_updates_ = 0;
 };
 

@@ -115,6 +115,12 @@ torch::Tensor clipped_double_q_target(const torch::Tensor& reward, const torch::
   return reward + gamma * (1.0 - terminated) * next_v;
 }
 
+torch::Tensor smoothed_target_action(torch::nn::Sequential& actor_target, const torch::Tensor& next_obs,
+                                     const torch::Tensor& eps, double noise_clip) {
+  const auto smoothing = torch::clamp(eps, -noise_clip, noise_clip);
+  return torch::clamp(actor_target->forward(next_obs) + smoothing, -1.0, 1.0);
+}
+
 torch::Tensor entropy_coef_loss(const torch::Tensor& log_ent_coef, const torch::Tensor& log_prob,
                                 double target_entropy) {
   return -(log_ent_coef * (log_prob.detach() + target_entropy)).mean();

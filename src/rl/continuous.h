@@ -100,6 +100,11 @@ torch::Tensor clipped_double_q_target(const torch::Tensor& reward, const torch::
                                       const torch::Tensor& next_q2, const torch::Tensor& next_log_prob = {},
                                       double alpha = 0.0);
 
+// TD3's target policy smoothing (Fujimoto et al. 2018): ã' = clip(μ̄(s') + clip(ε, −c, c), −1, 1), for
+// noise ε already scaled by its std (TD3's and TD3+BC's critics).
+torch::Tensor smoothed_target_action(torch::nn::Sequential& actor_target, const torch::Tensor& next_obs,
+                                     const torch::Tensor& eps, double noise_clip);
+
 // SAC's temperature loss (Haarnoja et al. 2018, eq. 18 on log α): −log α · (log π(ã|s) + H̄), averaged;
 // its gradient raises α while the policy's entropy is below the target H̄ and lowers it above.
 torch::Tensor entropy_coef_loss(const torch::Tensor& log_ent_coef, const torch::Tensor& log_prob,

@@ -19,11 +19,9 @@ void CQL::check_env(const CQLOptions& options, const envs::Env& env) {
 }
 
 CQL::CQL(envs::EnvFactory env, CQLOptions options, std::uint64_t seed)
-    : Agent(core::derive_seed(seed, "agent")),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+    : OfflineAgent(checked_env<CQL>(env, options), options.dataset(), options.device(), options.batch_size(),
+                   seed),
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   normalize_ = data_.observation_normalizer(opts_.normalize_observations(), device_);
   with_init_seed(core::derive_seed(seed, "network"), [&] {
@@ -34,16 +32,12 @@ CQL::CQL(envs::EnvFactory env, CQLOptions options, std::uint64_t seed)
   policy_->to(device_);
   q_->to(device_);
   q_target_->to(device_);
-  soft_update(*q_target_, *q_, 1.0);
-  for (auto& p : q_target_->parameters()) p.requires_grad_(false);
-  nn::OptimizerOptions o;
-  o.learning_rate = opts_.policy_learning_rate();
-  policy_optimizer_ = nn::make_optimizer(policy_->parameters(), o);
+  init_target(*q_target_, *q_);
+  policy_optimizer_ = adam(policy_->parameters(), opts_.policy_learning_rate());
   log_ent_coef_ = torch::zeros({1}, torch::TensorOptions().device(device_).requires_grad(true));
-  ent_optimizer_ = nn::make_optimizer({log_ent_coef_}, o);
+  ent_optimizer_ = adam({log_ent_coef_}, opts_.policy_learning_rate());
   target_entropy_ = -static_cast<double>(a);
-  o.learning_rate = opts_.q_learning_rate();
-  q_optimizer_ = nn::make_optimizer(q_->parameters(), o);
+  q_optimizer_ = adam(q_->parameters(), opts_.q_learning_rate());
 }
 
 double CQL::ent_coef() const { return std::exp(log_ent_coef_.detach().cpu().item<double>()); }
@@ -58,17 +52,8 @@ torch::Tensor CQL::conservative_gap(const torch::Tensor& q_rand, const torch::Te
   return (soft_max - q_data).mean();
 }
 
-void CQL::learn(std::int64_t total_timesteps, Callback& callback) {
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
-}
-
 torch::Tensor CQL::act_batch(const torch::Tensor& obs, bool deterministic) {
-  torch::NoGradGuard no_grad;
-  const auto o = normalize_(obs);
-  const auto unit = deterministic ? policy_->mode(o) : policy_->sample(o, rng_).action[0];
-  return data_.scaler().to_env(unit.cpu());
+  return act_tanh_gaussian(policy_, obs, deterministic);
 }
 
 std::map<std::string, double> CQL::update(const Batch& batch) {
@@ -122,30 +107,12 @@ std::map<std::string, double> CQL::update(const Batch& batch) {
   return out;
 }
 
-void CQL::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("policy", *policy_);
-  w.put("q", *q_);
-  w.put("q_target", *q_target_);
-  w.put("policy_optimizer", *policy_optimizer_);
-  w.put("q_optimizer", *q_optimizer_);
-  w.put("log_ent_coef", log_ent_coef_.detach().cpu());
-  w.put("ent_optimizer", *ent_optimizer_);
-}
+std::string CQL::options_yaml() const { return core::options_yaml(opts_); }
 
-void CQL::load_state(core::CheckpointReader& r) {
-  r.get("policy", *policy_);
-  r.get("q", *q_);
-  r.get("q_target", *q_target_);
-  r.get("policy_optimizer", *policy_optimizer_);
-  r.get("q_optimizer", *q_optimizer_);
-  const auto v = r.get_tensor("log_ent_coef");
-  if (v.sizes() != log_ent_coef_.sizes()) throw Error("checkpoint's log_ent_coef has the wrong shape");
-  {
-    torch::NoGradGuard no_grad;
-    log_ent_coef_.copy_(v);
-  }
-  r.get("ent_optimizer", *ent_optimizer_);
+void CQL::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("policy", *policy_).add("q", *q_).add("q_target", *q_target_);
+  parts.add("policy_optimizer", *policy_optimizer_).add("q_optimizer", *q_optimizer_);
+  parts.add("log_ent_coef", log_ent_coef_).add("ent_optimizer", *ent_optimizer_);
 }
 
 }  // namespace dojo::rl

@@ -67,15 +67,14 @@ struct CQLOptions {
   }
 };
 
-class CQL final : public Agent {
+class CQL final : public OfflineAgent {
  public:
   CQL(envs::EnvFactory env, CQLOptions options, std::uint64_t seed);
   static void check_env(const CQLOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "cql"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   // mean_s [T log Σ exp(q/T) over the importance-weighted proposals − Q(s, a_data)]: q_rand, q_pi,
   // q_next [n, B] with π's log-densities [n, B]; the uniform proposal's density is 0.5^action_dim.
   static torch::Tensor conservative_gap(const torch::Tensor& q_rand, const torch::Tensor& q_pi,
@@ -85,13 +84,10 @@ class CQL final : public Agent {
   double ent_coef() const;
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
 
-  std::unique_ptr<envs::Env> env_;
   CQLOptions opts_;
-  OfflineData data_;
-  ObservationNormalizer normalize_;  // the dataset's observation statistics
   TanhGaussianPolicy policy_{nullptr};
   QEnsemble q_{nullptr}, q_target_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> policy_optimizer_, q_optimizer_, ent_optimizer_;

@@ -17,11 +17,9 @@ void IQL::check_env(const IQLOptions& options, const envs::Env& env) {
 }
 
 IQL::IQL(envs::EnvFactory env, IQLOptions options, std::uint64_t seed)
-    : Agent(core::derive_seed(seed, "agent")),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+    : OfflineAgent(checked_env<IQL>(env, options), options.dataset(), options.device(), options.batch_size(),
+                   seed),
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   normalize_ = data_.observation_normalizer(opts_.normalize_observations(), device_);
   if (opts_.normalize_rewards()) {
@@ -40,13 +38,10 @@ IQL::IQL(envs::EnvFactory env, IQLOptions options, std::uint64_t seed)
        {static_cast<torch::nn::Module*>(q_.get()), static_cast<torch::nn::Module*>(q_target_.get()),
         static_cast<torch::nn::Module*>(v_.get()), static_cast<torch::nn::Module*>(policy_.get())})
     m->to(device_);
-  soft_update(*q_target_, *q_, 1.0);
-  for (auto& p : q_target_->parameters()) p.requires_grad_(false);
-  nn::OptimizerOptions o;
-  o.learning_rate = opts_.learning_rate();
-  q_optimizer_ = nn::make_optimizer(q_->parameters(), o);
-  v_optimizer_ = nn::make_optimizer(v_->parameters(), o);
-  policy_optimizer_ = nn::make_optimizer(policy_->parameters(), o);
+  init_target(*q_target_, *q_);
+  q_optimizer_ = adam(q_->parameters(), opts_.learning_rate());
+  v_optimizer_ = adam(v_->parameters(), opts_.learning_rate());
+  policy_optimizer_ = adam(policy_->parameters(), opts_.learning_rate());
 }
 
 torch::Tensor IQL::expectile_loss(const torch::Tensor& u, double expectile) {
@@ -58,17 +53,8 @@ torch::Tensor IQL::awr_weights(const torch::Tensor& advantage, double beta, doub
   return torch::exp(beta * advantage).clamp_max(max_weight);
 }
 
-void IQL::learn(std::int64_t total_timesteps, Callback& callback) {
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
-}
-
 torch::Tensor IQL::act_batch(const torch::Tensor& obs, bool deterministic) {
-  torch::NoGradGuard no_grad;
-  const auto o = normalize_(obs);
-  const auto unit = deterministic ? policy_->mode(o) : policy_->sample(o, rng_).action[0];
-  return data_.scaler().to_env(unit.cpu());
+  return act_tanh_gaussian(policy_, obs, deterministic);
 }
 
 std::map<std::string, double> IQL::update(const Batch& batch) {
@@ -108,25 +94,12 @@ std::map<std::string, double> IQL::update(const Batch& batch) {
   return out;
 }
 
-void IQL::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("q", *q_);
-  w.put("q_target", *q_target_);
-  w.put("v", *v_);
-  w.put("policy", *policy_);
-  w.put("q_optimizer", *q_optimizer_);
-  w.put("v_optimizer", *v_optimizer_);
-  w.put("policy_optimizer", *policy_optimizer_);
-}
+std::string IQL::options_yaml() const { return core::options_yaml(opts_); }
 
-void IQL::load_state(core::CheckpointReader& r) {
-  r.get("q", *q_);
-  r.get("q_target", *q_target_);
-  r.get("v", *v_);
-  r.get("policy", *policy_);
-  r.get("q_optimizer", *q_optimizer_);
-  r.get("v_optimizer", *v_optimizer_);
-  r.get("policy_optimizer", *policy_optimizer_);
+void IQL::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("q", *q_).add("q_target", *q_target_).add("v", *v_).add("policy", *policy_);
+  parts.add("q_optimizer", *q_optimizer_).add("v_optimizer", *v_optimizer_);
+  parts.add("policy_optimizer", *policy_optimizer_);
 }
 
 }  // namespace dojo::rl

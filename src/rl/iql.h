@@ -63,15 +63,14 @@ struct IQLOptions {
   }
 };
 
-class IQL final : public Agent {
+class IQL final : public OfflineAgent {
  public:
   IQL(envs::EnvFactory env, IQLOptions options, std::uint64_t seed);
   static void check_env(const IQLOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "iql"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   // L_τ averaged: mean |τ − 1(u < 0)| u² for u = Q − V.
   static torch::Tensor expectile_loss(const torch::Tensor& u, double expectile);
   // The advantage weights exp(β A) clipped at max_weight.
@@ -79,13 +78,10 @@ class IQL final : public Agent {
   double reward_scale() const { return reward_scale_; }
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
 
-  std::unique_ptr<envs::Env> env_;
   IQLOptions opts_;
-  OfflineData data_;
-  ObservationNormalizer normalize_;  // the dataset's observation statistics
   double reward_scale_ = 1.0;
   TwinQ q_{nullptr}, q_target_{nullptr};
   torch::nn::Sequential v_{nullptr};

@@ -138,6 +138,11 @@ void soft_update(torch::nn::Module& target, const torch::nn::Module& online, dou
   for (std::size_t i = 0; i < from_buffers.size(); ++i) to_buffers[i].copy_(from_buffers[i]);
 }
 
+void init_target(torch::nn::Module& target, const torch::nn::Module& online) {
+  soft_update(target, online, 1.0);
+  for (auto& p : target.parameters()) p.requires_grad_(false);
+}
+
 void with_init_seed(std::uint64_t seed, const std::function<void()>& build) {
   static std::mutex mutex;
   const std::lock_guard lock(mutex);

@@ -63,6 +63,8 @@ void orthogonal_init(torch::nn::Module& net, double gain, double last_gain);
 // target <- τ·online + (1 − τ)·target for parameters; buffers (running statistics) are copied, as
 // an average of them has no meaning. τ = 1 is the hard copy of DQN's target network.
 void soft_update(torch::nn::Module& target, const torch::nn::Module& online, double tau);
+// A target network's start: a copy of `online`, frozen (only soft_update moves it).
+void init_target(torch::nn::Module& target, const torch::nn::Module& online);
 
 // Runs `build` with LibTorch's global generator seeded with `seed`, then puts the generator back as
 // it was: networks are initialised from the agent's own seed stream, not from whatever the process

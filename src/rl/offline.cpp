@@ -6,9 +6,13 @@
 
 #include <cmath>
 
+#include "core/device.h"
 #include "core/error.h"
 #include "core/progress.h"
+#include "core/seed.h"
 #include "nn/mlp.h"
+#include "nn/optim.h"
+#include "rl/loops.h"
 #include "rl/policy.h"
 
 namespace dojo::rl {
@@ -151,28 +155,79 @@ torch::Tensor gradient_penalty(DualCritic& critic, const torch::Tensor& obs_n, c
   return (grad.norm(2, -1) - 1.0).pow(2).mean();
 }
 
-double fit_behavior(TanhGaussianPolicy& behavior, const OfflineData& data, std::int64_t steps,
-                    std::int64_t batch_size, std::mt19937_64& rng,
-                    const std::function<double(const torch::Tensor& loss)>& step, const std::string& who) {
-  spdlog::info("{}: fitting the behaviour policy b by maximum likelihood ({} steps)", who, steps);
-  core::ProgressBar bar(steps, "b steps");
-  const auto device = behavior->mu->weight.device();
-  double loss = 0.0;
-  for (std::int64_t i = 1; i <= steps; ++i) {
-    const auto b = data.sample(batch_size, rng).to(device);
-    loss = step(-behavior->log_prob(b.obs, b.action).mean());
-    if (i % 1000 == 0 || i == steps) bar.update(i, fmt::format("-log b {:.3f}", loss));
-  }
-  bar.finish(fmt::format("-log b {:.3f}", loss));
-  return loss;
-}
-
 torch::Tensor uniform_unit(const std::vector<std::int64_t>& sizes, std::mt19937_64& rng) {
   auto out = torch::empty(sizes, torch::kFloat32);
   std::uniform_real_distribution<float> u(0.0f, 1.0f);
   float* p = out.data_ptr<float>();
   for (std::int64_t i = 0; i < out.numel(); ++i) p[i] = u(rng);
   return out;
+}
+
+void BehaviorModel::add_to(core::CheckpointParts& parts) {
+  parts.add("behavior", *policy).add("behavior_optimizer", *optimizer).add("behavior_fitted", fitted);
+}
+
+std::unique_ptr<torch::optim::Optimizer> adam(const std::vector<torch::Tensor>& params, double lr) {
+  nn::OptimizerOptions o;
+  o.learning_rate = lr;
+  return nn::make_optimizer(params, o);
+}
+
+OfflineAgent::OfflineAgent(std::unique_ptr<envs::Env> env, const std::string& dataset,
+                           const std::string& device, std::int64_t batch_size, std::uint64_t seed)
+    : Agent(core::derive_seed(seed, "agent")),
+      env_(std::move(env)),
+      data_(dataset, *env_),
+      batch_size_(batch_size) {
+  device_ = core::device(device);
+  normalize_ = data_.observation_normalizer(false, device_);
+}
+
+void OfflineAgent::learn(std::int64_t total_timesteps, Callback& callback) {
+  prepare();
+  offline_loop(
+      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(batch_size_, rng_)); },
+      total_timesteps, callback);
+}
+
+void OfflineAgent::fit_behavior(BehaviorModel& b, std::int64_t steps, const std::string& who) {
+  if (!b.fitted) {
+    spdlog::info("{}: fitting the behaviour policy b by maximum likelihood ({} steps)", who, steps);
+    core::ProgressBar bar(steps, "b steps");
+    double loss = 0.0;
+    for (std::int64_t i = 1; i <= steps; ++i) {
+      const auto batch = data_.sample(batch_size_, rng_).to(device_);
+      loss = gradient_step(*b.optimizer, -b.policy->log_prob(batch.obs, batch.action).mean(), 0.0);
+      if (i % 1000 == 0 || i == steps) bar.update(i, fmt::format("-log b {:.3f}", loss));
+    }
+    bar.finish(fmt::format("-log b {:.3f}", loss));
+    logger_.record("behavior_loss", loss);
+    b.fitted = true;
+  }
+  // b is fixed from here: no gradients reach it through the divergence.
+  for (auto& p : b.policy->parameters()) p.requires_grad_(false);
+}
+
+torch::Tensor OfflineAgent::act_tanh_gaussian(TanhGaussianPolicy& policy, const torch::Tensor& obs,
+                                              bool deterministic) {
+  torch::NoGradGuard no_grad;
+  const auto o = normalize_(obs);
+  const auto unit = deterministic ? policy->mode(o) : policy->sample(o, rng_).action[0];
+  return data_.scaler().to_env(unit.cpu());
+}
+
+void OfflineAgent::save_state(core::CheckpointWriter& w) const {
+  w.put("options", options_yaml());
+  // Listing the parts takes references; saving only reads through them.
+  core::CheckpointParts parts;
+  const_cast<OfflineAgent*>(this)->checkpoint_parts(parts);
+  parts.save(w);
+}
+
+void OfflineAgent::load_state(core::CheckpointReader& r) {
+  core::CheckpointParts parts;
+  checkpoint_parts(parts);
+  parts.load(r);
 }
 
 }  // namespace dojo::rl

@@ -1,8 +1,8 @@
-// What the offline (batch) agents share — BC, BRAC, BEAR, BCQ, CQL, IQL, TD3+BC: the dataset they
-// learn from (loaded once, checked against the env's spaces), the tanh-Gaussian policy (BC's, BRAC's
-// behaviour model b and its π), an ensemble of Q-functions, the divergence estimates of BRAC and
-// BEAR, and the loop. Losses live in the agents' own files; the pieces here are pinned by
-// tests/rl/offline_test.cpp.
+// What the offline (batch) agents share — BC, BRAC, BEAR, BCQ, CQL, IQL, TD3+BC: their base class
+// (the dataset they learn from, loaded once and checked against the env's spaces; the loop; the
+// checkpoint), the tanh-Gaussian policy (BC's, BRAC's behaviour model b and its π), an ensemble of
+// Q-functions, and the divergence estimates of BRAC and BEAR. Losses live in the agents' own files; the
+// pieces here are pinned by tests/rl/offline_test.cpp.
 #pragma once
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
@@ -12,13 +12,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "core/checkpoint.h"
 #include "core/export.h"
 #include "envs/env.h"
+#include "envs/factory.h"
+#include "rl/agent.h"
 #include "rl/continuous.h"
 #include "rl/dataset.h"
 
@@ -119,15 +123,65 @@ torch::Tensor wasserstein_estimate(const torch::Tensor& f_pi, const torch::Tenso
 torch::Tensor gradient_penalty(DualCritic& critic, const torch::Tensor& obs_n, const torch::Tensor& a_pi,
                                const torch::Tensor& a_b, const torch::Tensor& eps);
 
-// Fits a behaviour model b to the dataset by maximum likelihood for `steps` minibatches (the first
-// phase of BRAC and BEAR), with a progress bar; returns the last −mean log b(a|s). `step` applies one
-// optimizer step to a loss and returns its value (the agent's gradient_step).
-double fit_behavior(TanhGaussianPolicy& behavior, const OfflineData& data, std::int64_t steps,
-                    std::int64_t batch_size, std::mt19937_64& rng,
-                    const std::function<double(const torch::Tensor& loss)>& step, const std::string& who);
-
 // Uniform draws in [0, 1) from `rng` as a float32 tensor of `sizes` (on the CPU).
 torch::Tensor uniform_unit(const std::vector<std::int64_t>& sizes, std::mt19937_64& rng);
+
+// BRAC's and BEAR's behaviour model b: a tanh-Gaussian fitted to the data by maximum likelihood
+// before the agent's first gradient step (OfflineAgent::fit_behavior), then frozen.
+struct BehaviorModel {
+  TanhGaussianPolicy policy{nullptr};
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  bool fitted = false;
+  // "behavior", "behavior_optimizer", "behavior_fitted".
+  void add_to(core::CheckpointParts& parts);
+};
+
+// Adam (nn::make_optimizer's default) on `params` at learning rate `lr`.
+std::unique_ptr<torch::optim::Optimizer> adam(const std::vector<torch::Tensor>& params, double lr);
+
+// An offline agent's common part: the env it acts in (spaces and evaluation), its dataset, the
+// observation normaliser and the loop — learn() runs prepare() once, then update() on a fresh minibatch
+// for each gradient step — and the checkpoint: the options and the parts the agent lists.
+class OfflineAgent : public Agent {
+ public:
+  void learn(std::int64_t total_timesteps, Callback& callback) final;
+  // One gradient step on a minibatch (raw observations, actions in [-1, 1]): losses and statistics.
+  virtual std::map<std::string, double> update(const Batch& batch) = 0;
+
+ protected:
+  // `env` made by checked_env (the options already checked); the dataset at `dataset` is loaded and
+  // checked against it.
+  OfflineAgent(std::unique_ptr<envs::Env> env, const std::string& dataset, const std::string& device,
+               std::int64_t batch_size, std::uint64_t seed);
+  // What runs before the first gradient step of every learn() (BRAC's and BEAR's behaviour fit).
+  virtual void prepare() {}
+  virtual std::string options_yaml() const = 0;
+  // Everything the agent's checkpoint holds besides its options.
+  virtual void checkpoint_parts(core::CheckpointParts& parts) = 0;
+  // Fits b for `steps` minibatches unless it was (a resumed run), logs "behavior_loss", freezes it.
+  void fit_behavior(BehaviorModel& b, std::int64_t steps, const std::string& who);
+  // A tanh-Gaussian policy's actions for env observations: tanh(μ(s)) or a draw, in env units.
+  torch::Tensor act_tanh_gaussian(TanhGaussianPolicy& policy, const torch::Tensor& obs, bool deterministic);
+
+  std::unique_ptr<envs::Env> env_;
+  OfflineData data_;
+  ObservationNormalizer normalize_;  // the identity unless the agent normalises (CQL, IQL, TD3+BC)
+
+ private:
+  void save_state(core::CheckpointWriter& w) const final;
+  void load_state(core::CheckpointReader& r) final;
+  std::int64_t batch_size_;
+};
+
+// The env an offline agent A is built on, made once its options pass validate() and A::check_env: a
+// bad key or dataset fails before anything is loaded.
+template <class A, class O>
+std::unique_ptr<envs::Env> checked_env(const envs::EnvFactory& make, const O& options) {
+  options.validate();
+  auto env = make();
+  A::check_env(options, *env);
+  return env;
+}
 
 }  // namespace dojo::rl
 

@@ -85,8 +85,7 @@ void TD3::learn(std::int64_t total_timesteps, Callback& callback) {
 }
 
 torch::Tensor TD3::target_action(const torch::Tensor& next_obs, const torch::Tensor& eps) {
-  const auto smoothing = torch::clamp(eps, -opts_.target_noise_clip(), opts_.target_noise_clip());
-  return torch::clamp(actor_target_->forward(next_obs) + smoothing, -1.0, 1.0);
+  return smoothed_target_action(actor_target_, next_obs, eps, opts_.target_noise_clip());
 }
 
 std::map<std::string, double> TD3::update(const Batch& batch) {

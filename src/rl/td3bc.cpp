@@ -17,11 +17,9 @@ void TD3BC::check_env(const TD3BCOptions& options, const envs::Env& env) {
 }
 
 TD3BC::TD3BC(envs::EnvFactory env, TD3BCOptions options, std::uint64_t seed)
-    : Agent(core::derive_seed(seed, "agent")),
-      env_(env()),
-      opts_((options.validate(), check_env(options, *env_), std::move(options))),
-      data_(opts_.dataset(), *env_) {
-  device_ = core::device(opts_.device());
+    : OfflineAgent(checked_env<TD3BC>(env, options), options.dataset(), options.device(),
+                   options.batch_size(), seed),
+      opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   normalize_ = data_.observation_normalizer(opts_.normalize_observations(), device_);
   auto build_actor = [&] {
@@ -40,20 +38,10 @@ TD3BC::TD3BC(envs::EnvFactory env, TD3BCOptions options, std::uint64_t seed)
         static_cast<torch::nn::Module*>(critic_.get()),
         static_cast<torch::nn::Module*>(critic_target_.get())})
     m->to(device_);
-  soft_update(*actor_target_, *actor_, 1.0);
-  soft_update(*critic_target_, *critic_, 1.0);
-  for (auto& p : actor_target_->parameters()) p.requires_grad_(false);
-  for (auto& p : critic_target_->parameters()) p.requires_grad_(false);
-  nn::OptimizerOptions o;
-  o.learning_rate = opts_.learning_rate();
-  actor_optimizer_ = nn::make_optimizer(actor_->parameters(), o);
-  critic_optimizer_ = nn::make_optimizer(critic_->parameters(), o);
-}
-
-void TD3BC::learn(std::int64_t total_timesteps, Callback& callback) {
-  offline_loop(
-      {*this, num_timesteps_, logger_}, [&] { return update(data_.sample(opts_.batch_size(), rng_)); },
-      total_timesteps, callback);
+  init_target(*actor_target_, *actor_);
+  init_target(*critic_target_, *critic_);
+  actor_optimizer_ = adam(actor_->parameters(), opts_.learning_rate());
+  critic_optimizer_ = adam(critic_->parameters(), opts_.learning_rate());
 }
 
 torch::Tensor TD3BC::act_batch(const torch::Tensor& obs, bool) {
@@ -76,8 +64,7 @@ std::map<std::string, double> TD3BC::update(const Batch& batch) {
   {
     torch::NoGradGuard no_grad;
     const auto eps = opts_.target_policy_noise() * standard_normal(b.action.sizes().vec(), rng_).to(device_);
-    const auto smoothing = torch::clamp(eps, -opts_.target_noise_clip(), opts_.target_noise_clip());
-    const auto next = torch::clamp(actor_target_->forward(b.next_obs) + smoothing, -1.0, 1.0);
+    const auto next = smoothed_target_action(actor_target_, b.next_obs, eps, opts_.target_noise_clip());
     const auto [q1, q2] = critic_target_->forward(b.next_obs, next);
     y = clipped_double_q_target(b.reward, b.terminated, opts_.gamma(), q1, q2);
   }
@@ -102,25 +89,13 @@ std::map<std::string, double> TD3BC::update(const Batch& batch) {
   return out;
 }
 
-void TD3BC::save_state(core::CheckpointWriter& w) const {
-  w.put("options", core::options_yaml(opts_));
-  w.put("actor", *actor_);
-  w.put("actor_target", *actor_target_);
-  w.put("critic", *critic_);
-  w.put("critic_target", *critic_target_);
-  w.put("actor_optimizer", *actor_optimizer_);
-  w.put("critic_optimizer", *critic_optimizer_);
-  w.put("n_updates", n_updates_);
-}
+std::string TD3BC::options_yaml() const { return core::options_yaml(opts_); }
 
-void TD3BC::load_state(core::CheckpointReader& r) {
-  r.get("actor", *actor_);
-  r.get("actor_target", *actor_target_);
-  r.get("critic", *critic_);
-  r.get("critic_target", *critic_target_);
-  r.get("actor_optimizer", *actor_optimizer_);
-  r.get("critic_optimizer", *critic_optimizer_);
-  n_updates_ = r.get_int("n_updates");
+void TD3BC::checkpoint_parts(core::CheckpointParts& parts) {
+  parts.add("actor", *actor_).add("actor_target", *actor_target_);
+  parts.add("critic", *critic_).add("critic_target", *critic_target_);
+  parts.add("actor_optimizer", *actor_optimizer_).add("critic_optimizer", *critic_optimizer_);
+  parts.add("n_updates", n_updates_);
 }
 
 }  // namespace dojo::rl

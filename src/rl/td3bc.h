@@ -62,28 +62,24 @@ struct TD3BCOptions {
   }
 };
 
-class TD3BC final : public Agent {
+class TD3BC final : public OfflineAgent {
  public:
   TD3BC(envs::EnvFactory env, TD3BCOptions options, std::uint64_t seed);
   static void check_env(const TD3BCOptions& options, const envs::Env& env);
 
   std::string algo() const override { return "td3bc"; }
-  void learn(std::int64_t total_timesteps, Callback& callback) override;
   torch::Tensor act_batch(const torch::Tensor& obs, bool deterministic = true) override;
   // One step on a minibatch (raw observations, actions in [-1, 1]).
-  std::map<std::string, double> update(const Batch& batch);
+  std::map<std::string, double> update(const Batch& batch) override;
   // The actor's loss for normalised observations and data actions, given λ's α: (loss, λ).
   static std::pair<torch::Tensor, double> actor_loss(const torch::Tensor& q, const torch::Tensor& pi_action,
                                                      const torch::Tensor& data_action, double alpha);
 
  private:
-  void save_state(core::CheckpointWriter& w) const override;
-  void load_state(core::CheckpointReader& r) override;
+  std::string options_yaml() const override;
+  void checkpoint_parts(core::CheckpointParts& parts) override;
 
-  std::unique_ptr<envs::Env> env_;
   TD3BCOptions opts_;
-  OfflineData data_;
-  ObservationNormalizer normalize_;  // the dataset's observation statistics
   torch::nn::Sequential actor_{nullptr}, actor_target_{nullptr};
   TwinQ critic_{nullptr}, critic_target_{nullptr};
   std::unique_ptr<torch::optim::Optimizer> actor_optimizer_, critic_optimizer_;

@@ -86,5 +86,41 @@ TEST(Checkpoint, TruncatedCorruptOrMissingFilesAreErrors) {
   EXPECT_THROW(r.get("net", *wrong), Error);
 }
 
+TEST(Checkpoint, PartsSaveAndLoadTheSameList) {
+  const auto dir = scratch("parts");
+  torch::manual_seed(0);
+  torch::nn::Linear a(3, 2), b(3, 2);
+  torch::optim::Adam opt_a(a->parameters(), 1e-3), opt_b(b->parameters(), 1e-3);
+  auto t_a = torch::full({2}, 1.5), t_b = torch::zeros({2});
+  std::int64_t n_a = 7, n_b = 0;
+  bool f_a = true, f_b = false;
+  CheckpointParts saved;
+  saved.add("net", *a).add("opt", opt_a).add("t", t_a).add("n", n_a).add("fitted", f_a);
+  CheckpointWriter w;
+  saved.save(w);
+  w.save(dir / "p.ckpt");
+
+  CheckpointReader r(dir / "p.ckpt");
+  CheckpointParts loaded;
+  loaded.add("net", *b).add("opt", opt_b).add("t", t_b).add("n", n_b).add("fitted", f_b);
+  loaded.load(r);
+  EXPECT_TRUE(torch::equal(a->weight, b->weight));
+  EXPECT_TRUE(torch::equal(t_b, torch::full({2}, 1.5)));
+  EXPECT_EQ(n_b, 7);
+  EXPECT_TRUE(f_b);
+
+  // A tensor of another shape is an error naming its key.
+  auto wrong = torch::zeros({3});
+  CheckpointParts bad;
+  bad.add("t", wrong);
+  try {
+    bad.load(r);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("checkpoint's t has shape [2]: expected [3]"), std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace dojo::core
