@@ -1,0 +1,77 @@
+#include "games/game.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/error.h"
+#include "core/registry.h"
+#include "games/connect4.h"
+#include "games/tic_tac_toe.h"
+
+namespace dojo::games {
+
+namespace {
+
+using GameRegistry = core::Registry<std::shared_ptr<const Game>>;
+
+GameRegistry& registry() {
+  static GameRegistry r("game", [](GameRegistry& g) {
+    g.add("tic_tac_toe", std::make_shared<TicTacToe>());
+    g.add("connect4", std::make_shared<Connect4>());
+  });
+  return r;
+}
+
+}  // namespace
+
+bool State::is_legal(Action action) const {
+  const auto legal = legal_actions();
+  return std::binary_search(legal.begin(), legal.end(), action);
+}
+
+void State::apply_action(Action action) {
+  if (!is_legal(action)) {
+    const auto where = " after " + std::to_string(history_.size()) + " moves";
+    if (is_terminal()) throw Error("move " + std::to_string(action) + ": the game is over" + where);
+    const bool named = action >= 0 && action < game_->num_actions();
+    throw Error("move '" + (named ? action_to_string(action) : std::to_string(action)) + "' is not legal" +
+                where);
+  }
+  do_apply_action(action);
+  history_.push_back(action);
+}
+
+std::shared_ptr<const Game> game(const std::string& name) { return registry().get(name); }
+
+std::vector<std::string> game_names() { return registry().names(); }
+
+std::unique_ptr<State> position(const Game& g, const std::string& moves) {
+  auto state = g.new_initial_state();
+  std::vector<std::string> tokens;
+  std::string token;
+  for (const char ch : moves + " ") {
+    if (std::isspace(static_cast<unsigned char>(ch)) || ch == ',') {
+      if (!token.empty()) tokens.push_back(token), token.clear();
+    } else {
+      token += ch;
+    }
+  }
+  // Connect Four's protocol writes a game as runs of column digits ("4453").
+  if (g.name() == "connect4") {
+    std::vector<std::string> digits;
+    for (const auto& t : tokens)
+      for (const char ch : t) digits.emplace_back(1, ch);
+    tokens = std::move(digits);
+  }
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    const auto action = state->string_to_action(tokens[i]);
+    if (!state->is_legal(action))
+      throw Error("move " + std::to_string(i + 1) + " '" + tokens[i] + "' of '" + moves +
+                  "' is not legal in " + g.name() +
+                  (state->is_terminal() ? " (the game is already over)" : ""));
+    state->apply_action(action);
+  }
+  return state;
+}
+
+}  // namespace dojo::games
