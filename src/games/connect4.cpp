@@ -13,6 +13,32 @@ bool Connect4Board::aligned(std::uint64_t s) {
   return false;
 }
 
+std::uint64_t Connect4Board::completing_cells(std::uint64_t s, std::uint64_t occupied) {
+  // Up a column only three below can complete one.
+  std::uint64_t r = (s << 1) & (s << 2) & (s << 3);
+  for (const int d : {kHeight + 1, kHeight, kHeight + 2}) {
+    // The cell on either end of three in a row, or in the gap of two-and-one.
+    std::uint64_t p = (s << d) & (s << 2 * d);
+    r |= p & (s << 3 * d);
+    r |= p & (s >> d);
+    p = (s >> d) & (s >> 2 * d);
+    r |= p & (s << d);
+    r |= p & (s >> 3 * d);
+  }
+  return r & (kBoardMask ^ occupied);
+}
+
+std::uint64_t Connect4Board::non_losing_moves() const {
+  auto moves = possible();
+  const auto threats = opponent_winning_cells();
+  const auto forced = moves & threats;
+  if (forced) {
+    if (forced & (forced - 1)) return 0;  // two immediate threats: every move loses
+    moves = forced;
+  }
+  return moves & ~(threats >> 1);
+}
+
 std::unique_ptr<State> Connect4::new_initial_state() const {
   return std::make_unique<Connect4State>(shared_from_this());
 }

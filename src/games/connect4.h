@@ -39,8 +39,28 @@ class Connect4Board {
   std::uint64_t key() const { return current_ + mask_; }
   std::uint64_t mover_stones() const { return current_; }
   std::uint64_t occupied() const { return mask_; }
+  // Plays a move given as its cell's bit (one of possible()'s).
+  void play_bit(std::uint64_t move) {
+    current_ ^= mask_;
+    mask_ |= move;
+    ++moves_;
+  }
+  // The cells a stone may go to now, one per playable column.
+  std::uint64_t possible() const { return (mask_ + kBottomRow) & kBoardMask; }
+  // Free cells that would complete four for the mover, and for the opponent.
+  std::uint64_t winning_cells() const { return completing_cells(current_, mask_); }
+  std::uint64_t opponent_winning_cells() const { return completing_cells(current_ ^ mask_, mask_); }
+  bool can_win_next() const { return (winning_cells() & possible()) != 0; }
+  // The playable cells that do not hand the opponent an immediate win: only the block when the
+  // opponent threatens once, nothing when it threatens twice, and never the cell just below one of
+  // its winning cells.
+  std::uint64_t non_losing_moves() const;
   // Whether any four of `stones` are aligned.
   static bool aligned(std::uint64_t stones);
+  // The empty cells (of `occupied`'s complement) that would give `stones` four in a row.
+  static std::uint64_t completing_cells(std::uint64_t stones, std::uint64_t occupied);
+  static constexpr std::uint64_t kBottomRow = 0x0040810204081ULL;  // bit 0 of every column
+  static constexpr std::uint64_t kBoardMask = kBottomRow * ((std::uint64_t{1} << kHeight) - 1);
   static constexpr std::uint64_t bottom_mask(int col) { return std::uint64_t{1} << (col * (kHeight + 1)); }
   static constexpr std::uint64_t top_mask(int col) {
     return std::uint64_t{1} << (kHeight - 1 + col * (kHeight + 1));

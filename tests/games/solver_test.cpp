@@ -1,0 +1,101 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+#include <string>
+
+#include "games/connect4.h"
+#include "games/connect4_solver.h"
+
+namespace dojo::games {
+namespace {
+
+constexpr int kCells = Connect4Board::kWidth * Connect4Board::kHeight;
+
+// Plain minimax over every continuation, in the solver's convention: independent of its pruning,
+// its move filter and its table.
+int brute_force(const Connect4Board& b) {
+  if (b.moves() == kCells) return 0;
+  for (int c = 0; c < Connect4Board::kWidth; ++c)
+    if (b.can_play(c) && b.is_winning_move(c)) return (kCells + 1 - b.moves()) / 2;
+  int best = -kCells;
+  for (int c = 0; c < Connect4Board::kWidth; ++c) {
+    if (!b.can_play(c)) continue;
+    auto child = b;
+    child.play(c);
+    best = std::max(best, -brute_force(child));
+  }
+  return best;
+}
+
+// Random play from the empty board to `stones` stones, with nobody having four; false if a game
+// ended first.
+bool random_position(std::mt19937& rng, int stones, Connect4Board& out) {
+  Connect4Board b;
+  while (b.moves() < stones) {
+    std::vector<int> cols;
+    for (int c = 0; c < Connect4Board::kWidth; ++c)
+      if (b.can_play(c)) cols.push_back(c);
+    const int c = cols[std::uniform_int_distribution<std::size_t>(0, cols.size() - 1)(rng)];
+    if (b.is_winning_move(c)) return false;
+    b.play(c);
+  }
+  out = b;
+  return true;
+}
+
+TEST(Connect4Solver, MatchesBruteForceNearTheEnd) {
+  Connect4Solver solver;
+  std::mt19937 rng(7);
+  int checked = 0, wins = 0, losses = 0;
+  while (checked < 60) {
+    Connect4Board b;
+    if (!random_position(rng, 31, b)) continue;
+    const int expected = brute_force(b);
+    EXPECT_EQ(solver.solve(b), expected) << "position " << checked;
+    wins += expected > 0;
+    losses += expected < 0;
+    ++checked;
+  }
+  // The sample holds both signs, so the comparison is not one-sided.
+  EXPECT_GT(wins, 0);
+  EXPECT_GT(losses, 0);
+}
+
+TEST(Connect4Solver, ScoresAreConsistentWithTheirChildren) {
+  // Earlier in the game, where brute force is out of reach: a position's score is the best of its
+  // columns' (analyze), each solved on its own.
+  Connect4Solver solver;
+  std::mt19937 rng(11);
+  int checked = 0;
+  while (checked < 6) {
+    Connect4Board b;
+    if (!random_position(rng, 16, b)) continue;
+    const auto columns = solver.analyze(b);
+    EXPECT_EQ(solver.solve(b), *std::max_element(columns.begin(), columns.end()));
+    ++checked;
+  }
+}
+
+TEST(Connect4Solver, KnownScores) {
+  Connect4Solver solver;
+  Connect4Board b;
+  for (const int c : {0, 1, 0, 1, 0, 1}) b.play(c);  // X threatens to complete column 1
+  EXPECT_EQ(solver.solve(b), 18);                    // wins with its 4th stone: 22 − 4
+  b = Connect4Board{};
+  for (const int c : {0, 1, 0, 1, 0}) b.play(c);  // O to move; X has three up column 0
+  for (int c = 1; c < Connect4Board::kWidth; ++c) {
+    auto child = b;
+    child.play(c);
+    EXPECT_EQ(-solver.solve(child), -18) << c;  // not blocking: X wins with its 4th stone
+  }
+  // The drawn full board of the rules test, four stones before its end: a draw either way.
+  b = Connect4Board{};
+  for (const char ch : std::string("121212343434565656212121434343656565")) b.play(ch - '1');
+  b.play(6), b.play(6);
+  EXPECT_EQ(solver.solve(b), 0);
+  EXPECT_EQ(brute_force(b), 0);
+}
+
+}  // namespace
+}  // namespace dojo::games
