@@ -36,5 +36,6 @@ std::vector<Command> add_env_commands(CLI::App& app);      // envs, env, play   
 std::vector<Command> add_model_commands(CLI::App& app);    // example, zoo, model (models.cpp)
 std::vector<Command> add_mol_commands(CLI::App& app);      // mol               (mol.cpp)
 std::vector<Command> add_dataset_commands(CLI::App& app);  // dataset         (dataset.cpp)
+std::vector<Command> add_games_commands(CLI::App& app);    // games           (games.cpp)
 
 }  // namespace dojo::app
