@@ -62,10 +62,7 @@ bool Connect4State::is_terminal() const {
   return winner_ >= 0 || board_.moves() == Connect4Board::kWidth * Connect4Board::kHeight;
 }
 
-std::array<double, 2> Connect4State::returns() const {
-  if (winner_ < 0) return {0.0, 0.0};
-  return winner_ == 0 ? std::array<double, 2>{1.0, -1.0} : std::array<double, 2>{-1.0, 1.0};
-}
+std::array<double, 2> Connect4State::returns() const { return winner_returns(winner_); }
 
 void Connect4State::observation(float* out) const {
   constexpr int W = Connect4Board::kWidth, H = Connect4Board::kHeight;

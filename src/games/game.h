@@ -68,6 +68,13 @@ class State {
   std::vector<Action> history_;
 };
 
+// Returns for players 0 and 1 of a game whose winner is `winner` (0 or 1), or of a draw or unfinished
+// game (−1): +1 / −1 or 0 / 0.
+inline std::array<double, 2> winner_returns(int winner) {
+  if (winner < 0) return {0.0, 0.0};
+  return winner == 0 ? std::array<double, 2>{1.0, -1.0} : std::array<double, 2>{-1.0, 1.0};
+}
+
 // A registered game by name ("tic_tac_toe", "connect4"); dojo::Error naming an unknown one.
 std::shared_ptr<const Game> game(const std::string& name);
 std::vector<std::string> game_names();

@@ -27,10 +27,7 @@ std::vector<Action> TicTacToeState::legal_actions() const {
 
 bool TicTacToeState::is_terminal() const { return winner_ >= 0 || moves_ == 9; }
 
-std::array<double, 2> TicTacToeState::returns() const {
-  if (winner_ < 0) return {0.0, 0.0};
-  return winner_ == 0 ? std::array<double, 2>{1.0, -1.0} : std::array<double, 2>{-1.0, 1.0};
-}
+std::array<double, 2> TicTacToeState::returns() const { return winner_returns(winner_); }
 
 void TicTacToeState::observation(float* out) const {
   const int me = moves_ % 2 + 1;
