@@ -1,5 +1,6 @@
 #include "games/connect4_solver.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 
