@@ -1,0 +1,58 @@
+// Board games: Connect Four's bitboard moves and the solver's positions per second.
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+
+#include "games/connect4.h"
+#include "games/connect4_solver.h"
+
+namespace {
+
+using dojo::games::Connect4Board;
+
+// Uniformly random games to the end: moves per second on the bitboards (what MCTS rollouts cost).
+void BM_Connect4RandomPlayout(benchmark::State& state) {
+  std::mt19937 rng(0);
+  std::int64_t moves = 0;
+  for (auto _ : state) {
+    Connect4Board b;
+    while (b.moves() < Connect4Board::kWidth * Connect4Board::kHeight) {
+      int cols[Connect4Board::kWidth], n = 0;
+      for (int c = 0; c < Connect4Board::kWidth; ++c)
+        if (b.can_play(c)) cols[n++] = c;
+      const int c = cols[rng() % static_cast<unsigned>(n)];
+      const bool won = b.is_winning_move(c);
+      b.play(c);
+      ++moves;
+      if (won) break;
+    }
+    benchmark::DoNotOptimize(b.key());
+  }
+  state.SetItemsProcessed(moves);
+}
+BENCHMARK(BM_Connect4RandomPlayout);
+
+// Solving 12-stone positions from random play (a win, a loss and a draw for the side to move) from an
+// empty table each time: items are searched positions.
+void BM_Connect4Solve(benchmark::State& state, const std::string& moves) {
+  Connect4Board b;
+  for (const char ch : moves) b.play(ch - '1');
+  dojo::games::Connect4Solver solver;
+  std::int64_t nodes = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    solver.reset();
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(solver.solve(b));
+    nodes += solver.nodes();
+  }
+  state.SetItemsProcessed(nodes);
+}
+BENCHMARK_CAPTURE(BM_Connect4Solve, win, std::string("255235465151"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Connect4Solve, loss, std::string("743522645754"))->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Connect4Solve, draw, std::string("467226275461"))->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
