@@ -18,12 +18,14 @@ namespace {
 
 struct SolveArgs {
   std::string game, moves;
-  bool analyze = false;
+  bool analyze = false, weak = false;
+  std::size_t table_mb = 84;
 };
 
 // What a Pons score means for the side to move.
-std::string describe(int score) {
+std::string describe(int score, bool weak) {
   if (score == 0) return "a draw with perfect play";
+  if (weak) return score > 0 ? "the side to move wins" : "the side to move loses";
   const int stones = 22 - std::abs(score);
   return score > 0
              ? fmt::format("the side to move wins, its four made by its stone number {}", stones)
@@ -37,15 +39,15 @@ int cmd_solve(const SolveArgs& a) {
   const auto state = games::position(*g, a.moves);
   if (state->is_terminal()) throw Error("position '" + a.moves + "' is already finished: nothing to solve");
   const auto& board = dynamic_cast<const games::Connect4State&>(*state).board();
-  games::Connect4Solver solver;
+  games::Connect4Solver solver(a.table_mb * 1000000 / 5);  // 5 bytes an entry
   const auto t0 = std::chrono::steady_clock::now();
-  const int score = solver.solve(board);
+  const int score = solver.solve(board, a.weak);
   std::vector<int> columns;
-  if (a.analyze) columns = solver.analyze(board);
+  if (a.analyze) columns = solver.analyze(board, a.weak);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::cout << state->to_string();
-  std::cout << fmt::format("score {} ({}; {} to move)\n", score, describe(score),
-                           board.moves() % 2 == 0 ? "X" : "O");
+  std::cout << fmt::format("{} {} ({}; {} to move)\n", a.weak ? "outcome" : "score", score,
+                           describe(score, a.weak), board.moves() % 2 == 0 ? "X" : "O");
   if (a.analyze) {
     std::string line = "columns";
     for (int c = 0; c < games::Connect4Board::kWidth; ++c)
@@ -71,6 +73,9 @@ std::vector<Command> add_games_commands(CLI::App& app) {
   solve->add_option("game", a->game, "connect4")->required();
   solve->add_option("moves", a->moves, "Moves played so far, columns 1-7 (\"4453\"); empty: the start");
   solve->add_flag("--analyze", a->analyze, "Also score every column for the side to move");
+  solve->add_option("--table-mb", a->table_mb, "Transposition table size in MB (more helps early positions)")
+      ->check(CLI::Range(1, 1 << 20));
+  solve->add_flag("--weak", a->weak, "Only win (1), draw (0) or loss (-1): much faster early in the game");
   return {{list,
            [] {
              for (const auto& name : games::game_names()) {

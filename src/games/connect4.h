@@ -37,6 +37,16 @@ class Connect4Board {
   int moves() const { return moves_; }
   // A unique key of the position (the mover's stones plus the occupied mask).
   std::uint64_t key() const { return current_ + mask_; }
+  // The key of the position seen in a mirror (columns reversed): the same value as this one's.
+  std::uint64_t mirrored_key() const {
+    const auto k = key();
+    std::uint64_t m = 0;
+    for (int c = 0; c < kWidth; ++c) {
+      const int from = c * (kHeight + 1), to = (kWidth - 1 - c) * (kHeight + 1);
+      m |= ((k >> from) & 0x7F) << to;
+    }
+    return m;
+  }
   std::uint64_t mover_stones() const { return current_; }
   std::uint64_t occupied() const { return mask_; }
   // Plays a move given as its cell's bit (one of possible()'s).

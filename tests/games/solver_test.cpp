@@ -97,5 +97,69 @@ TEST(Connect4Solver, KnownScores) {
   EXPECT_EQ(brute_force(b), 0);
 }
 
+TEST(Connect4Solver, WeakSolveIsTheScoresSign) {
+  Connect4Solver strong, weak;
+  std::mt19937 rng(3);
+  int checked = 0, signs[3] = {0, 0, 0};
+  while (checked < 40) {
+    Connect4Board b;
+    if (!random_position(rng, 18, b)) continue;
+    const int score = strong.solve(b);
+    const int sign = (score > 0) - (score < 0);
+    EXPECT_EQ(weak.solve(b, /*weak=*/true), sign) << "position " << checked;
+    ++signs[sign + 1];
+    ++checked;
+  }
+  EXPECT_GT(signs[0], 0);
+  EXPECT_GT(signs[2], 0);
+}
+
+TEST(Connect4Solver, MirrorImagesScoreTheSame) {
+  // The table shares an entry between a position and its mirror image: the mirror must be exact.
+  std::mt19937 rng(5);
+  Connect4Solver solver;
+  for (int i = 0; i < 10; ++i) {
+    Connect4Board b, m;
+    std::vector<int> cols;
+    while (b.moves() < 14) {
+      const int c = static_cast<int>(rng() % Connect4Board::kWidth);
+      if (!b.can_play(c) || b.is_winning_move(c)) continue;
+      b.play(c);
+      m.play(Connect4Board::kWidth - 1 - c);
+    }
+    EXPECT_EQ(b.mirrored_key(), m.key());
+    EXPECT_EQ(m.mirrored_key(), b.key());
+    const int score = solver.solve(b);
+    solver.reset();
+    EXPECT_EQ(solver.solve(m), score);
+  }
+}
+
+TEST(Connect4Solver, ASmallTableOnlySlowsItDown) {
+  // The fewest entries allowed (the first prime above 2^17), on positions whose searches visit
+  // millions: constant replacement, and partial keys that must still tell positions apart, give the
+  // scores of brute force near the end and of the full-size table earlier.
+  Connect4Solver small(1), full;
+  EXPECT_GT(small.table_size(), std::size_t{1} << 17);
+  std::mt19937 rng(9);
+  int checked = 0;
+  while (checked < 20) {
+    Connect4Board b;
+    if (!random_position(rng, 31, b)) continue;
+    EXPECT_EQ(small.solve(b), brute_force(b)) << "position " << checked;
+    ++checked;
+  }
+  std::int64_t searched = 0;
+  for (checked = 0; checked < 4;) {
+    Connect4Board b;
+    if (!random_position(rng, 12, b)) continue;
+    small.reset();
+    EXPECT_EQ(small.solve(b), full.solve(b)) << "position " << checked;
+    searched += small.nodes();
+    ++checked;
+  }
+  EXPECT_GT(searched, 1000000);  // many times the table's size
+}
+
 }  // namespace
 }  // namespace dojo::games
