@@ -1,0 +1,69 @@
+#include "games/arena.h"
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+namespace dojo::games {
+
+namespace {
+
+// The Elo difference whose expected score is s.
+double elo_of(double s) {
+  if (s <= 0.0) return -std::numeric_limits<double>::infinity();
+  if (s >= 1.0) return std::numeric_limits<double>::infinity();
+  return -400.0 * std::log10(1.0 / s - 1.0);
+}
+
+}  // namespace
+
+EloEstimate elo_difference(int wins, int draws, int losses) {
+  const double n = wins + draws + losses;
+  if (n <= 0) return {};
+  const double s = (wins + 0.5 * draws) / n;
+  // Wilson's score interval (draws as half wins): unlike the plain normal interval it stays finite
+  // on one side when a player scores everything.
+  constexpr double z = 1.959964;
+  const double centre = (s + z * z / (2 * n)) / (1 + z * z / n);
+  const double half = z / (1 + z * z / n) * std::sqrt(s * (1 - s) / n + z * z / (4 * n * n));
+  return {elo_of(s), elo_of(centre - half), elo_of(centre + half)};
+}
+
+double MatchResult::score() const {
+  const int n = wins + draws + losses;
+  return n > 0 ? (wins + 0.5 * draws) / n : 0.0;
+}
+
+MatchResult play_match(const Game& game, Player& a, Player& b, const MatchOptions& options,
+                       const std::function<void(int, const MatchResult&)>& after_game) {
+  std::mt19937_64 rng(options.seed);
+  MatchResult result;
+  const int pairs = (options.games + 1) / 2;
+  for (int pair = 0; pair < pairs; ++pair) {
+    // One opening per pair, replayed with the colours swapped; redrawn if it already ends the game.
+    std::unique_ptr<State> opening;
+    do {
+      opening = game.new_initial_state();
+      for (int ply = 0; ply < options.random_plies && !opening->is_terminal(); ++ply) {
+        const auto legal = opening->legal_actions();
+        opening->apply_action(legal[std::uniform_int_distribution<std::size_t>(0, legal.size() - 1)(rng)]);
+      }
+    } while (opening->is_terminal());
+    for (int a_player = 0; a_player < 2; ++a_player) {
+      auto state = opening->clone();
+      a.new_game();
+      b.new_game();
+      while (!state->is_terminal()) {
+        Player& mover = state->current_player() == a_player ? a : b;
+        state->apply_action(mover.act(*state));
+      }
+      const double r = state->returns()[static_cast<std::size_t>(a_player)];
+      (r > 0 ? result.wins : r < 0 ? result.losses : result.draws) += 1;
+      if (a_player == 0) (r > 0 ? result.wins_first : r < 0 ? result.losses_first : result.draws_first) += 1;
+      if (after_game) after_game(2 * pair + a_player + 1, result);
+    }
+  }
+  return result;
+}
+
+}  // namespace dojo::games
