@@ -169,8 +169,12 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   add_count(random, "--episodes", rnd->steps, "Episodes (default 100)");
 
   auto p = std::make_shared<PlayOptions>();
-  auto* play_cmd = app.add_subcommand("play", "Play an environment at the keyboard, in the terminal");
-  play_cmd->add_option("id", p->env_id, "Environment id")->required();
+  auto* play_cmd = app.add_subcommand(
+      "play", "Play an environment at the keyboard, or a board game against a player, in the terminal");
+  play_cmd->add_option("id", p->env_id, "Environment id, or a board game (dojo games list)")->required();
+  play_cmd->add_option("--vs", p->vs,
+                       "Board games: the opponent, random, mcts:N or solver (default mcts:1000)");
+  play_cmd->add_flag("--second", p->second, "Board games: move second");
   play_cmd->add_option("--seed", p->seed, "Seed of the first episode (default 0)");
   play_cmd->add_option("--fps", p->fps, "Steps per second at a terminal (default 8)");
   add_count(play_cmd, "--episodes", p->episodes, "Episodes (default 1)");

@@ -1,16 +1,23 @@
-// `dojo games list|solve`: the board games and their perfect play.
+// `dojo games list|solve`, `dojo arena`, and `dojo play GAME`'s loop: the board games, perfect play,
+// matches between players and a person against one.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "commands.h"
 #include "core/error.h"
+#include "games/arena.h"
 #include "games/connect4.h"
 #include "games/connect4_solver.h"
 #include "games/game.h"
+#include "games/players.h"
+#include "play.h"
 
 namespace dojo::app {
 
@@ -61,7 +68,90 @@ int cmd_solve(const SolveArgs& a) {
   return 0;
 }
 
+struct ArenaArgs {
+  std::string a, b, game = "connect4";
+  int games = 100, random_plies = 2;
+  std::uint64_t seed = 0;
+};
+
+std::string signed_elo(double elo) {
+  if (std::isinf(elo)) return elo > 0 ? "+inf" : "-inf";
+  return fmt::format("{:+.0f}", std::round(elo) + 0.0);  // + 0.0: no "-0"
+}
+
+int cmd_arena(const ArenaArgs& o) {
+  const auto g = games::game(o.game);
+  if (o.games < 1) throw Error(fmt::format("--games {}: expected at least 1", o.games));
+  if (o.random_plies < 0) throw Error(fmt::format("--random-plies {}: expected 0 or more", o.random_plies));
+  // Different seeds, so that two players of the same kind do not mirror each other.
+  auto a = games::make_player(o.a, *g, o.seed * 2 + 1);
+  auto b = games::make_player(o.b, *g, o.seed * 2 + 2);
+  games::MatchOptions m;
+  m.games = o.games + o.games % 2;
+  m.random_plies = o.random_plies;
+  m.seed = o.seed;
+  std::cout << fmt::format(
+      "{}: {} vs {}, {} games, colours alternating over {} openings of {} random plies\n", g->name(),
+      a->name(), b->name(), m.games, m.games / 2, m.random_plies);
+  const bool progress = isatty(STDERR_FILENO);
+  const auto r = games::play_match(*g, *a, *b, m, [&](int i, const games::MatchResult& so_far) {
+    if (progress)
+      std::cerr << fmt::format("\rgame {}/{}: {}-{}-{}", i, m.games, so_far.wins, so_far.draws, so_far.losses)
+                << std::flush;
+  });
+  if (progress) std::cerr << "\n";
+  const auto elo = r.elo();
+  std::cout << fmt::format("{}: {} wins, {} draws, {} losses (moving first {}-{}-{}); score {:.3f}\n",
+                           a->name(), r.wins, r.draws, r.losses, r.wins_first, r.draws_first, r.losses_first,
+                           r.score());
+  std::cout << fmt::format("Elo difference {} (95% interval {} to {})\n", signed_elo(elo.elo),
+                           signed_elo(elo.low), signed_elo(elo.high));
+  return 0;
+}
+
 }  // namespace
+
+int play_board_game(const PlayOptions& o) {
+  const auto g = games::game(o.env_id);
+  auto opponent = games::make_player(o.vs, *g, o.seed);
+  auto state = g->new_initial_state();
+  const int human = o.second ? 1 : 0;
+  const char* marks[] = {"X", "O"};
+  std::cout << fmt::format(
+      "{} against {}: you are {} ({}). Type a move as the board's labels show; q quits.\n", g->name(),
+      opponent->name(), marks[human], human == 0 ? "moving first" : "moving second");
+  while (!state->is_terminal()) {
+    if (state->current_player() != human) {
+      const auto action = opponent->act(*state);
+      std::cout << fmt::format("{} plays {}\n", opponent->name(), state->action_to_string(action));
+      state->apply_action(action);
+      continue;
+    }
+    std::cout << state->to_string() << "your move: " << std::flush;
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+      std::cout << "\nend of input: game left unfinished\n";
+      return 0;
+    }
+    std::istringstream words(line);
+    line.clear();
+    words >> line;  // the first word, without the spaces around it
+    if (line == "q") return 0;
+    std::string legal;
+    for (const auto a : state->legal_actions()) legal.append(" ").append(state->action_to_string(a));
+    try {
+      const auto action = state->string_to_action(line);
+      if (!state->is_legal(action)) throw Error("move '" + line + "' is not legal here");
+      state->apply_action(action);
+    } catch (const Error& e) {
+      std::cout << e.what() << "; legal moves:" << legal << "\n";
+    }
+  }
+  std::cout << state->to_string();
+  const double r = state->returns()[static_cast<std::size_t>(human)];
+  std::cout << (r > 0 ? "you win\n" : r < 0 ? "you lose\n" : "a draw\n");
+  return 0;
+}
 
 std::vector<Command> add_games_commands(CLI::App& app) {
   auto* games = app.add_subcommand("games", "Two-player board games: the list, perfect play");
@@ -76,7 +166,18 @@ std::vector<Command> add_games_commands(CLI::App& app) {
   solve->add_option("--table-mb", a->table_mb, "Transposition table size in MB (more helps early positions)")
       ->check(CLI::Range(1, 1 << 20));
   solve->add_flag("--weak", a->weak, "Only win (1), draw (0) or loss (-1): much faster early in the game");
-  return {{list,
+  auto ar = std::make_shared<ArenaArgs>();
+  auto* arena =
+      app.add_subcommand("arena", "Play two players against each other and estimate their Elo difference");
+  arena->add_option("a", ar->a, "Player A: random, mcts:N (UCT, N simulations) or solver")->required();
+  arena->add_option("b", ar->b, "Player B, as A")->required();
+  arena->add_option("--game", ar->game, "The game (dojo games list; default connect4)");
+  arena->add_option("--games", ar->games, "Games, colours alternating (default 100)");
+  arena->add_option("--random-plies", ar->random_plies,
+                    "Random opening moves, shared by each pair of games (default 2)");
+  arena->add_option("--seed", ar->seed, "Seed of the openings and the players (default 0)");
+  return {{arena, [ar] { return cmd_arena(*ar); }},
+          {list,
            [] {
              for (const auto& name : games::game_names()) {
                const auto g = games::game(name);

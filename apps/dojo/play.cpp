@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "envs/registry.h"
+#include "games/game.h"
 
 namespace dojo::app {
 
@@ -174,6 +175,8 @@ void draw_text(const torch::Tensor& obs, const std::string& status) {
 }  // namespace
 
 int play(const PlayOptions& o) {
+  const auto games = games::game_names();
+  if (std::find(games.begin(), games.end(), o.env_id) != games.end()) return play_board_game(o);
   auto env = envs::make(o.env_id);
   const auto* discrete = std::get_if<envs::Discrete>(&env->action_space());
   if (!discrete) {

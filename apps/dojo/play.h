@@ -10,6 +10,9 @@ struct PlayOptions {
   std::uint64_t seed = 0;
   double fps = 8.0;  // game steps per second at a terminal
   std::int64_t episodes = 1;
+  // Board games (`dojo play connect4`): the opponent (a player spec) and which side the person takes.
+  std::string vs = "mcts:1000";
+  bool second = false;
 };
 
 // At a terminal: the env's rendered frame is drawn with coloured half-blocks and the game ticks at
@@ -17,5 +20,10 @@ struct PlayOptions {
 // per key, until q or the end of input. Keys: arrows, WASD or HJKL move; space or f fires; . is NOOP;
 // a digit picks that action index. Prints each episode's return. Returns the exit code.
 int play(const PlayOptions& options);
+
+// A board game in the terminal: the board drawn after every move, the person's moves typed as the
+// game writes them (columns 1-7 in Connect Four, a1…c3 in tic-tac-toe); an illegal or mistyped move
+// asks again, q quits. Prints the result. Returns the exit code.  (games.cpp)
+int play_board_game(const PlayOptions& options);
 
 }  // namespace dojo::app

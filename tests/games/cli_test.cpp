@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "cli_util.h"
+#include "core/files.h"
 
 namespace dojo::games {
 namespace {
@@ -22,6 +25,38 @@ TEST(GamesCli, SolvesAndRefusesBadPositions) {
   test::expect_bad_input("games solve connect4 48", "'8'");
   test::expect_bad_input("games solve connect4 1212121", "already finished");
   test::expect_bad_input("games solve chess 4", "chess");
+
+  r = test::dojo("games solve connect4 121212 --weak");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("outcome 1 (the side to move wins"), std::string::npos) << r.out;
+}
+
+TEST(GamesCli, ArenaPlaysAndNamesBadPlayers) {
+  auto r = test::dojo("arena solver random --game tic_tac_toe --games 10 --random-plies 0");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("solver vs random, 10 games"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" 0 losses"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Elo difference +"), std::string::npos) << r.out;
+  test::expect_bad_input("arena mcts:x random", "player 'mcts:x'");
+  test::expect_bad_input("arena random random --game chess", "chess");
+  test::expect_bad_input("arena random random --games 0", "--games 0");
+}
+
+TEST(GamesCli, PlayAsksAgainAfterAnIllegalMove) {
+  // Typed moves come from a file here: a mistyped one and an occupied cell are refused and asked
+  // again, the game goes on.
+  const auto moves =
+      std::filesystem::temp_directory_path() / ("dojo_play_moves_" + std::to_string(::getpid()));
+  core::atomic_write_text(moves, "b2\nzz\nb2\na1\na2\na3\nb1\nb3\nc1\nc2\nc3\n");
+  const auto r = test::dojo("play tic_tac_toe --vs solver < " + moves.string());
+  std::filesystem::remove(moves);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("'zz'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("move 'b2' is not legal here; legal moves:"), std::string::npos) << r.out;
+  // Perfect play never loses.
+  EXPECT_EQ(r.out.find("you win"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.find("a draw") != std::string::npos || r.out.find("you lose") != std::string::npos)
+      << r.out;
 }
 
 }  // namespace
