@@ -1,4 +1,6 @@
-// Board games: Connect Four's bitboard moves and the solver's positions per second.
+// Board games: Connect Four's bitboard moves, the solver's positions per second, and MCTS simulations
+// per second with random rollouts (UCT) and with a free evaluator (PUCT: the tree's own cost, what a
+// network's evaluation adds to).
 #include <benchmark/benchmark.h>
 
 #include <random>
@@ -6,6 +8,8 @@
 
 #include "games/connect4.h"
 #include "games/connect4_solver.h"
+#include "games/game.h"
+#include "games/mcts.h"
 
 namespace {
 
@@ -52,6 +56,44 @@ void BM_Connect4Solve(benchmark::State& state, const std::string& moves) {
 BENCHMARK_CAPTURE(BM_Connect4Solve, win, std::string("255235465151"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Connect4Solve, loss, std::string("743522645754"))->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Connect4Solve, draw, std::string("467226275461"))->Unit(benchmark::kMillisecond);
+
+// Uniform priors and value 0 at no cost: the search's own overhead per simulation.
+class FreeEvaluator final : public dojo::games::Evaluator {
+ public:
+  std::vector<dojo::games::Evaluation> evaluate(
+      const std::vector<const dojo::games::State*>& states) override {
+    std::vector<dojo::games::Evaluation> out(states.size());
+    for (auto& e : out) e.prior.assign(Connect4Board::kWidth, 1.0f);
+    return out;
+  }
+};
+
+// One search of 1,000 simulations from the empty Connect Four board, a fresh tree each time; items
+// are simulations.
+void BM_Mcts(benchmark::State& state, const std::string& rule, bool rollouts, int batch) {
+  const auto game = dojo::games::game("connect4");
+  const auto root = game->new_initial_state();
+  dojo::games::MctsOptions o;
+  o.rule = rule;
+  o.simulations = 1000;
+  o.batch = batch;
+  std::shared_ptr<dojo::games::Evaluator> evaluator;
+  if (rollouts)
+    evaluator = std::make_shared<dojo::games::RolloutEvaluator>(1, 0);
+  else
+    evaluator = std::make_shared<FreeEvaluator>();
+  dojo::games::Mcts mcts(o, evaluator, 0);
+  std::int64_t simulations = 0;
+  for (auto _ : state) {
+    mcts.reset();
+    simulations += mcts.search(*root).simulations;
+  }
+  state.SetItemsProcessed(simulations);
+}
+BENCHMARK_CAPTURE(BM_Mcts, uct_rollouts, std::string("uct"), true, 1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Mcts, puct_no_network, std::string("puct"), false, 1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Mcts, puct_no_network_batch16, std::string("puct"), false, 16)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
