@@ -26,7 +26,9 @@ EloEstimate elo_difference(int wins, int draws, int losses) {
   constexpr double z = 1.959964;
   const double centre = (s + z * z / (2 * n)) / (1 + z * z / n);
   const double half = z / (1 + z * z / n) * std::sqrt(s * (1 - s) / n + z * z / (4 * n * n));
-  return {elo_of(s), elo_of(centre - half), elo_of(centre + half)};
+  // (At s = 1 the upper end is exactly 1 on paper; rounding must not make it finite.)
+  return {elo_of(s), s <= 0.0 ? elo_of(0.0) : elo_of(centre - half),
+          s >= 1.0 ? elo_of(1.0) : elo_of(centre + half)};
 }
 
 double MatchResult::score() const {

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/registry.h"
 #include "games/connect4.h"
+#include "games/go.h"
 #include "games/tic_tac_toe.h"
 
 namespace dojo::games {
@@ -18,6 +19,7 @@ GameRegistry& registry() {
   static GameRegistry r("game", [](GameRegistry& g) {
     g.add("tic_tac_toe", std::make_shared<TicTacToe>());
     g.add("connect4", std::make_shared<Connect4>());
+    g.add("go", std::make_shared<Go>(9, 7.5));
   });
   return r;
 }
@@ -27,6 +29,11 @@ GameRegistry& registry() {
 bool State::is_legal(Action action) const {
   const auto legal = legal_actions();
   return std::binary_search(legal.begin(), legal.end(), action);
+}
+
+Action State::rollout_action(std::mt19937_64& rng) const {
+  const auto legal = legal_actions();
+  return legal[std::uniform_int_distribution<std::size_t>(0, legal.size() - 1)(rng)];
 }
 
 void State::apply_action(Action action) {

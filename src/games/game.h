@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class State {
   // Plays `action` for the current player: dojo::Error (naming the move) if it is not legal.
   void apply_action(Action action);
   virtual bool is_terminal() const = 0;
+  // A random move for MCTS playouts: uniform over the legal moves unless the game knows better (Go
+  // does not fill its own eyes, nor pass while a stone can be played).
+  virtual Action rollout_action(std::mt19937_64& rng) const;
   // Final returns of players 0 and 1: +1 / −1 for a win, 0 for a draw (0, 0 before the end).
   virtual std::array<double, 2> returns() const = 0;
   // The board from the current player's view, as [C, H, W] floats (observation_shape) into `out`.

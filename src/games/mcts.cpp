@@ -25,10 +25,7 @@ std::vector<Evaluation> RolloutEvaluator::evaluate(const std::vector<const State
     double total = 0.0;
     for (int r = 0; r < rollouts_; ++r) {
       auto game = s.clone();
-      while (!game->is_terminal()) {
-        const auto moves = game->legal_actions();
-        game->apply_action(moves[std::uniform_int_distribution<std::size_t>(0, moves.size() - 1)(rng_)]);
-      }
+      while (!game->is_terminal()) game->apply_action(game->rollout_action(rng_));
       total += game->returns()[static_cast<std::size_t>(player)];
     }
     out[i].value = static_cast<float>(total / rollouts_);

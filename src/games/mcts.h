@@ -47,7 +47,7 @@ class Evaluator {
 };
 
 // Uniform priors over the legal moves; the value is the mean outcome of `rollouts` games played on
-// by uniformly random moves.
+// by random moves (State::rollout_action).
 class RolloutEvaluator final : public Evaluator {
  public:
   explicit RolloutEvaluator(int rollouts = 1, std::uint64_t seed = 0);

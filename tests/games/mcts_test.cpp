@@ -239,6 +239,8 @@ TEST(Arena, EloDifference) {
   EXPECT_TRUE(std::isinf(all.elo));
   EXPECT_GT(all.low, 500.0);
   EXPECT_LT(all.low, 800.0);
+  EXPECT_TRUE(std::isinf(all.high));
+  EXPECT_TRUE(std::isinf(elo_difference(0, 0, 4).low));
   const auto e = elo_difference(60, 10, 30);
   EXPECT_LT(e.low, e.elo);
   EXPECT_GT(e.high, e.elo);
