@@ -105,6 +105,24 @@ std::string Connect4State::to_string() const {
   return s + "1234567\n";
 }
 
+std::vector<int> Connect4::symmetry_cells(int s) const {
+  constexpr int W = Connect4Board::kWidth, H = Connect4Board::kHeight;
+  const auto columns = symmetry_actions(s);
+  std::vector<int> out(W * H);
+  for (int r = 0; r < H; ++r)
+    for (int c = 0; c < W; ++c)
+      out[static_cast<std::size_t>(r * W + c)] = r * W + columns[static_cast<std::size_t>(c)];
+  return out;
+}
+
+std::vector<int> Connect4::symmetry_actions(int s) const {
+  if (s < 0 || s >= 2) throw Error("connect4 symmetry " + std::to_string(s) + ": expected 0 or 1");
+  std::vector<int> out(Connect4Board::kWidth);
+  for (int c = 0; c < Connect4Board::kWidth; ++c)
+    out[static_cast<std::size_t>(c)] = s ? Connect4Board::kWidth - 1 - c : c;
+  return out;
+}
+
 void Connect4State::do_apply_action(Action action) {
   const bool wins = board_.is_winning_move(action);
   const int mover = board_.moves() % 2;

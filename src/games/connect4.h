@@ -93,6 +93,9 @@ class Connect4 final : public Game {
     return {2, Connect4Board::kHeight, Connect4Board::kWidth};
   }
   int max_game_length() const override { return Connect4Board::kWidth * Connect4Board::kHeight; }
+  int num_symmetries() const override { return 2; }  // the identity and the mirror
+  std::vector<int> symmetry_cells(int s) const override;
+  std::vector<int> symmetry_actions(int s) const override;
   std::unique_ptr<State> new_initial_state() const override;
 };
 

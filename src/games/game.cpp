@@ -31,6 +31,46 @@ bool State::is_legal(Action action) const {
   return std::binary_search(legal.begin(), legal.end(), action);
 }
 
+std::vector<int> Game::symmetry_cells(int s) const {
+  const auto shape = observation_shape();
+  std::vector<int> out(static_cast<std::size_t>(shape[1] * shape[2]));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int>(i);
+  if (s != 0) throw Error(name() + " symmetry " + std::to_string(s) + ": expected 0");
+  return out;
+}
+
+std::vector<int> Game::symmetry_actions(int s) const {
+  std::vector<int> out(static_cast<std::size_t>(num_actions()));
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int>(i);
+  if (s != 0) throw Error(name() + " symmetry " + std::to_string(s) + ": expected 0");
+  return out;
+}
+
+std::vector<int> Game::square_symmetry(int s, int n) {
+  std::vector<int> out(static_cast<std::size_t>(n * n));
+  for (int r = 0; r < n; ++r)
+    for (int c = 0; c < n; ++c) {
+      int rr = r, cc = c;
+      if (s & 4) std::swap(rr, cc);
+      if (s & 1) rr = n - 1 - rr;
+      if (s & 2) cc = n - 1 - cc;
+      out[static_cast<std::size_t>(r * n + c)] = rr * n + cc;
+    }
+  return out;
+}
+
+void Game::apply_symmetry(int s, const float* observation, const float* policy, float* observation_out,
+                          float* policy_out) const {
+  const auto shape = observation_shape();
+  const auto cells = symmetry_cells(s);
+  const auto actions = symmetry_actions(s);
+  const int plane = shape[1] * shape[2];
+  for (int ch = 0; ch < shape[0]; ++ch)
+    for (int i = 0; i < plane; ++i)
+      observation_out[ch * plane + cells[static_cast<std::size_t>(i)]] = observation[ch * plane + i];
+  for (int a = 0; a < num_actions(); ++a) policy_out[actions[static_cast<std::size_t>(a)]] = policy[a];
+}
+
 Action State::rollout_action(std::mt19937_64& rng) const {
   const auto legal = legal_actions();
   return legal[std::uniform_int_distribution<std::size_t>(0, legal.size() - 1)(rng)];

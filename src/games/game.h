@@ -30,6 +30,21 @@ class Game : public std::enable_shared_from_this<Game> {
   virtual std::array<int, 3> observation_shape() const = 0;
   virtual int max_game_length() const = 0;
   virtual std::unique_ptr<State> new_initial_state() const = 0;
+
+  // The board's symmetries that keep the rules (0 is the identity), for data augmentation: symmetry s
+  // sends board cell i (row-major over H × W) to symmetry_cells(s)[i] and action a to
+  // symmetry_actions(s)[a]. Tic-tac-toe and Go have the square's 8, Connect Four the mirror.
+  virtual int num_symmetries() const { return 1; }
+  virtual std::vector<int> symmetry_cells(int s) const;
+  virtual std::vector<int> symmetry_actions(int s) const;
+  // An observation [C, H, W] and a policy over the actions, carried by symmetry s into the outputs.
+  void apply_symmetry(int s, const float* observation, const float* policy, float* observation_out,
+                      float* policy_out) const;
+
+ protected:
+  // The square's symmetry s (0 … 7: transpose if s & 4, then flip rows if s & 1, columns if s & 2)
+  // on an n × n board's cells.
+  static std::vector<int> square_symmetry(int s, int n);
 };
 
 class State {

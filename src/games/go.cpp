@@ -25,6 +25,17 @@ std::uint64_t Go::zobrist(int point, int colour) const {
   return zobrist_[static_cast<std::size_t>(2 * point + colour - 1)];
 }
 
+std::vector<int> Go::symmetry_cells(int s) const {
+  if (s < 0 || s >= 8) throw Error(name() + " symmetry " + std::to_string(s) + ": expected 0-7");
+  return square_symmetry(s, size_);
+}
+
+std::vector<int> Go::symmetry_actions(int s) const {
+  auto out = symmetry_cells(s);
+  out.push_back(pass_action());
+  return out;
+}
+
 std::unique_ptr<State> Go::new_initial_state() const { return std::make_unique<GoState>(shared_from_this()); }
 
 GoState::GoState(std::shared_ptr<const Game> game)

@@ -31,6 +31,9 @@ class Go final : public Game {
   std::array<int, 3> observation_shape() const override { return {3, size_, size_}; }
   int max_game_length() const override { return 2 * size_ * size_; }
   std::unique_ptr<State> new_initial_state() const override;
+  int num_symmetries() const override { return 8; }
+  std::vector<int> symmetry_cells(int s) const override;
+  std::vector<int> symmetry_actions(int s) const override;  // the pass stays the pass
   int size() const { return size_; }
   double komi() const { return komi_; }
   Action pass_action() const { return size_ * size_; }

@@ -13,6 +13,11 @@ std::unique_ptr<State> TicTacToe::new_initial_state() const {
   return std::make_unique<TicTacToeState>(shared_from_this());
 }
 
+std::vector<int> TicTacToe::symmetry_cells(int s) const {
+  if (s < 0 || s >= 8) throw Error("tic_tac_toe symmetry " + std::to_string(s) + ": expected 0-7");
+  return square_symmetry(s, 3);
+}
+
 TicTacToeState::TicTacToeState(std::shared_ptr<const Game> game) : State(std::move(game)) {}
 
 int TicTacToeState::current_player() const { return is_terminal() ? kTerminalPlayer : moves_ % 2; }

@@ -19,6 +19,9 @@ class TicTacToe final : public Game {
   // Planes: the mover's marks, the opponent's.
   std::array<int, 3> observation_shape() const override { return {2, 3, 3}; }
   int max_game_length() const override { return 9; }
+  int num_symmetries() const override { return 8; }
+  std::vector<int> symmetry_cells(int s) const override;
+  std::vector<int> symmetry_actions(int s) const override { return symmetry_cells(s); }
   std::unique_ptr<State> new_initial_state() const override;
 };
 

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -120,6 +122,48 @@ TEST(Connect4, MoveListsRoundTripAndBadMovesAreNamed) {
   auto t = g->new_initial_state();
   EXPECT_THROW(t->apply_action(7), Error);
   EXPECT_THROW(game("chess"), Error);
+}
+
+}  // namespace
+}  // namespace dojo::games
+
+namespace dojo::games {
+namespace {
+
+TEST(Symmetries, MapPositionsToPositionsOfTheSameGame) {
+  // Playing the mapped moves from the start reaches the mapped board: the observation of the mapped
+  // game is the original's carried by the symmetry, and a move's policy mass lands on the mapped move.
+  for (const std::string name : {"tic_tac_toe", "connect4", "go"}) {
+    const auto g = game(name);
+    const auto shape = g->observation_shape();
+    const auto size = static_cast<std::size_t>(shape[0] * shape[1] * shape[2]);
+    EXPECT_EQ(g->num_symmetries(), name == "connect4" ? 2 : 8) << name;
+    std::mt19937_64 rng(1);
+    for (int trial = 0; trial < 5; ++trial) {
+      auto state = g->new_initial_state();
+      const int plies = name == "go" ? 40 : name == "connect4" ? 12 : 5;
+      for (int k = 0; k < plies && !state->is_terminal(); ++k)
+        state->apply_action(state->rollout_action(rng));
+      if (state->is_terminal()) continue;
+      std::vector<float> obs(size), expected(size), mapped(size);
+      state->observation(obs.data());
+      for (int s = 0; s < g->num_symmetries(); ++s) {
+        const auto actions = g->symmetry_actions(s);
+        auto twin = g->new_initial_state();
+        for (const Action a : state->history()) twin->apply_action(actions[static_cast<std::size_t>(a)]);
+        twin->observation(mapped.data());
+        std::vector<float> policy(static_cast<std::size_t>(g->num_actions()), 0.0f),
+            policy_out(policy.size());
+        const Action a = state->legal_actions().front();
+        policy[static_cast<std::size_t>(a)] = 1.0f;
+        g->apply_symmetry(s, obs.data(), policy.data(), expected.data(), policy_out.data());
+        EXPECT_EQ(mapped, expected) << name << " symmetry " << s;
+        EXPECT_EQ(policy_out[static_cast<std::size_t>(actions[static_cast<std::size_t>(a)])], 1.0f);
+        EXPECT_TRUE(twin->is_legal(actions[static_cast<std::size_t>(a)])) << name << " symmetry " << s;
+      }
+    }
+  }
+  EXPECT_THROW(game("connect4")->symmetry_cells(2), Error);
 }
 
 }  // namespace
