@@ -2,6 +2,7 @@
 // per second with random rollouts (UCT) and with a free evaluator (PUCT: the tree's own cost, what a
 // network's evaluation adds to).
 #include <benchmark/benchmark.h>
+#include <torch/torch.h>
 
 #include <random>
 #include <string>
@@ -10,6 +11,7 @@
 #include "games/connect4_solver.h"
 #include "games/game.h"
 #include "games/mcts.h"
+#include "games/network.h"
 
 namespace {
 
@@ -94,6 +96,43 @@ BENCHMARK_CAPTURE(BM_Mcts, uct_rollouts, std::string("uct"), true, 1)->Unit(benc
 BENCHMARK_CAPTURE(BM_Mcts, puct_no_network, std::string("puct"), false, 1)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Mcts, puct_no_network_batch16, std::string("puct"), false, 16)
     ->Unit(benchmark::kMillisecond);
+
+// The policy-value network (5 residual blocks of 64 filters) evaluating a batch of Connect Four
+// positions, as MCTS asks for it; items are positions.
+void BM_NetworkEvaluator(benchmark::State& state) {
+  torch::manual_seed(0);
+  torch::set_num_threads(1);  // one core: the figure per self-play thread
+  const auto game = dojo::games::game("connect4");
+  dojo::games::NetworkEvaluator evaluator(dojo::games::policy_value_network(*game, {5, 64, 64}));
+  const auto root = dojo::games::position(*game, "4453");
+  std::vector<const dojo::games::State*> batch(static_cast<std::size_t>(state.range(0)), root.get());
+  for (auto _ : state) benchmark::DoNotOptimize(evaluator.evaluate(batch));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_NetworkEvaluator)->Arg(1)->Arg(16)->Arg(64)->Unit(benchmark::kMillisecond);
+
+// PUCT with that network: 200 simulations from the empty board in batches of 16 leaves.
+void BM_MctsWithNetwork(benchmark::State& state) {
+  torch::manual_seed(0);
+  torch::set_num_threads(1);  // one core: the figure per self-play thread
+  const auto game = dojo::games::game("connect4");
+  const auto root = game->new_initial_state();
+  dojo::games::MctsOptions o;
+  o.rule = "puct";
+  o.simulations = 200;
+  o.batch = 16;
+  dojo::games::Mcts mcts(
+      o,
+      std::make_shared<dojo::games::NetworkEvaluator>(dojo::games::policy_value_network(*game, {5, 64, 64})),
+      0);
+  std::int64_t simulations = 0;
+  for (auto _ : state) {
+    mcts.reset();
+    simulations += mcts.search(*root).simulations;
+  }
+  state.SetItemsProcessed(simulations);
+}
+BENCHMARK(BM_MctsWithNetwork)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
