@@ -1,0 +1,72 @@
+// AlphaZero's parts (Silver et al. 2018): self-play games searched by MCTS with the current network,
+// each position kept with the search's policy and the game's final outcome for the player to move;
+// a replay window of the latest positions, sampled under a random board symmetry; and the learner's
+// step, cross-entropy to the search policy plus squared error to the outcome (weight decay in the
+// optimiser).
+#pragma once
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "core/export.h"
+#include "games/game.h"
+#include "games/mcts.h"
+#include "nn/model.h"
+
+DOJO_PUBLIC_BEGIN
+namespace dojo::games {
+
+struct Sample {
+  std::vector<float> observation;  // [C, H, W], the mover's view
+  std::vector<float> policy;       // the search's policy over the actions
+  float value = 0.0f;              // the game's outcome for the player to move here
+};
+
+struct SelfPlayOptions {
+  MctsOptions mcts;            // rule puct, root noise on, as self-play wants
+  int temperature_moves = 10;  // moves sampled by visit counts (temperature 1) before playing the best
+};
+
+struct SelfPlayGame {
+  std::vector<Sample> samples;
+  std::array<double, 2> returns{};
+  std::vector<Action> moves;
+};
+
+SelfPlayGame self_play_game(const Game& game, std::shared_ptr<Evaluator> evaluator,
+                            const SelfPlayOptions& options, std::uint64_t seed);
+
+struct Batch {
+  torch::Tensor observations;  // [B, H, W, C], channels-last as the network takes them
+  torch::Tensor policies;      // [B, A]
+  torch::Tensor values;        // [B, 1]
+};
+
+// The latest `capacity` positions (the oldest leave first).
+class ReplayWindow {
+ public:
+  explicit ReplayWindow(std::size_t capacity);
+  void add(const std::vector<Sample>& samples);
+  std::size_t size() const { return samples_.size(); }
+  // `n` positions drawn uniformly with replacement, each under a random symmetry of the game.
+  Batch sample(const Game& game, std::int64_t n, std::mt19937_64& rng) const;
+
+ private:
+  std::size_t capacity_;
+  std::deque<Sample> samples_;
+};
+
+struct Losses {
+  double policy = 0.0, value = 0.0;
+};
+
+// One gradient step of the network on a batch: cross-entropy of the policy logits to the search
+// policies plus the value head's squared error to the outcomes. Returns both terms (before the step).
+Losses train_step(nn::Model& model, torch::optim::Optimizer& optimizer, const Batch& batch);
+
+}  // namespace dojo::games
+
+DOJO_PUBLIC_END
