@@ -28,7 +28,8 @@ BC::BC(envs::EnvFactory env, BCOptions options, std::uint64_t seed)
 
 std::map<std::string, double> BC::update(const Batch& batch) {
   const auto b = batch.to(device_);
-  const auto loss = -policy_->log_prob(b.obs, b.action).mean();
+  const auto loss = opts_.loss() == "mse" ? (policy_->mode(b.obs) - b.action).pow(2).sum(1).mean()
+                                          : -policy_->log_prob(b.obs, b.action).mean();
   return {{"bc_loss", gradient_step(*optimizer_, loss, 0.0)}};
 }
 

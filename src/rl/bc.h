@@ -29,12 +29,16 @@ struct BCOptions {
   TORCH_ARG(std::int64_t, batch_size) = 256;
   TORCH_ARG(std::vector<std::int64_t>, net_arch) = std::vector<std::int64_t>{200, 200};
   TORCH_ARG(std::string, device) = "auto";
+  // nll: the tanh-Gaussian's likelihood of the data's actions (BRAC's behaviour model); mse: squared
+  // error of its mode, d3rlpy's deterministic BC, which actions clipped at ±1 do not pull outwards.
+  TORCH_ARG(std::string, loss) = "nll";
 
  public:
   void validate() const { core::check_options(*this); }
   template <class F>
   void visit(F&& f) {
     f("dataset", dataset_);
+    f("loss", loss_, core::one_of({"nll", "mse"}));
     f("learning_rate", learning_rate_, core::positive());
     f("batch_size", batch_size_, core::positive());
     f("net_arch", net_arch_, core::layer_sizes());

@@ -169,6 +169,27 @@ TEST(OfflineAgents, BCFitsTheDatasetActions) {
   EXPECT_NEAR(bc.act(data.observations[0]).item<double>(), -1.0, 0.3);
 }
 
+TEST(OfflineAgents, BCWithSquaredErrorFitsTheDatasetActions) {
+  // d3rlpy's deterministic BC: the tanh-Gaussian's mode fitted by squared error.
+  BCOptions o;
+  o.dataset(kPendulum).batch_size(7).net_arch({16}).learning_rate(3e-3).loss("mse");
+  BC bc(pendulum(), o, 0);
+  std::mt19937_64 rng(0);
+  const auto data = read_dataset(kPendulum);
+  const TransitionSampler sampler(data, envs::Box(-2.0, 2.0, {1}));
+  double first = 0, last = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const double loss = bc.update(sampler.sample(7, rng)).at("bc_loss");
+    EXPECT_GE(loss, 0.0);
+    if (i < 20) first += loss / 20;
+    if (i >= 980) last += loss / 20;
+  }
+  EXPECT_LT(last, first * 0.5);
+  EXPECT_NEAR(bc.act(data.observations[0]).item<double>(), -1.0, 0.3);
+  o.loss("l1");
+  EXPECT_THROW(BC(pendulum(), o, 0), Error);
+}
+
 TEST(OfflineAgents, BracVariantsUpdate) {
   const auto data = read_dataset(kPendulum);
   const TransitionSampler sampler(data, envs::Box(-2.0, 2.0, {1}));
