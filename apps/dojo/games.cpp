@@ -69,7 +69,7 @@ int cmd_solve(const SolveArgs& a) {
 }
 
 struct ArenaArgs {
-  std::string a, b, game = "connect4";
+  std::string a, b, game = "connect4", opening;
   int games = 100, random_plies = 2;
   std::uint64_t seed = 0;
 };
@@ -89,10 +89,16 @@ int cmd_arena(const ArenaArgs& o) {
   games::MatchOptions m;
   m.games = o.games + o.games % 2;
   m.random_plies = o.random_plies;
+  if (!o.opening.empty()) {
+    const auto start = games::position(*g, o.opening);  // names the first illegal move
+    if (start->is_terminal()) throw Error("--opening '" + o.opening + "' already ends the game");
+    m.opening = start->history();
+  }
   m.seed = o.seed;
   std::cout << fmt::format(
-      "{}: {} vs {}, {} games, colours alternating over {} openings of {} random plies\n", g->name(),
-      a->name(), b->name(), m.games, m.games / 2, m.random_plies);
+      "{}: {} vs {}, {} games, colours alternating over {} openings of {}{} random plies\n", g->name(),
+      a->name(), b->name(), m.games, m.games / 2, o.opening.empty() ? "" : "'" + o.opening + "' and ",
+      m.random_plies);
   const bool progress = isatty(STDERR_FILENO);
   const auto r = games::play_match(*g, *a, *b, m, [&](int i, const games::MatchResult& so_far) {
     if (progress)
@@ -175,6 +181,8 @@ std::vector<Command> add_games_commands(CLI::App& app) {
   arena->add_option("--games", ar->games, "Games, colours alternating (default 100)");
   arena->add_option("--random-plies", ar->random_plies,
                     "Random opening moves, shared by each pair of games (default 2)");
+  arena->add_option("--opening", ar->opening,
+                    "Moves every game starts with, before the random plies (\"4453\")");
   arena->add_option("--seed", ar->seed, "Seed of the openings and the players (default 0)");
   return {{arena, [ar] { return cmd_arena(*ar); }},
           {list,

@@ -4,6 +4,8 @@
 #include <limits>
 #include <random>
 
+#include "core/error.h"
+
 namespace dojo::games {
 
 namespace {
@@ -46,6 +48,8 @@ MatchResult play_match(const Game& game, Player& a, Player& b, const MatchOption
     std::unique_ptr<State> opening;
     do {
       opening = game.new_initial_state();
+      for (const Action a : options.opening) opening->apply_action(a);
+      if (opening->is_terminal()) throw Error("the match's opening already ends the game");
       for (int ply = 0; ply < options.random_plies && !opening->is_terminal(); ++ply) {
         const auto legal = opening->legal_actions();
         opening->apply_action(legal[std::uniform_int_distribution<std::size_t>(0, legal.size() - 1)(rng)]);

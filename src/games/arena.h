@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/export.h"
 #include "games/game.h"
@@ -29,8 +30,9 @@ struct MatchResult {
 };
 
 struct MatchOptions {
-  int games = 100;       // rounded up to an even number: colours alternate over each opening
-  int random_plies = 0;  // uniformly random opening moves before the players take over
+  int games = 100;              // rounded up to an even number: colours alternate over each opening
+  std::vector<Action> opening;  // moves every game starts with (then the random plies)
+  int random_plies = 0;         // uniformly random opening moves before the players take over
   std::uint64_t seed = 0;
 };
 

@@ -40,6 +40,10 @@ TEST(GamesCli, ArenaPlaysAndNamesBadPlayers) {
   test::expect_bad_input("arena mcts:x random", "player 'mcts:x'");
   test::expect_bad_input("arena random random --game chess", "chess");
   test::expect_bad_input("arena random random --games 0", "--games 0");
+  test::expect_bad_input("arena random random --opening 44444445", "move 7 '4'");
+  r = test::dojo("arena random random --opening 4453 --random-plies 0 --games 2");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("openings of '4453' and 0 random plies"), std::string::npos) << r.out;
 }
 
 TEST(GamesCli, PlayAsksAgainAfterAnIllegalMove) {
