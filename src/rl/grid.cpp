@@ -130,10 +130,11 @@ std::pair<std::string, std::vector<std::string>> grid_variant(const std::string&
     return {"brac",
             {std::string("value_penalty=") + (penalty == "v" ? "true" : "false"), "divergence=" + div}};
   }
+  if (v == "bc-mse") return {"bc", {"loss=mse"}};  // d3rlpy's deterministic BC beside BRAC's
   const auto names = algorithms();
   if (std::find(names.begin(), names.end(), v) == names.end())
     throw Error("variant '" + v + "': expected an algorithm (" + core::join(names, ", ") +
-                ") or brac-<v|p>-<divergence>");
+                "), bc-mse or brac-<v|p>-<divergence>");
   return {v, {}};
 }
 

@@ -8,6 +8,7 @@
 //
 // Variants: an algorithm's registered name (bc, td3bc, iql, kl_control, ...), or BRAC's as
 // brac-<v|p>-<divergence>: brac-v-kl, brac-p-kl, brac-v-mmd, brac-v-wasserstein, brac-p-kl_dual, ...
+// bc-mse: BC with `loss: mse` (its mode fitted by squared error, d3rlpy's BC).
 // (v: value penalty, p: policy penalty).
 #pragma once
 #include <cstdint>

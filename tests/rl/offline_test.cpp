@@ -15,6 +15,7 @@
 #include "rl/bear.h"
 #include "rl/brac.h"
 #include "rl/cql.h"
+#include "rl/grid.h"
 #include "rl/iql.h"
 #include "rl/td3bc.h"
 #include "test_util.h"
@@ -296,6 +297,14 @@ TEST(OfflineAgents, TrainBracThroughTheRegistryAndCli) {
       "kl_control");
   test::expect_bad_input("train brac --env Pendulum-v1 --set divergence=jensen --dataset " + kPendulum,
                          "jensen");
+}
+
+TEST(OfflineGrid, VariantNames) {
+  EXPECT_EQ(grid_variant("bc"), (std::pair<std::string, std::vector<std::string>>{"bc", {}}));
+  EXPECT_EQ(grid_variant("bc-mse"), (std::pair<std::string, std::vector<std::string>>{"bc", {"loss=mse"}}));
+  EXPECT_EQ(grid_variant("brac-p-mmd"), (std::pair<std::string, std::vector<std::string>>{
+                                            "brac", {"value_penalty=false", "divergence=mmd"}}));
+  EXPECT_THROW(grid_variant("bc-l1"), Error);
 }
 
 TEST(OfflineGrid, FinishesTheMissingCellsAfterAKill) {
