@@ -129,4 +129,16 @@ CsvTable read_csv(const std::filesystem::path& path) {
   return t;
 }
 
+void truncate_csv(const std::filesystem::path& path, double max_first) {
+  if (!std::filesystem::exists(path)) return;
+  std::istringstream in(read_text(path, "csv file"));
+  std::string line, out;
+  if (std::getline(in, line)) out += line + "\n";
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    if (std::stod(line.substr(0, line.find(','))) <= max_first) out += line + "\n";
+  }
+  atomic_write_text(path, out);
+}
+
 }  // namespace dojo::core

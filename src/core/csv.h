@@ -49,6 +49,10 @@ struct CsvTable {
 };
 CsvTable read_csv(const std::filesystem::path& path);
 
+// Keeps the header and the rows whose first column is at most `max_first` (a resumed run drops what
+// was logged after its last checkpoint); rewritten atomically, nothing when the file is missing.
+void truncate_csv(const std::filesystem::path& path, double max_first);
+
 }  // namespace dojo::core
 
 DOJO_PUBLIC_END

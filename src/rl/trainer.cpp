@@ -52,20 +52,6 @@ RunOptions run_options(const core::Config& cfg) {
   return run;
 }
 
-// Keeps the header and the rows whose first column (the step) is <= max_step, so a resumed run does
-// not log the steps it repeats twice.
-void truncate_csv(const fs::path& path, std::int64_t max_step) {
-  if (!fs::exists(path)) return;
-  std::istringstream in(core::read_text(path, "csv file"));
-  std::string line, out;
-  if (std::getline(in, line)) out += line + "\n";
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    if (std::stod(line.substr(0, line.find(','))) <= static_cast<double>(max_step)) out += line + "\n";
-  }
-  core::atomic_write_text(path, out);
-}
-
 // An offline run's steps are gradient steps on its dataset, an online run's env steps.
 void write_learning_curve(const fs::path& dir, const RunOptions& run, bool offline) {
   core::Series episodes{"episode return", {}, {}, {0.7, 0.8, 0.95}, 1.0, false};
@@ -144,8 +130,8 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
     if (extra.count("wall_time_s")) wall_offset = extra.at("wall_time_s");
     if (extra.count("best_eval_mean")) best = extra.at("best_eval_mean");
     wall_offset = std::max(wall_offset, finished_wall_time(dir, agent->num_timesteps()));
-    truncate_csv(dir / "metrics.csv", agent->num_timesteps());
-    truncate_csv(dir / "eval.csv", agent->num_timesteps());
+    core::truncate_csv(dir / "metrics.csv", static_cast<double>(agent->num_timesteps()));
+    core::truncate_csv(dir / "eval.csv", static_cast<double>(agent->num_timesteps()));
     spdlog::info("resuming {} at step {} of {}", dir.string(), agent->num_timesteps(), run.n_timesteps());
   }
 
