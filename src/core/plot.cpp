@@ -34,9 +34,9 @@ std::string tick_label(double v) {
   if (std::fabs(v) >= 1e4) return fmt::format("{:g}k", v / 1000.0);
   return fmt::format("{:g}", v);
 }
-}  // namespace
 
-void line_plot(const std::filesystem::path& png, const std::vector<Series>& series, const PlotOptions& o) {
+// One panel drawn with its top-left corner at (0, y_offset).
+void draw_panel(cairo_t* cr, const std::vector<Series>& series, const PlotOptions& o, double y_offset) {
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   for (const auto& s : series) {
     for (double v : s.x) x0 = std::min(x0, v), x1 = std::max(x1, v);
@@ -54,12 +54,8 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
   auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * pw; };
   auto py = [&](double y) { return top + ph - (y - y0) / (y1 - y0) * ph; };
 
-  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> owned(
-      cairo_image_surface_create(CAIRO_FORMAT_ARGB32, o.width, o.height), &cairo_surface_destroy);
-  cairo_surface_t* surface = owned.get();
-  cairo_t* cr = cairo_create(surface);
-  cairo_set_source_rgb(cr, 1, 1, 1);
-  cairo_paint(cr);
+  cairo_save(cr);
+  cairo_translate(cr, 0, y_offset);
   cairo_select_font_face(cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
 
   auto text = [&](const std::string& s, double x, double y, double size, double ax, double ay,
@@ -130,6 +126,25 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
     ly += 18;
   }
 
+  cairo_restore(cr);
+}
+
+}  // namespace
+
+void stacked_plot(const std::filesystem::path& png, const std::vector<Panel>& panels) {
+  int width = 1, height = 0;
+  for (const auto& p : panels) width = std::max(width, p.options.width), height += p.options.height;
+  std::unique_ptr<cairo_surface_t, decltype(&cairo_surface_destroy)> owned(
+      cairo_image_surface_create(CAIRO_FORMAT_ARGB32, width, std::max(height, 1)), &cairo_surface_destroy);
+  cairo_surface_t* surface = owned.get();
+  cairo_t* cr = cairo_create(surface);
+  cairo_set_source_rgb(cr, 1, 1, 1);
+  cairo_paint(cr);
+  double y = 0;
+  for (const auto& p : panels) {
+    draw_panel(cr, p.series, p.options, y);
+    y += p.options.height;
+  }
   cairo_destroy(cr);
   atomic_write(png, [&](const std::filesystem::path& tmp) {
     const auto status = cairo_surface_write_to_png(surface, tmp.c_str());
@@ -137,6 +152,10 @@ void line_plot(const std::filesystem::path& png, const std::vector<Series>& seri
       throw std::runtime_error("cannot write " + tmp.string() + ": " + cairo_status_to_string(status));
     }
   });
+}
+
+void line_plot(const std::filesystem::path& png, const std::vector<Series>& series, const PlotOptions& o) {
+  stacked_plot(png, {{series, o}});
 }
 
 }  // namespace dojo::core

@@ -30,6 +30,14 @@ struct PlotOptions {
 void line_plot(const std::filesystem::path& png, const std::vector<Series>& series,
                const PlotOptions& options);
 
+// Panels stacked top to bottom in one PNG, each drawn as line_plot draws one (its own size, axes and
+// legend): quantities on different scales side by side, e.g. a loss above an Elo rating.
+struct Panel {
+  std::vector<Series> series;
+  PlotOptions options;
+};
+void stacked_plot(const std::filesystem::path& png, const std::vector<Panel>& panels);
+
 // Tick positions covering [lo, hi] at a 1/2/5 × 10^k step, about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 
