@@ -10,12 +10,18 @@ namespace dojo::games {
 
 namespace {
 
-nn::SymbolicTensor conv_bn(const nn::SymbolicTensor& x, int filters, std::int64_t kernel, bool relu) {
+// Every layer is named after its place, not numbered by the process's layer counter: a checkpoint
+// then loads into a network built in any process, after any other model.
+nn::SymbolicTensor conv_bn(const nn::SymbolicTensor& x, int filters, std::int64_t kernel, bool relu,
+                           const std::string& name) {
   nn::ConvOptions conv;
   conv.padding = "same";
   conv.use_bias = false;  // batch normalisation's beta is the bias
-  auto y = nn::BatchNormalization()(nn::Conv2D(filters, {kernel}, conv)(x));
-  return relu ? nn::Activation("relu")(y) : y;
+  conv.name = name + "_conv";
+  nn::BatchNormalizationOptions bn;
+  bn.name = name + "_bn";
+  auto y = nn::BatchNormalization(bn)(nn::Conv2D(filters, {kernel}, conv)(x));
+  return relu ? nn::Activation("relu", name + "_relu")(y) : y;
 }
 
 }  // namespace
@@ -28,21 +34,27 @@ nn::Model policy_value_network(const Game& game, const NetworkOptions& o) {
   nn::InputOptions in;
   in.name = "observation";
   const auto input = nn::Input({shape[1], shape[2], shape[0]}, in);
-  auto x = conv_bn(input, o.filters, 3, true);
+  auto x = conv_bn(input, o.filters, 3, true, "stem");
   for (int b = 0; b < o.blocks; ++b) {
-    const auto y = conv_bn(conv_bn(x, o.filters, 3, true), o.filters, 3, false);
-    x = nn::Activation("relu")(nn::Add()({x, y}));
+    const auto block = "block" + std::to_string(b + 1);
+    const auto y = conv_bn(conv_bn(x, o.filters, 3, true, block + "a"), o.filters, 3, false, block + "b");
+    x = nn::Activation("relu", block + "_relu")(nn::Add(block + "_add")({x, y}));
   }
+  nn::ShapeOptions flat;
+  flat.name = "policy_flatten";
   nn::DenseOptions policy_out;
   policy_out.name = "policy";
-  const auto policy = nn::Dense(game.num_actions(), policy_out)(nn::Flatten()(conv_bn(x, 2, 1, true)));
+  const auto policy =
+      nn::Dense(game.num_actions(), policy_out)(nn::Flatten(flat)(conv_bn(x, 2, 1, true, "policy_head")));
   nn::DenseOptions hidden;
   hidden.activation = "relu";
+  hidden.name = "value_hidden";
   nn::DenseOptions value_out;
   value_out.activation = "tanh";
   value_out.name = "value";
-  const auto value =
-      nn::Dense(1, value_out)(nn::Dense(o.value_hidden, hidden)(nn::Flatten()(conv_bn(x, 1, 1, true))));
+  flat.name = "value_flatten";
+  const auto value = nn::Dense(1, value_out)(
+      nn::Dense(o.value_hidden, hidden)(nn::Flatten(flat)(conv_bn(x, 1, 1, true, "value_head"))));
   return nn::Model(input, std::vector<nn::SymbolicTensor>{policy, value}, game.name() + "_policy_value");
 }
 
