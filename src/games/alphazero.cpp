@@ -1,6 +1,10 @@
 #include "games/alphazero.h"
 
+#include <functional>
+#include <thread>
+
 #include "core/error.h"
+#include "core/seed.h"
 
 namespace dojo::games {
 
@@ -29,6 +33,114 @@ SelfPlayGame self_play_game(const Game& game, std::shared_ptr<Evaluator> evaluat
   for (std::size_t i = 0; i < out.samples.size(); ++i)
     out.samples[i].value = static_cast<float>(out.returns[static_cast<std::size_t>(movers[i])]);
   return out;
+}
+
+namespace {
+
+class SharedClient final : public Evaluator {
+ public:
+  SharedClient(std::function<std::vector<Evaluation>(const std::vector<const State*>&)> submit)
+      : submit_(std::move(submit)) {}
+  std::vector<Evaluation> evaluate(const std::vector<const State*>& states) override {
+    return submit_(states);
+  }
+
+ private:
+  std::function<std::vector<Evaluation>(const std::vector<const State*>&)> submit_;
+};
+
+}  // namespace
+
+SharedEvaluator::SharedEvaluator(std::shared_ptr<Evaluator> inner, int clients)
+    : inner_(std::move(inner)), requests_(static_cast<std::size_t>(clients)), active_(clients) {
+  if (clients < 1)
+    throw Error("shared evaluator for " + std::to_string(clients) + " clients: expected 1 or more");
+}
+
+std::shared_ptr<Evaluator> SharedEvaluator::client(int k) {
+  return std::make_shared<SharedClient>([this, k](const auto& states) { return submit(k, states); });
+}
+
+std::vector<Evaluation> SharedEvaluator::submit(int k, const std::vector<const State*>& states) {
+  std::unique_lock lock(mutex_);
+  auto& r = requests_[static_cast<std::size_t>(k)];
+  r.states = &states;
+  r.done = false;
+  if (++waiting_ == active_)
+    run_batch(lock);
+  else
+    cv_.wait(lock, [&] { return r.done; });
+  if (r.error) std::rethrow_exception(r.error);
+  return std::move(r.result);
+}
+
+void SharedEvaluator::leave(int /*k*/) {
+  std::unique_lock lock(mutex_);
+  --active_;
+  if (active_ > 0 && waiting_ == active_) run_batch(lock);
+}
+
+void SharedEvaluator::run_batch(std::unique_lock<std::mutex>& lock) {
+  // Every other active client waits, so nobody touches the requests while the lock is released.
+  std::vector<const State*> all;
+  for (const auto& r : requests_)
+    if (r.states) all.insert(all.end(), r.states->begin(), r.states->end());
+  lock.unlock();
+  std::vector<Evaluation> out;
+  std::exception_ptr error;
+  try {
+    out = inner_->evaluate(all);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  std::size_t at = 0;
+  for (auto& r : requests_) {
+    if (!r.states) continue;
+    const auto n = r.states->size();
+    if (error)
+      r.error = error;
+    else
+      r.result.assign(std::make_move_iterator(out.begin() + static_cast<long>(at)),
+                      std::make_move_iterator(out.begin() + static_cast<long>(at + n)));
+    at += n;
+    r.states = nullptr;
+    r.done = true;
+  }
+  ++batches_;
+  evaluations_ += static_cast<std::int64_t>(all.size());
+  waiting_ = 0;
+  cv_.notify_all();
+}
+
+std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Evaluator> evaluator,
+                                          const SelfPlayOptions& options, int count, int actors,
+                                          std::uint64_t seed) {
+  if (count < 0 || actors < 1)
+    throw Error("self-play of " + std::to_string(count) + " games on " + std::to_string(actors) +
+                " actors: expected 0 or more games and 1 or more actors");
+  actors = std::max(1, std::min(actors, count));
+  std::vector<SelfPlayGame> games(static_cast<std::size_t>(count));
+  SharedEvaluator shared(std::move(evaluator), actors);
+  std::vector<std::exception_ptr> errors(static_cast<std::size_t>(actors));
+  std::vector<std::thread> threads;
+  for (int k = 0; k < actors; ++k) {
+    threads.emplace_back([&, k] {
+      try {
+        const auto client = shared.client(k);
+        for (int i = k; i < count; i += actors)
+          games[static_cast<std::size_t>(i)] = self_play_game(
+              game, client, options, core::derive_seed(seed, "self-play", static_cast<std::uint64_t>(i)));
+      } catch (...) {
+        errors[static_cast<std::size_t>(k)] = std::current_exception();
+      }
+      shared.leave(k);
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  return games;
 }
 
 ReplayWindow::ReplayWindow(std::size_t capacity) : capacity_(capacity) {

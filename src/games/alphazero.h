@@ -5,9 +5,12 @@
 // optimiser).
 #pragma once
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <vector>
 
@@ -39,6 +42,44 @@ struct SelfPlayGame {
 SelfPlayGame self_play_game(const Game& game, std::shared_ptr<Evaluator> evaluator,
                             const SelfPlayOptions& options, std::uint64_t seed);
 
+// Leaves of several searches on threads evaluated together: a client's call blocks until every client
+// still playing has a request waiting, then one call of the inner evaluator (on the last caller's
+// thread) serves them all, in client order — so each batch, and so each game, is the same whatever
+// the threads' timing.
+class SharedEvaluator {
+ public:
+  SharedEvaluator(std::shared_ptr<Evaluator> inner, int clients);
+  // The Evaluator for client k's searches (0 <= k < clients).
+  std::shared_ptr<Evaluator> client(int k);
+  // Client k makes no more requests: the others stop waiting for it.
+  void leave(int k);
+  std::int64_t batches() const { return batches_; }
+  std::int64_t evaluations() const { return evaluations_; }
+
+ private:
+  std::vector<Evaluation> submit(int k, const std::vector<const State*>& states);
+  void run_batch(std::unique_lock<std::mutex>& lock);  // called holding the lock
+
+  struct Request {
+    const std::vector<const State*>* states = nullptr;
+    std::vector<Evaluation> result;
+    std::exception_ptr error;
+    bool done = false;
+  };
+  std::shared_ptr<Evaluator> inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Request> requests_;
+  int active_, waiting_ = 0;
+  std::int64_t batches_ = 0, evaluations_ = 0;
+};
+
+// `count` games of self-play on `actors` threads sharing one batched evaluator; game i is seeded by
+// (seed, i) and played by actor i mod actors, so the games depend only on the seed. In game order.
+std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Evaluator> evaluator,
+                                          const SelfPlayOptions& options, int count, int actors,
+                                          std::uint64_t seed);
+
 struct Batch {
   torch::Tensor observations;  // [B, H, W, C], channels-last as the network takes them
   torch::Tensor policies;      // [B, A]
@@ -51,6 +92,7 @@ class ReplayWindow {
   explicit ReplayWindow(std::size_t capacity);
   void add(const std::vector<Sample>& samples);
   std::size_t size() const { return samples_.size(); }
+  const std::deque<Sample>& samples() const { return samples_; }
   // `n` positions drawn uniformly with replacement, each under a random symmetry of the game.
   Batch sample(const Game& game, std::int64_t n, std::mt19937_64& rng) const;
 
