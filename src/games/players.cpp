@@ -1,10 +1,16 @@
 #include "games/players.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
+#include <optional>
 
 #include "core/error.h"
 #include "games/connect4.h"
+#include "games/network.h"
+#include "games/train.h"
 
 namespace dojo::games {
 
@@ -73,8 +79,47 @@ Action PerfectPlayer::act(const State& state) {
   return moves[std::uniform_int_distribution<std::size_t>(0, moves.size() - 1)(rng_)];
 }
 
+Action NetworkPlayer::act(const State& state) {
+  const auto e = evaluator_->evaluate({&state});
+  const auto& prior = e.at(0).prior;
+  Action best = -1;
+  for (const Action a : state.legal_actions())
+    if (best < 0 || prior[static_cast<std::size_t>(a)] > prior[static_cast<std::size_t>(best)]) best = a;
+  return best;
+}
+
+namespace {
+
+// "RUN" or "RUN:N" naming an existing run directory or checkpoint; nullptr when `spec` names none.
+std::unique_ptr<Player> run_player(const std::string& spec, const Game& game, std::uint64_t seed) {
+  std::string path = spec;
+  std::optional<std::int64_t> simulations;
+  if (!std::filesystem::exists(path)) {
+    const auto colon = spec.rfind(':');
+    if (colon == std::string::npos || !std::filesystem::exists(spec.substr(0, colon))) return nullptr;
+    path = spec.substr(0, colon);
+    std::int64_t n = 0;
+    const char* first = spec.data() + colon + 1;
+    const char* last = spec.data() + spec.size();
+    const auto [end, ec] = std::from_chars(first, last, n);
+    if (ec != std::errc{} || end != last || n < 0)
+      throw Error("player '" + spec + "': expected RUN:N with N simulations (0: the raw network)");
+    simulations = n;
+  }
+  auto trained = load_alphazero(path);
+  if (trained.game != game.name())
+    throw Error("player '" + spec + "' was trained on " + trained.game + ", not " + game.name());
+  const auto n = simulations.value_or(trained.options.eval_simulations());
+  return alphazero_player(trained.options, std::make_shared<NetworkEvaluator>(trained.model), n, seed,
+                          n == 0 ? "network" : fmt::format("alphazero:{}", n));
+}
+
+}  // namespace
+
 std::unique_ptr<Player> make_player(const std::string& spec, const Game& game, std::uint64_t seed) {
-  const auto expected = "player '" + spec + "': expected random, mcts:N (N simulations) or solver";
+  const auto expected = "player '" + spec +
+                        "': expected random, mcts:N (N simulations), solver, or an AlphaZero run directory "
+                        "(RUN or RUN:N)";
   if (spec == "random") return std::make_unique<RandomPlayer>(seed);
   if (spec == "solver") {
     if (game.name() != "connect4" && game.name() != "tic_tac_toe")
@@ -91,6 +136,7 @@ std::unique_ptr<Player> make_player(const std::string& spec, const Game& game, s
     options.simulations = n;
     return std::make_unique<MctsPlayer>(spec, options, std::make_shared<RolloutEvaluator>(1, seed + 1), seed);
   }
+  if (auto p = run_player(spec, game, seed)) return p;
   throw Error(expected);
 }
 

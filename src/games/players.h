@@ -54,6 +54,20 @@ class MctsPlayer final : public Player {
   SearchResult last_;
 };
 
+// A policy alone, no search: the legal move the Evaluator's prior ranks highest (a network's raw
+// strength).
+class NetworkPlayer final : public Player {
+ public:
+  NetworkPlayer(std::string name, std::shared_ptr<Evaluator> evaluator)
+      : name_(std::move(name)), evaluator_(std::move(evaluator)) {}
+  std::string name() const override { return name_; }
+  Action act(const State& state) override;
+
+ private:
+  std::string name_;
+  std::shared_ptr<Evaluator> evaluator_;
+};
+
 // Game-theoretic values by exhaustive negamax, remembered per position: every position of a small game
 // (tic-tac-toe has 5,478) in well under a second. Values are for the side to move: 1 win, 0 draw, −1 loss.
 class FullSearch {
@@ -81,8 +95,9 @@ class PerfectPlayer final : public Player {
   std::unique_ptr<Connect4Solver> connect4_;
 };
 
-// A player from its name: "random", "mcts:N" (UCT, N simulations of one random rollout each) or
-// "solver"; dojo::Error naming anything else.
+// A player from its name: "random", "mcts:N" (UCT, N simulations of one random rollout each),
+// "solver", or an AlphaZero run directory (or checkpoint) as "RUN" (searching with the run's
+// eval_simulations) or "RUN:N" (N simulations; 0: the raw network); dojo::Error naming anything else.
 std::unique_ptr<Player> make_player(const std::string& spec, const Game& game, std::uint64_t seed);
 
 }  // namespace dojo::games
