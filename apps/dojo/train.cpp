@@ -1,6 +1,9 @@
 // `dojo train` and `dojo eval`: runs, from a config to a run directory and back.
+#include "games/train.h"
+
 #include <fmt/format.h>
 
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -9,6 +12,7 @@
 #include "core/error.h"
 #include "core/runtime.h"
 #include "core/strings.h"
+#include "games/game.h"
 #include "rl/algos.h"
 #include "rl/trainer.h"
 
@@ -45,6 +49,39 @@ int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::
   return 0;
 }
 
+// AlphaZero for a board game: the games module's run, not an RL agent's (no env, no agent registry).
+int cmd_train_alphazero(const std::string& game, const rl::TrainRequest& req, const std::string& resume_dir,
+                        std::int64_t iterations) {
+  games::AlphaZeroSummary s;
+  if (!resume_dir.empty()) {
+    s = games::resume_alphazero(resume_dir, iterations);
+  } else {
+    if (!game.empty()) games::game(game);  // an unknown name is named, with the registered games
+    auto cfg = core::Config::load(
+        rl::config_file(req.config_file ? *req.config_file : std::filesystem::path("alphazero") / game));
+    if (!game.empty()) cfg.set("game", YAML::Node(game));
+    for (const auto& o : req.overrides) cfg.set(o);
+    if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
+    if (iterations > 0) cfg.set("iterations", YAML::Node(iterations));
+    s = games::train_alphazero(games::resolve_alphazero_config(cfg), req.out);
+  }
+  std::cout << fmt::format(
+      "{} iterations, {} self-play games ({} positions, {:.0f} positions/s), {} learner steps, "
+      "{:.2f} h of training\n",
+      s.iterations, s.games, s.positions, s.positions_per_second, s.steps, s.hours);
+  if (std::isfinite(s.elo))
+    std::cout << fmt::format("Elo {:.0f} (best {:.0f}; random = 0)\n", s.elo, s.best_elo);
+  std::cout << "run: " << s.run_dir.string() << "\n";
+  return 0;
+}
+
+bool is_alphazero_run(const std::string& dir) {
+  const auto path = std::filesystem::path(dir) / "config.yaml";
+  if (!std::filesystem::exists(path)) return false;
+  const auto cfg = core::Config::load(path);
+  return cfg.has("game") && !cfg.has("algo");
+}
+
 int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
              const std::string& record, bool force, const std::string& device) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
@@ -63,11 +100,11 @@ int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& c
 }
 
 struct TrainArgs {
-  std::string algo, resume_dir, env_id, config_file, out, device, dataset;
+  std::string algo, resume_dir, env_id, config_file, out, device, dataset, game;
   rl::TrainRequest req;
   std::int64_t seed = 0, steps = 0;
   CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr,
-              *device_opt = nullptr, *dataset_opt = nullptr;
+              *device_opt = nullptr, *dataset_opt = nullptr, *game_opt = nullptr;
 };
 
 struct EvalArgs {
@@ -83,14 +120,19 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   auto* train = app.add_subcommand("train", "Train an agent and write a run directory");
   std::string algos;
   for (const auto& name : rl::algorithms()) algos += (algos.empty() ? "" : ", ") + name;
-  train->add_option("algo", t->algo, "Algorithm: " + algos + " (default dqn)");
+  train->add_option("algo", t->algo, "Algorithm: " + algos + ", or alphazero with --game (default dqn)");
+  t->game_opt = train->add_option("--game", t->game,
+                                  "alphazero: the board game (tic_tac_toe, connect4, go; preset "
+                                  "configs/alphazero/GAME.yaml)");
   t->env_opt = train->add_option("--env", t->env_id, "Environment id (default CartPole-v1)");
   t->config_opt =
       train->add_option("--config", t->config_file, "YAML config (default: the preset for algo and env)");
   train->add_option("--set", t->req.overrides, "Override a config key: key=value (repeatable)");
   t->seed_opt = train->add_option("--seed", t->seed, "Seed for every generator");
-  t->steps_opt = add_count(train, "--steps", t->steps,
-                           "Environment steps (n_timesteps; 1e5 works); with --resume, steps to add");
+  t->steps_opt =
+      add_count(train, "--steps", t->steps,
+                "Environment steps (n_timesteps; 1e5 works); with --resume, steps to add; alphazero: "
+                "iterations");
   t->dataset_opt = train->add_option("--dataset", t->dataset,
                                      "Offline agents: the dataset (a D4RL .hdf5 file or a Minari folder)");
   train->add_option("--out", t->out, "Run directory to create (default runs/<algo>-<env>-s<seed>-<time>)");
@@ -122,6 +164,18 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     if (*t->dataset_opt) req.dataset = t->dataset;
     req.out = t->out;
     req.plugins = plugins();
+    if (t->algo == "alphazero" || (!t->resume_dir.empty() && is_alphazero_run(t->resume_dir))) {
+      if (!t->resume_dir.empty() &&
+          (!t->algo.empty() || *t->game_opt || *t->config_opt || !req.overrides.empty() || *t->seed_opt))
+        throw Error(
+            "--resume takes the run's own config: expected no algo, --game, --config, --set or --seed");
+      if (*t->env_opt || *t->dataset_opt || *t->device_opt)
+        throw Error("alphazero trains on a board game: expected --game, not --env, --dataset or --device");
+      if (t->resume_dir.empty() && !*t->game_opt && !*t->config_opt)
+        throw Error("alphazero: expected --game GAME (tic_tac_toe, connect4, go) or --config FILE");
+      return cmd_train_alphazero(t->game, req, t->resume_dir, t->steps);
+    }
+    if (*t->game_opt) throw Error("--game is for alphazero: expected an env with --env for " + t->algo);
     if (!t->resume_dir.empty() && (!t->algo.empty() || *t->env_opt || *t->config_opt ||
                                    !req.overrides.empty() || *t->seed_opt || *t->dataset_opt)) {
       throw Error(
