@@ -63,5 +63,36 @@ TEST(GamesCli, PlayAsksAgainAfterAnIllegalMove) {
       << r.out;
 }
 
+TEST(GamesCli, TrainsAlphaZeroAndMatchesTheRun) {
+  const auto dir = std::filesystem::temp_directory_path() / ("dojo_cli_az_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const std::string small =
+      " --set games_per_iteration=4 --set steps_per_iteration=2 --set eval_games=2 --set eval_every=1"
+      " --set ladder=[random] --set blocks=1 --set filters=8 --set actors=2";
+  auto r = test::dojo("train alphazero --game tic_tac_toe --steps 2 --out " + dir.string() + small);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("2 iterations, 8 self-play games"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Elo "), std::string::npos) << r.out;
+  r = test::dojo("train --resume " + dir.string() + " --steps 1");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("3 iterations, 12 self-play games"), std::string::npos) << r.out;
+  r = test::dojo("arena " + dir.string() + " random --game tic_tac_toe --games 2");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("alphazero:50 vs random, 2 games"), std::string::npos) << r.out;
+  r = test::dojo("arena " + dir.string() + ":0 random --game tic_tac_toe --games 2");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("network vs random"), std::string::npos) << r.out;
+
+  test::expect_bad_input("arena " + dir.string() + " random --game connect4", "trained on tic_tac_toe");
+  test::expect_bad_input("train --resume " + dir.string() + " --set seed=1", "--resume");
+  test::expect_bad_input("train alphazero --game chess", "chess");
+  test::expect_bad_input("train alphazero", "--game");
+  test::expect_bad_input("train alphazero --game connect4 --env CartPole-v1", "--env");
+  test::expect_bad_input("train alphazero --game connect4 --set simulatons=3", "simulatons");
+  test::expect_bad_input("train alphazero --game connect4 --set actors=0", "actors");
+  test::expect_bad_input("train dqn --game connect4", "--game");
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace dojo::games
