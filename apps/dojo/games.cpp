@@ -115,6 +115,34 @@ int cmd_arena(const ArenaArgs& o) {
   return 0;
 }
 
+struct OptimalArgs {
+  std::vector<std::string> players;
+  int positions = 1000, min_ply = 8, max_ply = 24;
+  std::uint64_t seed = 0;
+  std::size_t table_mb = 200;
+};
+
+int cmd_optimal(const OptimalArgs& o) {
+  const auto c4 = games::game("connect4");
+  std::vector<std::unique_ptr<games::Player>> players;  // every name checked before the long part
+  for (std::size_t i = 0; i < o.players.size(); ++i)
+    players.push_back(games::make_player(o.players[i], *c4, o.seed + i));
+  games::Connect4Solver solver(o.table_mb * 1000000 / 5);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto positions = games::connect4_positions(o.positions, o.min_ply, o.max_ply, o.seed, solver);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::cout << fmt::format("{} positions after {}-{} random plies, every column solved in {:.1f} s\n",
+                           positions.size(), o.min_ply, o.max_ply, s);
+  for (auto& p : players) {
+    const auto share = games::optimal_share(*p, *c4, positions);
+    const double n = share.positions;
+    std::cout << fmt::format(
+        "{}: a solver-optimal move in {:.1f}% ({}), a move that keeps the value in {:.1f}% ({})\n", p->name(),
+        100.0 * share.optimal / n, share.optimal, 100.0 * share.keeps / n, share.keeps);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int play_board_game(const PlayOptions& o) {
@@ -184,7 +212,24 @@ std::vector<Command> add_games_commands(CLI::App& app) {
   arena->add_option("--opening", ar->opening,
                     "Moves every game starts with, before the random plies (\"4453\")");
   arena->add_option("--seed", ar->seed, "Seed of the openings and the players (default 0)");
+  auto op = std::make_shared<OptimalArgs>();
+  auto* optimal = games->add_subcommand(
+      "optimal",
+      "How often players choose a solver-optimal move in Connect Four positions the solver labels");
+  optimal
+      ->add_option("players", op->players, "Players: random, mcts:N, solver, RUN or RUN:N (0: raw network)")
+      ->required();
+  optimal->add_option("--positions", op->positions, "Positions (default 1000)")
+      ->check(CLI::Range(1, 1000000));
+  optimal->add_option("--min-ply", op->min_ply, "Fewest random moves before a position (default 8)")
+      ->check(CLI::Range(0, 40));
+  optimal->add_option("--max-ply", op->max_ply, "Most random moves before a position (default 24)")
+      ->check(CLI::Range(0, 40));
+  optimal->add_option("--seed", op->seed, "Seed of the positions (default 0)");
+  optimal->add_option("--table-mb", op->table_mb, "The solver's table in MB (default 200)")
+      ->check(CLI::Range(1, 1 << 20));
   return {{arena, [ar] { return cmd_arena(*ar); }},
+          {optimal, [op] { return cmd_optimal(*op); }},
           {list,
            [] {
              for (const auto& name : games::game_names()) {

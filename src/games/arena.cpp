@@ -1,10 +1,12 @@
 #include "games/arena.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
 
 #include "core/error.h"
+#include "games/connect4.h"
 
 namespace dojo::games {
 
@@ -70,6 +72,47 @@ MatchResult play_match(const Game& game, Player& a, Player& b, const MatchOption
     }
   }
   return result;
+}
+
+std::vector<LabelledPosition> connect4_positions(int count, int min_ply, int max_ply, std::uint64_t seed,
+                                                 Connect4Solver& solver) {
+  if (count < 1 || min_ply < 0 || max_ply < min_ply || max_ply > 40)
+    throw Error("positions: " + std::to_string(count) + " between plies " + std::to_string(min_ply) +
+                " and " + std::to_string(max_ply) + ": expected 1 or more, 0 <= min <= max <= 40");
+  const auto c4 = game("connect4");
+  std::mt19937_64 rng(seed);
+  std::vector<LabelledPosition> out;
+  while (static_cast<int>(out.size()) < count) {
+    const int ply = std::uniform_int_distribution<int>(min_ply, max_ply)(rng);
+    auto state = c4->new_initial_state();
+    for (int i = 0; i < ply && !state->is_terminal(); ++i) {
+      const auto legal = state->legal_actions();
+      state->apply_action(legal[std::uniform_int_distribution<std::size_t>(0, legal.size() - 1)(rng)]);
+    }
+    if (state->is_terminal() || state->legal_actions().size() < 2) continue;  // a game over, or no choice
+    const auto& board = dynamic_cast<const Connect4State&>(*state).board();
+    out.push_back({state->history(), solver.analyze(board)});
+  }
+  return out;
+}
+
+OptimalShare optimal_share(Player& player, const Game& connect4,
+                           const std::vector<LabelledPosition>& positions) {
+  OptimalShare share;
+  for (const auto& p : positions) {
+    auto state = connect4.new_initial_state();
+    for (const Action a : p.moves) state->apply_action(a);
+    player.new_game();
+    const Action a = player.act(*state);
+    int best = Connect4Solver::kInvalid;
+    for (const int s : p.scores) best = std::max(best, s);
+    const int got = p.scores.at(static_cast<std::size_t>(a));
+    const auto sign = [](int s) { return (s > 0) - (s < 0); };
+    ++share.positions;
+    share.optimal += got == best;
+    share.keeps += sign(got) == sign(best);
+  }
+  return share;
 }
 
 }  // namespace dojo::games

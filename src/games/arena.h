@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/export.h"
+#include "games/connect4_solver.h"
 #include "games/game.h"
 #include "games/players.h"
 
@@ -39,6 +40,27 @@ struct MatchOptions {
 // `after_game(i, result so far)` after each game, for progress.
 MatchResult play_match(const Game& game, Player& a, Player& b, const MatchOptions& options,
                        const std::function<void(int, const MatchResult&)>& after_game = {});
+
+// Connect Four positions labelled by the solver, to count how often a player's move is perfect.
+struct LabelledPosition {
+  std::vector<Action> moves;  // from the empty board
+  std::vector<int> scores;    // each column's exact score for the side to move (Connect4Solver's)
+};
+
+// `count` positions reached by uniformly random moves, each at a ply drawn uniformly from
+// [min_ply, max_ply], unfinished and with at least two legal moves; every column scored by `solver`.
+// dojo::Error for a bad range.
+std::vector<LabelledPosition> connect4_positions(int count, int min_ply, int max_ply, std::uint64_t seed,
+                                                 Connect4Solver& solver);
+
+struct OptimalShare {
+  int positions = 0;
+  int optimal = 0;  // the move has the best score: the fastest win, a draw, or the slowest loss
+  int keeps = 0;    // the move keeps the position's value: a win stays won, a draw drawn
+};
+// The player's move in each position (as a new game each time) judged against the labels.
+OptimalShare optimal_share(Player& player, const Game& connect4,
+                           const std::vector<LabelledPosition>& positions);
 
 }  // namespace dojo::games
 

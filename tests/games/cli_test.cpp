@@ -63,6 +63,16 @@ TEST(GamesCli, PlayAsksAgainAfterAnIllegalMove) {
       << r.out;
 }
 
+TEST(GamesCli, CountsSolverOptimalMoves) {
+  const auto r = test::dojo("games optimal solver random --positions 20 --min-ply 20 --max-ply 30 --table-mb 20");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("20 positions after 20-30 random plies"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("solver: a solver-optimal move in 100.0% (20)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("random: a solver-optimal move in "), std::string::npos) << r.out;
+  test::expect_bad_input("games optimal random --min-ply 30 --max-ply 20", "plies 30 and 20");
+  test::expect_bad_input("games optimal mcts:y", "player 'mcts:y'");
+}
+
 TEST(GamesCli, TrainsAlphaZeroAndMatchesTheRun) {
   const auto dir = std::filesystem::temp_directory_path() / ("dojo_cli_az_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);

@@ -4,8 +4,11 @@
 #include <random>
 #include <string>
 
+#include "core/error.h"
+#include "games/arena.h"
 #include "games/connect4.h"
 #include "games/connect4_solver.h"
+#include "games/players.h"
 
 namespace dojo::games {
 namespace {
@@ -159,6 +162,33 @@ TEST(Connect4Solver, ASmallTableOnlySlowsItDown) {
     ++checked;
   }
   EXPECT_GT(searched, 1000000);  // many times the table's size
+}
+
+TEST(OptimalShare, PerfectPlayIsAlwaysOptimalAndRandomPlayIsNot) {
+  Connect4Solver solver(1 << 20);
+  const auto positions = connect4_positions(40, 16, 30, 5, solver);
+  ASSERT_EQ(positions.size(), 40u);
+  const auto c4 = game("connect4");
+  for (const auto& p : positions) {
+    EXPECT_GE(p.moves.size(), 16u);
+    EXPECT_LE(p.moves.size(), 30u);
+    // The labels are the solver's: the best column's score is the position's.
+    auto state = position(*c4, "");
+    for (const Action a : p.moves) state->apply_action(a);
+    EXPECT_EQ(*std::max_element(p.scores.begin(), p.scores.end()),
+              solver.solve(dynamic_cast<const Connect4State&>(*state).board()));
+  }
+  EXPECT_NE(positions[0].moves, positions[1].moves);
+  PerfectPlayer perfect(1);
+  const auto best = optimal_share(perfect, *c4, positions);
+  EXPECT_EQ(best.positions, 40);
+  EXPECT_EQ(best.optimal, 40);
+  EXPECT_EQ(best.keeps, 40);
+  RandomPlayer random(1);
+  const auto r = optimal_share(random, *c4, positions);
+  EXPECT_LT(r.optimal, 36);
+  EXPECT_LE(r.optimal, r.keeps);
+  EXPECT_THROW(connect4_positions(5, 20, 10, 0, solver), Error);
 }
 
 }  // namespace
