@@ -1,12 +1,15 @@
 // Board games: Connect Four's bitboard moves, the solver's positions per second, and MCTS simulations
 // per second with random rollouts (UCT) and with a free evaluator (PUCT: the tree's own cost, what a
-// network's evaluation adds to).
+// network's evaluation adds to), the network's batch latency, and AlphaZero's self-play positions per
+// second.
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
 #include <random>
 #include <string>
 
+#include "core/runtime.h"
+#include "games/alphazero.h"
 #include "games/connect4.h"
 #include "games/connect4_solver.h"
 #include "games/game.h"
@@ -101,7 +104,7 @@ BENCHMARK_CAPTURE(BM_Mcts, puct_no_network_batch16, std::string("puct"), false, 
 // positions, as MCTS asks for it; items are positions.
 void BM_NetworkEvaluator(benchmark::State& state) {
   torch::manual_seed(0);
-  torch::set_num_threads(1);  // one core: the figure per self-play thread
+  dojo::core::configure_compute(1);  // one core (LibTorch and OpenBLAS): the figure per self-play thread
   const auto game = dojo::games::game("connect4");
   dojo::games::NetworkEvaluator evaluator(dojo::games::policy_value_network(*game, {5, 64, 64}));
   const auto root = dojo::games::position(*game, "4453");
@@ -114,7 +117,7 @@ BENCHMARK(BM_NetworkEvaluator)->Arg(1)->Arg(16)->Arg(64)->Unit(benchmark::kMilli
 // PUCT with that network: 200 simulations from the empty board in batches of 16 leaves.
 void BM_MctsWithNetwork(benchmark::State& state) {
   torch::manual_seed(0);
-  torch::set_num_threads(1);  // one core: the figure per self-play thread
+  dojo::core::configure_compute(1);  // one core (LibTorch and OpenBLAS): the figure per self-play thread
   const auto game = dojo::games::game("connect4");
   const auto root = game->new_initial_state();
   dojo::games::MctsOptions o;
@@ -133,6 +136,34 @@ void BM_MctsWithNetwork(benchmark::State& state) {
   state.SetItemsProcessed(simulations);
 }
 BENCHMARK(BM_MctsWithNetwork)->Unit(benchmark::kMillisecond);
+
+// Self-play as the Connect Four preset plays it (5 x 64 network, Gumbel root, 32 simulations, leaves
+// in fours) with 1, 4 or 8 actors on threads sharing one batched evaluator: items are positions, the
+// figure AlphaZero's data rate depends on. Real time: the actors wait on each other.
+void BM_SelfPlay(benchmark::State& state) {
+  torch::manual_seed(0);
+  dojo::core::configure_compute(1);
+  const auto game = dojo::games::game("connect4");
+  auto evaluator =
+      std::make_shared<dojo::games::NetworkEvaluator>(dojo::games::policy_value_network(*game, {5, 64, 64}));
+  dojo::games::SelfPlayOptions o;
+  o.mcts.rule = "puct";
+  o.mcts.simulations = 32;
+  o.mcts.batch = 4;
+  o.mcts.gumbel = true;
+  o.mcts.gumbel_actions = 8;
+  const int actors = static_cast<int>(state.range(0));
+  // Warm-up: LibTorch prepares its convolution kernels once per batch size, the first time it meets one.
+  dojo::games::self_play_games(*game, evaluator, o, 8, actors, 1000);
+  std::int64_t positions = 0;
+  std::uint64_t seed = 0;
+  for (auto _ : state) {
+    for (const auto& g : dojo::games::self_play_games(*game, evaluator, o, 8, actors, seed++))
+      positions += static_cast<std::int64_t>(g.samples.size());
+  }
+  state.SetItemsProcessed(positions);
+}
+BENCHMARK(BM_SelfPlay)->Arg(1)->Arg(4)->Arg(8)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 
