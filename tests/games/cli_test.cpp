@@ -64,7 +64,8 @@ TEST(GamesCli, PlayAsksAgainAfterAnIllegalMove) {
 }
 
 TEST(GamesCli, CountsSolverOptimalMoves) {
-  const auto r = test::dojo("games optimal solver random --positions 20 --min-ply 20 --max-ply 30 --table-mb 20");
+  const auto r =
+      test::dojo("games optimal solver random --positions 20 --min-ply 20 --max-ply 30 --table-mb 20");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("20 positions after 20-30 random plies"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("solver: a solver-optimal move in 100.0% (20)"), std::string::npos) << r.out;
@@ -92,6 +93,15 @@ TEST(GamesCli, TrainsAlphaZeroAndMatchesTheRun) {
   r = test::dojo("arena " + dir.string() + ":0 random --game tic_tac_toe --games 2");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find("network vs random"), std::string::npos) << r.out;
+  // A person plays the run in the terminal (moves from a file here; the game goes to its end).
+  const auto moves = dir / "moves.txt";
+  core::atomic_write_text(moves, "a1\nb1\nc1\na2\nb2\nc2\na3\nb3\nc3\n");
+  r = test::dojo("play tic_tac_toe --vs " + dir.string() + " < " + moves.string());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("tic_tac_toe against alphazero:50"), std::string::npos) << r.out;
+  EXPECT_TRUE(r.out.find("you win") != std::string::npos || r.out.find("you lose") != std::string::npos ||
+              r.out.find("a draw") != std::string::npos)
+      << r.out;
 
   test::expect_bad_input("arena " + dir.string() + " random --game connect4", "trained on tic_tac_toe");
   test::expect_bad_input("train --resume " + dir.string() + " --set seed=1", "--resume");
