@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/registry.h"
+#include "envs/box2d/car_racing.h"
 #include "envs/classic_control/acrobot.h"
 #include "envs/classic_control/cartpole.h"
 #include "envs/classic_control/mountain_car.h"
@@ -33,6 +34,8 @@ core::Registry<EnvSpec>& registry() {
     add({"MountainCarContinuous-v0", [] { return std::make_unique<MountainCarContinuous>(); }, 999, 90.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
+    add({"CarRacing-v2", [] { return std::make_unique<CarRacing>(); }, 1000, 900.0});
+    add({"CarRacingDiscrete-v2", [] { return std::make_unique<CarRacing>(false); }, 1000, 900.0});
     // MuJoCo locomotion, Gymnasium's v4 ids, time limits and reward thresholds.
     add({"Hopper-v4", [] { return std::make_unique<mujoco::Locomotion>(mujoco::hopper_task()); }, 1000,
          3800.0});
