@@ -305,8 +305,11 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
   SelfPlayOptions sp;
   sp.mcts = search;
   sp.temperature_moves = static_cast<int>(o.temperature_moves());
+  // The time limit holds: no iteration starts that would, at the last one's pace, end past it.
+  double last_iteration_seconds = 0;
   const auto finished = [&] {
-    return p.iteration >= o.iterations() || (o.max_minutes() > 0 && p.seconds >= 60 * o.max_minutes());
+    return p.iteration >= o.iterations() ||
+           (o.max_minutes() > 0 && p.seconds + last_iteration_seconds > 60 * o.max_minutes());
   };
   auto last_checkpoint = std::chrono::steady_clock::now();
   while (!finished()) {
@@ -332,7 +335,8 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
     const auto t2 = std::chrono::steady_clock::now();
     const double selfplay = std::chrono::duration<double>(t1 - t0).count();
     p.selfplay_seconds += selfplay;
-    p.seconds += std::chrono::duration<double>(t2 - t0).count();
+    last_iteration_seconds = std::chrono::duration<double>(t2 - t0).count();
+    p.seconds += last_iteration_seconds;
     p.games += static_cast<std::int64_t>(played.size());
     p.positions += positions;
     p.steps += o.steps_per_iteration();

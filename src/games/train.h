@@ -11,7 +11,8 @@
 // continues where it stopped) and best.ckpt (the best Elo so far), summary.json.
 //
 // Run length: `iterations`, or `max_minutes` of training time (self-play and learning; evaluation
-// games are not counted), whichever comes first. With one actor a seed gives the same run; with
+// games are not counted), whichever comes first; no iteration starts that would, at the pace of the
+// last one, end past the time limit. With one actor a seed gives the same run; with
 // several, games still depend only on the seed (SharedEvaluator), up to the float summation order of
 // batched convolutions.
 #pragma once

@@ -162,6 +162,21 @@ TEST(AlphaZeroRun, WritesTheRunDirectoryAndResumes) {
   fs::remove_all(dir);
 }
 
+TEST(AlphaZeroRun, StopsWithinItsTimeLimit) {
+  const auto dir = scratch("minutes");
+  auto cfg = tiny("tic_tac_toe");
+  cfg.set("iterations=1000");
+  cfg.set("eval_games=0");
+  cfg.set("max_minutes=0.005");  // 0.3 s
+  const auto s = train_alphazero(cfg, dir);
+  EXPECT_LT(s.iterations, 1000);
+  EXPECT_GE(s.iterations, 1);
+  // No iteration starts that would end past the limit at the last one's pace (a loaded machine may
+  // still slow the last one down, hence the margin).
+  EXPECT_LT(s.hours * 60, 0.01);
+  fs::remove_all(dir);
+}
+
 TEST(AlphaZeroRun, RefusesBadConfigs) {
   core::Config c;
   c.set("game=chess");
