@@ -178,6 +178,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   play_cmd->add_option("--seed", p->seed, "Seed of the first episode (default 0)");
   play_cmd->add_option("--fps", p->fps, "Steps per second at a terminal (default 8)");
   add_count(play_cmd, "--episodes", p->episodes, "Episodes (default 1)");
+  play_cmd->add_option("--record", p->record, "Write each episode as DIR/episode_NNN.gif");
 
   return {{list, [] { return cmd_envs(); }},
           {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file); }},

@@ -9,11 +9,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <thread>
 
 #include "core/error.h"
+#include "core/gif.h"
 #include "envs/registry.h"
 #include "games/game.h"
 
@@ -117,6 +119,9 @@ class Controls {
                 : p.key == Key::Down  ? "DOWN"
                 : p.key == Key::Fire  ? "FIRE"
                                       : "NOOP");
+      // A car's pedals: up is the gas, down the brake (CarRacing's discrete actions).
+      if (!a && p.key == Key::Up) a = named("GAS");
+      if (!a && p.key == Key::Down) a = named("BRAKE");
       if (!a) a = named("NOOP");
     } else if (p.key == Key::Left) {
       a = 0;
@@ -177,10 +182,12 @@ void draw_text(const torch::Tensor& obs, const std::string& status) {
 int play(const PlayOptions& o) {
   const auto games = games::game_names();
   if (std::find(games.begin(), games.end(), o.env_id) != games.end()) return play_board_game(o);
-  auto env = envs::make(o.env_id);
+  // Keys pick discrete actions: an env with continuous controls is played through its discrete twin.
+  const auto id = o.env_id == "CarRacing-v2" ? std::string("CarRacingDiscrete-v2") : o.env_id;
+  auto env = envs::make(id);
   const auto* discrete = std::get_if<envs::Discrete>(&env->action_space());
   if (!discrete) {
-    throw Error("dojo play: " + o.env_id + " has a " + envs::to_string(env->action_space()) +
+    throw Error("dojo play: " + id + " has a " + envs::to_string(env->action_space()) +
                 " action space; expected Discrete (keys pick actions)");
   }
   if (!(o.fps > 0)) throw Error(fmt::format("--fps {:g}: expected > 0", o.fps));
@@ -222,9 +229,20 @@ int play(const PlayOptions& o) {
     }
   };
 
+  if (!o.record.empty()) std::filesystem::create_directories(o.record);
+  // What --record keeps of each step: the observation when it is a picture (CarRacing's 96 x 96), else
+  // the rendered frame.
+  const auto frame_of = [&](const torch::Tensor& obs) {
+    if (obs.dim() == 3 && obs.size(2) == 3 && obs.dtype() == torch::kUInt8) return obs;
+    return env->render();
+  };
+  std::vector<torch::Tensor> frames;
+
   const auto tick = std::chrono::duration<double>(1.0 / o.fps);
   for (std::int64_t e = 0; e < o.episodes && !quit; ++e) {
     auto obs = env->reset(o.seed + static_cast<std::uint64_t>(e)).obs;
+    frames.clear();
+    if (!o.record.empty()) frames.push_back(frame_of(obs));
     double ret = 0.0;
     std::int64_t steps = 0;
     const auto help = "arrows/WASD move, space fires, q quits";
@@ -252,7 +270,13 @@ int play(const PlayOptions& o) {
       ++steps;
       obs = s.obs;
       done = s.done();
+      if (!o.record.empty()) frames.push_back(frame_of(obs));
       show();
+    }
+    if (!o.record.empty() && frames.size() > 1 && frames.front().defined()) {
+      const auto gif = std::filesystem::path(o.record) / fmt::format("episode_{:03d}.gif", e);
+      core::save_gif(gif, frames, static_cast<int>(std::lround(100.0 / o.fps)));
+      std::cout << "recorded " << gif.string() << "\n";
     }
     if (!quit || steps > 0) {
       std::cout << fmt::format("episode {}: return {:g} in {} steps{}\n", e, ret, steps,

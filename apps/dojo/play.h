@@ -13,12 +13,15 @@ struct PlayOptions {
   // Board games (`dojo play connect4`): the opponent (a player spec) and which side the person takes.
   std::string vs = "mcts:1000";
   bool second = false;
+  std::string record;  // a folder for one GIF per episode (empty: none)
 };
 
 // At a terminal: the env's rendered frame is drawn with coloured half-blocks and the game ticks at
 // `fps`, taking the last key pressed in each tick (none: NOOP). Otherwise (keys piped in): one step
 // per key, until q or the end of input. Keys: arrows, WASD or HJKL move; space or f fires; . is NOOP;
-// a digit picks that action index. Prints each episode's return. Returns the exit code.
+// a digit picks that action index; a car's up and down are its gas and brake (CarRacing-v2 is played
+// through its 5-action twin, CarRacingDiscrete-v2). With `record`, each episode is written as
+// RECORD/episode_NNN.gif. Prints each episode's return. Returns the exit code.
 int play(const PlayOptions& options);
 
 // A board game in the terminal: the board drawn after every move, the person's moves typed as the

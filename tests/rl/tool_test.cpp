@@ -272,3 +272,24 @@ TEST(Cli, APluginEnvTrainsEvaluatesAndResumesFromTheCommandLine) {
 
 }  // namespace
 }  // namespace dojo::rl
+
+namespace dojo::rl {
+namespace {
+
+TEST(Play, DrivesCarRacingWithItsPedalsAndRecordsTheEpisode) {
+  // Keys piped in: gas (up) ten times, then left, then the brake; q ends the episode.
+  const auto dir = std::filesystem::temp_directory_path() / ("dojo_play_car_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  const auto keys = dir.string() + ".keys";
+  core::atomic_write_text(keys, "wwwwwwwwwwaaaassq");
+  const auto r = test::dojo("play CarRacing-v2 --record " + dir.string() + " < " + keys);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("episode 0: return"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("in 16 steps (quit)"), std::string::npos) << r.out;
+  EXPECT_GT(std::filesystem::file_size(dir / "episode_000.gif"), 1000u);
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(keys);
+}
+
+}  // namespace
+}  // namespace dojo::rl
