@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 #include "core/canvas.h"
@@ -551,6 +552,33 @@ torch::Tensor CarRacing::draw(int width, int height) const {
   horizontal(20, w.wheels[0].joint->GetJointAngle(), -10.0, {0, 255, 0});
   horizontal(30, w.hull->GetAngularVelocity(), -0.8, {255, 0, 0});
   return canvas.pixels();
+}
+
+std::array<double, 3> follow_centre(const CarRacing& env) {
+  const auto& track = env.track();
+  const auto [x, y] = env.car_position();
+  const auto n = track.size();
+  std::size_t nearest = 0;
+  double best = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double d = std::hypot(track[i].x - x, track[i].y - y);
+    if (d < best) best = d, nearest = i;
+  }
+  // The track runs in increasing index; aim a few tiles ahead.
+  const auto& target = track[(nearest + 6) % n];
+  const double heading = env.car_angle() + kPi / 2;  // the car's nose is its local +y
+  double error = std::atan2(target.y - y, target.x - x) - heading;
+  error = std::remainder(error, 2 * kPi);  // left of the nose is positive
+  // The bend ahead: how far the road turns over the next 20 tiles sets the speed (m/s; the car
+  // reaches ~45 in a second of full gas).
+  const double bend = std::abs(std::remainder(track[(nearest + 20) % n].beta - track[nearest].beta, 2 * kPi));
+  const double target_speed = std::clamp(100.0 - 100.0 * bend, 25.0, 100.0);
+  const auto [vx, vy] = env.car_velocity();
+  const double speed = std::hypot(vx, vy);
+  const double steer = std::clamp(-1.5 * error, -1.0, 1.0);  // −1 is full left
+  const double gas = speed < target_speed ? 1.0 : 0.0;
+  const double brake = speed > target_speed + 4 ? 0.6 : 0.0;
+  return {steer, gas, brake};
 }
 
 }  // namespace dojo::envs

@@ -86,6 +86,11 @@ class CarRacing final : public Env {
   double prev_reward_ = 0, t_ = 0;
 };
 
+// A scripted driver for the continuous car: steer towards the road's centre a few tiles ahead
+// (pure pursuit), gas up to a speed that falls with the bend ahead, brake above it. A baseline that
+// knows the track, which a policy from pixels must not; returns the action (steer, gas, brake).
+std::array<double, 3> follow_centre(const CarRacing& env);
+
 // One track as CarRacing generates it from the generator's state, or an empty vector when the
 // attempt fails to close (reset() then tries again). `border` gets the kerb flags.
 std::vector<CarRacing::TrackPoint> generate_car_racing_track(std::mt19937_64& rng, std::vector<bool>* border);
