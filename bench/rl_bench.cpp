@@ -71,6 +71,14 @@ void step_randomly(benchmark::State& state, envs::Env& env) {
   state.SetItemsProcessed(state.iterations());
 }
 
+// CarRacing-v2 with random actions: Box2D's step, the car's wheels and the 96×96 picture every step
+// (steps per second = items per second; resets generate new tracks).
+void BM_CarRacingStep(benchmark::State& state) {
+  auto env = envs::make("CarRacing-v2");
+  step_randomly(state, *env);
+}
+BENCHMARK(BM_CarRacingStep);
+
 // MinAtar games on their 10×10×C grid, or drawn as frames (frames per second = items per second).
 void BM_MinAtarStep(benchmark::State& state, const char* id) {
   auto env = envs::make(id);
