@@ -87,7 +87,8 @@ class CarRacing final : public Env {
 };
 
 // A scripted driver for the continuous car: steer towards the road's centre a few tiles ahead
-// (pure pursuit), gas up to a speed that falls with the bend ahead, brake above it. A baseline that
+// (pure pursuit), gas up to a speed that falls with the bend ahead (never while turning), brake
+// above it. A baseline that
 // knows the track, which a policy from pixels must not; returns the action (steer, gas, brake).
 std::array<double, 3> follow_centre(const CarRacing& env);
 
