@@ -10,25 +10,6 @@
 
 #include "rl/cmaes.h"
 
-namespace {
-
-double sphere(const std::vector<double>& x) { return std::inner_product(x.begin(), x.end(), x.begin(), 0.0); }
-
-double rosenbrock(const std::vector<double>& x) {
-  double f = 0;
-  for (std::size_t i = 0; i + 1 < x.size(); ++i)
-    f += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
-  return f;
-}
-
-double rastrigin(const std::vector<double>& x) {
-  double f = 10.0 * static_cast<double>(x.size());
-  for (const double v : x) f += v * v - 10 * std::cos(2 * M_PI * v);
-  return f;
-}
-
-}  // namespace
-
 int main() {
   struct Problem {
     std::string name;
@@ -38,9 +19,9 @@ int main() {
   };
   // Starts: the sphere from 3·1 with σ0 2, Rosenbrock from 0 with σ0 0.5, Rastrigin from 3·1 with σ0 2
   // and up to 9 IPOP restarts (population doubled after each stop test).
-  const std::vector<Problem> problems{{"sphere", sphere, 3.0, 2.0, 0},
-                                      {"rosenbrock", rosenbrock, 0.0, 0.5, 0},
-                                      {"rastrigin", rastrigin, 3.0, 2.0, 9}};
+  const std::vector<Problem> problems{{"sphere", dojo::rl::sphere, 3.0, 2.0, 0},
+                                      {"rosenbrock", dojo::rl::rosenbrock, 0.0, 0.5, 0},
+                                      {"rastrigin", dojo::rl::rastrigin, 3.0, 2.0, 9}};
   std::printf("%-11s %3s  %10s  %8s  %s\n", "problem", "n", "median", "success", "evaluations (10 seeds)");
   for (const auto& p : problems) {
     for (const int n : {10, 30}) {

@@ -12,6 +12,8 @@ namespace dojo::rl {
 
 namespace {
 
+constexpr double kPi = 3.14159265358979323846;
+
 torch::Tensor to_tensor(const std::vector<double>& v) {
   return torch::tensor(v, torch::TensorOptions().dtype(torch::kDouble));
 }
@@ -164,6 +166,21 @@ std::string CmaEs::should_stop() const {
   if (sigma_ * d_max > options_.tol_x_up * sigma0_) return "tol_x_up";
   if ((d_max / d_min) * (d_max / d_min) > options_.max_condition) return "condition";
   return "";
+}
+
+double sphere(const std::vector<double>& x) { return std::inner_product(x.begin(), x.end(), x.begin(), 0.0); }
+
+double rosenbrock(const std::vector<double>& x) {
+  double f = 0;
+  for (std::size_t i = 0; i + 1 < x.size(); ++i)
+    f += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
+  return f;
+}
+
+double rastrigin(const std::vector<double>& x) {
+  double f = 10.0 * static_cast<double>(x.size());
+  for (const double v : x) f += v * v - 10 * std::cos(2 * kPi * v);
+  return f;
 }
 
 CmaMinimizeResult cma_minimize(const std::function<double(const std::vector<double>&)>& f,

@@ -91,6 +91,13 @@ struct CmaMinimizeResult {
   std::string stop;  // "target", "max_evaluations", or the last stop test
 };
 
+// The classic test problems (pycma's cma.ff), minimum 0: the sphere Σx², Rosenbrock's valley
+// Σ 100(x_{i+1} − x_i²)² + (1 − x_i)² (at 1; a local minimum near x_1 = −1 for n ≥ 4) and Rastrigin's
+// 10n + Σ x² − 10 cos 2πx (a local minimum at every integer point).
+double sphere(const std::vector<double>& x);
+double rosenbrock(const std::vector<double>& x);
+double rastrigin(const std::vector<double>& x);
+
 CmaMinimizeResult cma_minimize(const std::function<double(const std::vector<double>&)>& f,
                                const std::vector<double>& x0, double sigma0,
                                const CmaMinimizeOptions& options);

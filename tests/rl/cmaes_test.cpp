@@ -10,21 +10,6 @@
 namespace dojo::rl {
 namespace {
 
-double sphere(const std::vector<double>& x) { return std::inner_product(x.begin(), x.end(), x.begin(), 0.0); }
-
-double rosenbrock(const std::vector<double>& x) {
-  double f = 0;
-  for (std::size_t i = 0; i + 1 < x.size(); ++i)
-    f += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
-  return f;
-}
-
-double rastrigin(const std::vector<double>& x) {
-  double f = 10.0 * static_cast<double>(x.size());
-  for (const double v : x) f += v * v - 10 * std::cos(2 * M_PI * v);
-  return f;
-}
-
 TEST(CmaEs, TutorialDefaults) {
   CmaEs es(std::vector<double>(10, 1.0), 0.5);
   EXPECT_EQ(es.population(), 10);  // 4 + ⌊3 ln 10⌋
