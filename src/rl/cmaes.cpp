@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 #include <thread>
 
 #include "core/error.h"
@@ -150,6 +151,71 @@ void CmaEs::update_eigen() {
 }
 
 std::vector<double> CmaEs::mean() const { return to_vector(m_); }
+
+void CmaEs::save(core::CheckpointWriter& w, const std::string& prefix) const {
+  w.put(prefix + "dimension", static_cast<std::int64_t>(n_));
+  w.put(prefix + "population", static_cast<std::int64_t>(lambda_));
+  w.put(prefix + "sigma", sigma_);
+  w.put(prefix + "sigma0", sigma0_);
+  for (const auto& [key, t] : {std::pair{"mean", m_},
+                               {"C", C_},
+                               {"B", B_},
+                               {"D", D_},
+                               {"p_sigma", p_sigma_},
+                               {"p_c", p_c_},
+                               {"inv_sqrt_C", inv_sqrt_C_}})
+    w.put(prefix + key, t);
+  w.put(prefix + "asked", static_cast<std::int64_t>(asked_));
+  if (asked_) w.put(prefix + "z", z_), w.put(prefix + "y", y_);
+  w.put(prefix + "generation", static_cast<std::int64_t>(generation_));
+  w.put(prefix + "evaluations", evaluations_);
+  w.put(prefix + "best", best_.empty() ? torch::empty({0}, torch::kDouble) : to_tensor(best_));
+  w.put(prefix + "best_fitness", best_fitness_);
+  w.put(prefix + "best_history",
+        best_history_.empty() ? torch::empty({0}, torch::kDouble) : to_tensor(best_history_));
+  w.put(prefix + "last_range", last_range_);
+  std::ostringstream rng;
+  rng << rng_;
+  w.put(prefix + "rng", rng.str());
+}
+
+void CmaEs::load(core::CheckpointReader& r, const std::string& prefix) {
+  const auto n = r.get_int(prefix + "dimension"), lambda = r.get_int(prefix + "population");
+  if (n != n_ || lambda != lambda_)
+    throw Error("CMA-ES checkpoint: dimension " + std::to_string(n) + " and population " +
+                std::to_string(lambda) + ": expected " + std::to_string(n_) + " and " +
+                std::to_string(lambda_));
+  sigma_ = r.get_double(prefix + "sigma");
+  sigma0_ = r.get_double(prefix + "sigma0");
+  for (auto& [key, t] : {std::pair<const char*, torch::Tensor*>{"mean", &m_},
+                         {"C", &C_},
+                         {"B", &B_},
+                         {"D", &D_},
+                         {"p_sigma", &p_sigma_},
+                         {"p_c", &p_c_},
+                         {"inv_sqrt_C", &inv_sqrt_C_}}) {
+    auto loaded = r.get_tensor(prefix + key).to(torch::kDouble);
+    if (loaded.sizes() != t->sizes())
+      throw Error(std::string("CMA-ES checkpoint: ") + key + " has another shape");
+    *t = loaded;
+  }
+  asked_ = r.get_int(prefix + "asked") != 0;
+  if (asked_) {
+    z_ = r.get_tensor(prefix + "z").to(torch::kDouble);
+    y_ = r.get_tensor(prefix + "y").to(torch::kDouble);
+    const auto x = m_ + sigma_ * y_;
+    candidates_.clear();
+    for (int k = 0; k < lambda_; ++k) candidates_.push_back(to_vector(x[k]));
+  }
+  generation_ = static_cast<int>(r.get_int(prefix + "generation"));
+  evaluations_ = r.get_int(prefix + "evaluations");
+  best_ = to_vector(r.get_tensor(prefix + "best").to(torch::kDouble));
+  best_fitness_ = r.get_double(prefix + "best_fitness");
+  best_history_ = to_vector(r.get_tensor(prefix + "best_history").to(torch::kDouble));
+  last_range_ = r.get_double(prefix + "last_range");
+  std::istringstream rng(r.get_string(prefix + "rng"));
+  rng >> rng_;
+}
 
 std::string CmaEs::should_stop() const {
   if (generation_ == 0) return "";

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoint.h"
 #include "core/export.h"
 
 DOJO_PUBLIC_BEGIN
@@ -52,6 +53,13 @@ class CmaEs {
   double best_fitness() const { return best_fitness_; }
   // Why the search has converged or broken down ("tol_fun", "tol_x", "tol_x_up", "condition"), or "".
   std::string should_stop() const;
+
+  // The whole search state (mean, σ, C and its eigensystem, both paths, this generation's draws,
+  // counters, the generator) under keys starting with `prefix`, and back: a search loaded from a
+  // checkpoint continues exactly as the saved one would have. load() throws dojo::Error when the
+  // checkpoint's dimension or population differ from this search's.
+  void save(core::CheckpointWriter& w, const std::string& prefix) const;
+  void load(core::CheckpointReader& r, const std::string& prefix);
 
  private:
   void update_eigen();
