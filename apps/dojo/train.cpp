@@ -15,6 +15,7 @@
 #include "games/game.h"
 #include "rl/algos.h"
 #include "rl/trainer.h"
+#include "rl/world_model_run.h"
 
 namespace dojo::app {
 
@@ -75,6 +76,39 @@ int cmd_train_alphazero(const std::string& game, const rl::TrainRequest& req, co
   return 0;
 }
 
+// World Models: a pipeline of stages (rl/world_model_run.h), not an agent in the registry.
+int cmd_train_world_model(const rl::TrainRequest& req, const std::string& resume_dir,
+                          const std::string& stage) {
+  rl::WorldModelSummary s;
+  if (!resume_dir.empty()) {
+    apply_threads(core::Config::load(std::filesystem::path(resume_dir) / "config.yaml"));
+    s = rl::resume_world_model(resume_dir, stage, req.overrides);
+  } else {
+    // One preset (CarRacing-v2's); another env with the same contract takes it with --env.
+    auto cfg = core::Config::load(rl::config_file(
+        req.config_file ? *req.config_file : std::filesystem::path("worldmodel/CarRacing-v2")));
+    if (req.env_id) cfg.set("env", YAML::Node(*req.env_id));
+    for (const auto& o : req.overrides) cfg.set(o);
+    if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
+    const auto resolved = rl::resolve_world_model_config(cfg);
+    apply_threads(resolved);
+    s = rl::train_world_model(resolved, req.out, stage);
+  }
+  for (const auto& [name, minutes] : s.stage_minutes)
+    std::cout << fmt::format("{}: {:.1f} min\n", name, minutes);
+  if (s.vae_reconstruction > 0)
+    std::cout << fmt::format("V (held out): reconstruction error {:.1f}, KL {:.1f} nats per frame\n",
+                             s.vae_reconstruction, s.vae_kl);
+  if (s.copy_nll != 0)
+    std::cout << fmt::format("M (held out): next-latent NLL {:.3f} per dimension (z' = z baseline {:.3f})\n",
+                             s.mdn_nll, s.copy_nll);
+  if (s.generations > 0)
+    std::cout << fmt::format("C: {} generations, best mean on the eval tracks {:.1f}\n", s.generations,
+                             s.best_eval);
+  std::cout << "run: " << s.run_dir.string() << "\n";
+  return 0;
+}
+
 bool is_alphazero_run(const std::string& dir) {
   const auto path = std::filesystem::path(dir) / "config.yaml";
   if (!std::filesystem::exists(path)) return false;
@@ -83,9 +117,21 @@ bool is_alphazero_run(const std::string& dir) {
 }
 
 int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& checkpoint, std::int64_t seed,
-             const std::string& record, bool force, const std::string& device) {
+             const std::string& record, bool force, const std::string& device,
+             const std::string& controller) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
     apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"));
+  if (rl::is_world_model_run(dir)) {
+    if (!record.empty() && !force && std::filesystem::exists(record) && !std::filesystem::is_empty(record))
+      throw Error("--record '" + record + "' is not empty: expected a new folder, or --force to overwrite");
+    const auto r = rl::evaluate_world_model(dir, episodes, static_cast<std::uint64_t>(seed), controller,
+                                            checkpoint, record);
+    std::cout << fmt::format("{:.2f} ± {:.2f} over {} tracks (seeds {}-{}, {} controller, {} checkpoint)\n",
+                             r.mean, r.std, r.returns.size(), seed, seed + episodes - 1,
+                             controller.empty() ? "the run's" : controller, checkpoint);
+    return 0;
+  }
+  if (!controller.empty()) throw Error("--controller is for world-model runs: '" + dir + "' is not one");
   const auto r =
       rl::evaluate_run(dir, episodes, checkpoint, static_cast<std::uint64_t>(seed), record, force, device);
   if (!record.empty()) {
@@ -100,15 +146,15 @@ int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& c
 }
 
 struct TrainArgs {
-  std::string algo, resume_dir, env_id, config_file, out, device, dataset, game;
+  std::string algo, resume_dir, env_id, config_file, out, device, dataset, game, stage;
   rl::TrainRequest req;
   std::int64_t seed = 0, steps = 0;
   CLI::Option *env_opt = nullptr, *config_opt = nullptr, *seed_opt = nullptr, *steps_opt = nullptr,
-              *device_opt = nullptr, *dataset_opt = nullptr, *game_opt = nullptr;
+              *device_opt = nullptr, *dataset_opt = nullptr, *game_opt = nullptr, *stage_opt = nullptr;
 };
 
 struct EvalArgs {
-  std::string dir, checkpoint = "best", record, device;
+  std::string dir, checkpoint = "best", record, device, controller;
   std::int64_t episodes = 20, seed = 0;
   bool force = false;
 };
@@ -120,7 +166,10 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   auto* train = app.add_subcommand("train", "Train an agent and write a run directory");
   std::string algos;
   for (const auto& name : rl::algorithms()) algos += (algos.empty() ? "" : ", ") + name;
-  train->add_option("algo", t->algo, "Algorithm: " + algos + ", or alphazero with --game (default dqn)");
+  train->add_option("algo", t->algo,
+                    "Algorithm: " + algos + ", alphazero with --game, or worldmodel (default dqn)");
+  t->stage_opt = train->add_option("--stage", t->stage,
+                                   "worldmodel: run only this stage (collect, vae, encode, mdn, controller)");
   t->game_opt = train->add_option("--game", t->game,
                                   "alphazero: the board game (tic_tac_toe, connect4, go; preset "
                                   "configs/alphazero/GAME.yaml)");
@@ -153,6 +202,9 @@ std::vector<Command> add_train_commands(CLI::App& app) {
       "Write each episode as an animated GIF into this directory (one episode unless --episodes)");
   eval->add_flag("--force", e->force, "Let --record overwrite the GIFs in a folder that is not empty");
   eval->add_option("--device", e->device, "cpu, cuda, cuda:N or auto (default: the run's `device`)");
+  eval->add_option("--controller", e->controller,
+                   "worldmodel runs: the controller directory (default controller; e.g. controller-z, "
+                   "controller-dream-t1.15)");
 
   auto run_train = [t] {
     auto& req = t->req;
@@ -164,6 +216,19 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     if (*t->dataset_opt) req.dataset = t->dataset;
     req.out = t->out;
     req.plugins = plugins();
+    const bool world_model =
+        t->algo == "worldmodel" || (!t->resume_dir.empty() && rl::is_world_model_run(t->resume_dir));
+    if (*t->stage_opt && !world_model)
+      throw Error("--stage is for worldmodel runs: expected dojo train worldmodel");
+    if (world_model) {
+      if (!t->resume_dir.empty() && (!t->algo.empty() || *t->env_opt || *t->config_opt || *t->seed_opt))
+        throw Error("--resume takes the run's own config: expected no algo, --env, --config or --seed");
+      if (*t->game_opt || *t->dataset_opt || *t->device_opt || *t->steps_opt)
+        throw Error(
+            "worldmodel: expected --env, --config, --set, --stage; not --game, --dataset, --device or "
+            "--steps");
+      return cmd_train_world_model(req, t->resume_dir, t->stage);
+    }
     if (t->algo == "alphazero" || (!t->resume_dir.empty() && is_alphazero_run(t->resume_dir))) {
       if (!t->resume_dir.empty() &&
           (!t->algo.empty() || *t->game_opt || *t->config_opt || !req.overrides.empty() || *t->seed_opt))
@@ -186,7 +251,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
   };
   auto run_eval = [e, eval] {
     const auto episodes = !e->record.empty() && eval->count("--episodes") == 0 ? 1 : e->episodes;  // one GIF
-    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force, e->device);
+    return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force, e->device, e->controller);
   };
   return {{train, run_train}, {eval, run_eval}};
 }

@@ -5,11 +5,20 @@
 
 #include <cmath>
 
+#include "cli_util.h"
+#include "core/checkpoint.h"
+#include "core/csv.h"
 #include "core/error.h"
 #include "core/runtime.h"
+#include "envs/registry.h"
+#include "rl/cmaes.h"
+#include "rl/world_model_run.h"
+#include "test_util.h"
 
 namespace dojo::rl {
 namespace {
+
+namespace fs = std::filesystem;
 
 TEST(WorldModelFrame, CropsTheIndicatorBarAndResizesTo64) {
   auto obs = torch::zeros({96, 96, 3}, torch::kUInt8);
@@ -163,6 +172,77 @@ TEST(Dream, IsAnEnvThatASeedReplays) {
   EXPECT_THROW(dream.step(torch::tensor({0.0f, 2.0f, 0.0f})), Error);  // gas outside the Box
   EXPECT_THROW(dream.step(torch::tensor({0.0f, 0.5f})), Error);        // the wrong size
   EXPECT_THROW(DreamEnv(mdn, torch::randn({5, 3}), 1.0), Error);       // latents of another size
+}
+
+// A pipeline small enough for a unit test: three short rollouts, one epoch of V, two of M, two
+// generations of C.
+core::Config tiny_config() {
+  return core::Config::parse(R"(
+env: CarRacing-v2
+rollouts: 3
+max_steps: 30
+holdout: 0.34
+z_size: 8
+vae_epochs: 1
+vae_batch_size: 16
+hidden: 16
+mdn_epochs: 2
+mdn_batch_size: 4
+sequence_length: 10
+population: 4
+rollouts_per_candidate: 2
+generations: 2
+eval_every: 1
+eval_rollouts: 2
+n_threads: 1
+)",
+                             "tiny");
+}
+
+TEST(WorldModelRun, StagesRunInOrderResumeAndNameWhatIsMissing) {
+  const auto dir = test::fresh_path("worldmodel");
+  // A new run cannot start past collecting.
+  const auto early = test::error_of([&] { train_world_model(tiny_config(), dir, "mdn"); });
+  EXPECT_NE(early.find("stage mdn needs the artefacts of stage encode"), std::string::npos) << early;
+  EXPECT_FALSE(fs::exists(dir));
+  train_world_model(tiny_config(), dir, "collect");
+  EXPECT_TRUE(fs::exists(dir / "rollouts" / "rollout_00002.ckpt"));
+  const auto skipped = test::error_of([&] { resume_world_model(dir, "encode"); });
+  EXPECT_NE(skipped.find("--stage vae` first"), std::string::npos) << skipped;
+  const auto s = resume_world_model(dir);
+  ASSERT_EQ(s.stage_minutes.size(), 5u);
+  EXPECT_EQ(s.stage_minutes.back().first, "controller");
+  for (const auto* f :
+       {"vae.ckpt", "reconstructions.png", "vae_curve.png", "latents.ckpt", "mdn.ckpt", "dream.png",
+        "mdn_curve.png", "controller/best.ckpt", "controller/curve.png", "summary.json"})
+    EXPECT_TRUE(fs::exists(dir / f)) << f;
+  EXPECT_GT(s.copy_nll, 0);
+  EXPECT_EQ(core::read_csv(dir / "controller" / "cmaes.csv").rows.size(), 2u);
+  // Evaluation is deterministic per track seed.
+  const auto e1 = evaluate_world_model(dir, 2, 10);
+  const auto e2 = evaluate_world_model(dir, 2, 10);
+  EXPECT_EQ(e1.returns, e2.returns);
+  EXPECT_EQ(e1.returns.size(), 2u);
+  // Another controller from the same V and M: V alone, evolved in the dream.
+  resume_world_model(dir, "controller", {"controller=z", "dream=true", "temperature=1.15"});
+  EXPECT_TRUE(fs::exists(dir / "controller-z-dream-t1.15" / "best.ckpt"));
+  EXPECT_EQ(evaluate_world_model(dir, 1, 0, "controller-z-dream-t1.15").returns.size(), 1u);
+  EXPECT_NE(
+      test::error_of([&] { resume_world_model(dir, "controller", {"z_size=4"}); }).find("controller key"),
+      std::string::npos);
+  EXPECT_NE(test::error_of([&] { resume_world_model(dir, "vae"); }).find("has finished"), std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST(WorldModelRun, BadInputIsAOneLineErrorWithExitCode2) {
+  const auto out = test::fresh_path("worldmodel_cli");
+  test::expect_bad_input("train worldmodel --stage vae --out " + out.string(), "stage vae");
+  EXPECT_FALSE(fs::exists(out));
+  test::expect_bad_input("train worldmodel --env CartPole-v1 --set rollouts=1 --out " + out.string(),
+                         "CartPole-v1");
+  test::expect_bad_input("train worldmodel --stage dream --out " + out.string(), "dream");
+  test::expect_bad_input("train worldmodel --set kl_flor=3 --out " + out.string(), "kl_flor");
+  test::expect_bad_input("train ppo --stage vae", "--stage");
 }
 
 }  // namespace
