@@ -673,7 +673,7 @@ std::int64_t controller_features(const WorldModelOptions& o) {
 // track seeds[k % R]. `frames` (when given) gets every episode's observations (what C sees, before
 // the crop; the 600 × 400 render of 1,000 steps would hold 720 MB).
 Episodes real_episodes(ConvVae& vae, MdnRnn& mdn, const WorldModelOptions& o, const torch::Tensor& params,
-                       const std::vector<std::uint64_t>& seeds,
+                       const std::vector<std::uint64_t>& seeds, std::int64_t stall_steps = 0,
                        std::vector<std::vector<torch::Tensor>>* frames = nullptr) {
   torch::NoGradGuard no_grad;
   const auto R = static_cast<std::int64_t>(seeds.size());
@@ -683,6 +683,7 @@ Episodes real_episodes(ConvVae& vae, MdnRnn& mdn, const WorldModelOptions& o, co
   auto obs = torch::empty({N, 96, 96, 3}, torch::kUInt8);
   std::vector<double> rewards(static_cast<std::size_t>(N));
   std::vector<std::uint8_t> done(static_cast<std::size_t>(N));
+  std::vector<std::int64_t> since_reward(static_cast<std::size_t>(N));
   Episodes ep{std::vector<double>(static_cast<std::size_t>(N)),
               std::vector<std::int64_t>(static_cast<std::size_t>(N))};
   if (frames) frames->assign(static_cast<std::size_t>(N), {});
@@ -708,9 +709,15 @@ Episodes real_episodes(ConvVae& vae, MdnRnn& mdn, const WorldModelOptions& o, co
       auto& env = *envs[static_cast<std::size_t>(i)];
       const auto r = env.step(action[k]);
       obs[i].copy_(r.obs);
-      ep.returns[static_cast<std::size_t>(i)] += r.reward;
-      ++ep.lengths[static_cast<std::size_t>(i)];
-      done[static_cast<std::size_t>(i)] = r.done();
+      const auto e = static_cast<std::size_t>(i);
+      ep.returns[e] += r.reward;
+      ++ep.lengths[e];
+      done[e] = r.done();
+      since_reward[e] = r.reward > 0 ? 0 : since_reward[e] + 1;
+      if (stall_steps > 0 && since_reward[e] >= stall_steps && !r.done()) {
+        ep.returns[e] += r.reward * static_cast<double>(o.max_steps() - ep.lengths[e]);
+        done[e] = 1;
+      }
       if (frames) (*frames)[static_cast<std::size_t>(i)].push_back(r.obs.clone());
     });
     if (use_h) {
@@ -836,9 +843,9 @@ double controller_stage(const fs::path& dir, const WorldModelOptions& o, double&
                       {"generation", "evaluations", "best", "mean", "worst", "sigma", "eval", "minutes"},
                       true);
   const auto episodes = [&](const torch::Tensor& params, const std::vector<std::uint64_t>& seeds,
-                            std::uint64_t noise) {
+                            std::uint64_t noise, bool training) {
     return o.dream() ? dream_episodes(mdn, o, starts, params, seeds, noise)
-                     : real_episodes(vae, mdn, o, params, seeds);
+                     : real_episodes(vae, mdn, o, params, seeds, training ? o.stall_steps() : 0);
   };
   const auto eval_seeds =
       track_seeds(o, o.dream() ? "controller-eval-dream" : "controller-eval", 0, o.eval_rollouts());
@@ -856,7 +863,7 @@ double controller_stage(const fs::path& dir, const WorldModelOptions& o, double&
     const auto R = o.rollouts_per_candidate();
     const auto seeds = track_seeds(o, "controller-tracks", g * static_cast<std::uint64_t>(R), R);
     const auto ep = episodes(params.to(torch::kFloat32), seeds,
-                             core::derive_seed(static_cast<std::uint64_t>(o.seed()), "dream-noise", g));
+                             core::derive_seed(static_cast<std::uint64_t>(o.seed()), "dream-noise", g), true);
     std::vector<double> fitness, means;
     for (int k = 0; k < es.population(); ++k) {
       const auto first = ep.returns.begin() + k * R;
@@ -873,7 +880,7 @@ double controller_stage(const fs::path& dir, const WorldModelOptions& o, double&
       const auto mean = es.mean();
       const auto e =
           episodes(torch::tensor(mean, torch::kDouble).view({1, n}).to(torch::kFloat32), eval_seeds,
-                   core::derive_seed(static_cast<std::uint64_t>(o.seed()), "dream-eval-noise"));
+                   core::derive_seed(static_cast<std::uint64_t>(o.seed()), "dream-eval-noise"), false);
       eval = mean_std(e.returns).first;
       if (eval > best_eval) {
         best_eval = eval;
@@ -979,8 +986,9 @@ void WorldModelOptions::validate() const {
 }
 
 std::vector<std::string> world_model_controller_keys() {
-  return {"controller",  "dream",  "temperature",        "population", "rollouts_per_candidate",
-          "generations", "sigma0", "controller_minutes", "eval_every", "eval_rollouts"};
+  return {"controller",   "dream",  "temperature", "population",         "rollouts_per_candidate",
+          "generations",  "sigma0", "stall_steps", "controller_minutes", "eval_every",
+          "eval_rollouts"};
 }
 
 const std::vector<std::string>& world_model_stages() {
@@ -1044,6 +1052,14 @@ WorldModelSummary resume_world_model(const fs::path& dir, const std::string& sta
                     "); V and M stay the run's");
     config.merge(over);
   }
+  // A controller already begun keeps the settings it started with (its own config.yaml); the
+  // overrides that name it win.
+  const auto cdir =
+      dir / world_model_controller_dir(read_world_model_options(resolve_world_model_config(config)));
+  if (fs::exists(cdir / "config.yaml")) {
+    config.merge(core::Config::load(cdir / "config.yaml"));
+    for (const auto& a : controller_overrides) config.set(a);
+  }
   const auto o = read_world_model_options(resolve_world_model_config(config));
   return run_stages(dir, o, stage);
 }
@@ -1088,7 +1104,7 @@ WorldModelEval evaluate_world_model(const fs::path& dir, std::int64_t episodes, 
   std::vector<std::vector<torch::Tensor>> frames;
   const auto ep =
       real_episodes(vae, mdn, o, torch::tensor(params, torch::kDouble).view({1, n}).to(torch::kFloat32),
-                    seeds, record.empty() ? nullptr : &frames);
+                    seeds, 0, record.empty() ? nullptr : &frames);
   if (!record.empty()) {
     fs::create_directories(record);
     for (std::size_t e = 0; e < frames.size(); ++e)

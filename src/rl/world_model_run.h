@@ -60,6 +60,10 @@ struct WorldModelOptions {
   TORCH_ARG(std::int64_t, rollouts_per_candidate) = 4;
   TORCH_ARG(std::int64_t, generations) = 100;
   TORCH_ARG(double, sigma0) = 0.1;
+  // Training episodes in the real env (never evaluations) end once this many steps pass without a
+  // positive reward (no new tile), credited with the last step's reward (−0.1) for each step left,
+  // so that a candidate parked on the grass does not cost 1,000 steps of V; 0: off.
+  TORCH_ARG(std::int64_t, stall_steps) = 0;
   TORCH_ARG(double, controller_minutes) = 0;  // 0: no limit; else no generation starts past it
   TORCH_ARG(std::int64_t, eval_every) = 10;   // generations between evaluations of CMA-ES's mean
   TORCH_ARG(std::int64_t, eval_rollouts) = 16;
@@ -95,6 +99,7 @@ struct WorldModelOptions {
     f("rollouts_per_candidate", rollouts_per_candidate_, core::positive());
     f("generations", generations_, core::positive());
     f("sigma0", sigma0_, core::positive());
+    f("stall_steps", stall_steps_, core::non_negative("0: off"));
     f("controller_minutes", controller_minutes_, core::non_negative("0: no limit"));
     f("eval_every", eval_every_, core::positive());
     f("eval_rollouts", eval_rollouts_, core::positive());
