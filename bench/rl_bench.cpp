@@ -1,4 +1,5 @@
-// Env stepping (CartPole, MinAtar, MuJoCo), greedy action latency, and the updates of DQN, PPO, SAC and TD3.
+// Env stepping (CartPole, MinAtar, MuJoCo, CarRacing), greedy action latency, the updates of DQN, PPO,
+// SAC and TD3, and World Models' V, M and CMA-ES.
 // Run: build/bench/dojo_bench [--benchmark_filter=...]; threads via DOJO_BENCH_THREADS (default 1).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
@@ -14,6 +15,7 @@
 #include "nn/optim.h"
 #include "rl/bc.h"
 #include "rl/brac.h"
+#include "rl/cmaes.h"
 #include "rl/cql.h"
 #include "rl/dataset.h"
 #include "rl/dqn.h"
@@ -23,6 +25,7 @@
 #include "rl/prioritized.h"
 #include "rl/sac.h"
 #include "rl/td3.h"
+#include "rl/world_model.h"
 
 namespace {
 
@@ -349,6 +352,75 @@ void BM_PPOIterationCartPole(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 256 * 20);
 }
 BENCHMARK(BM_PPOIterationCartPole)->UseRealTime();
+
+// World Models. V's encoder on a batch of 64 × 64 frames (items: frames); the controller stage
+// encodes its whole population's frames as one batch each step.
+void BM_VaeEncode(benchmark::State& state) {
+  torch::manual_seed(0);
+  rl::ConvVae vae(32);
+  vae->eval();
+  const auto frames = torch::randint(0, 256, {state.range(0), 64, 64, 3}).to(torch::kUInt8);
+  for (auto _ : state) benchmark::DoNotOptimize(vae->encode(frames).first.data_ptr());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_VaeEncode)->Arg(1)->Arg(96)->UseRealTime();
+
+// One V training step on a batch of 100 frames (encode, sample, decode, backward, Adam); items: frames.
+void BM_VaeTrainStep(benchmark::State& state) {
+  torch::manual_seed(0);
+  rl::ConvVae vae(32);
+  torch::optim::Adam optimizer(vae->parameters(), 1e-3);
+  const auto frames = torch::randint(0, 256, {100, 64, 64, 3}).to(torch::kUInt8);
+  for (auto _ : state) {
+    const auto l = vae->losses(frames, 16);
+    optimizer.zero_grad();
+    l.total.backward();
+    optimizer.step();
+  }
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_VaeTrainStep)->UseRealTime();
+
+// M's step for a batch of envs (LSTM 256 and the mixture head); items: env steps.
+void BM_MdnStep(benchmark::State& state) {
+  torch::NoGradGuard no_grad;
+  rl::MdnRnn mdn;
+  const auto n = state.range(0);
+  auto s = mdn->initial_state(n);
+  const auto z = torch::randn({n, 32}), a = torch::rand({n, 3});
+  for (auto _ : state) s = mdn->step(z, a, s).state;
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_MdnStep)->Arg(1)->Arg(96)->UseRealTime();
+
+// One M training step on 32 sequences of 200 (items: sequence positions).
+void BM_MdnTrainStep(benchmark::State& state) {
+  torch::manual_seed(0);
+  rl::MdnRnn mdn;
+  torch::optim::Adam optimizer(mdn->parameters(), 1e-3);
+  const auto z = torch::randn({32, 200, 32}), a = torch::rand({32, 200, 3}), mask = torch::ones({32, 200});
+  for (auto _ : state) {
+    const auto loss = mdn->latent_nll(mdn->forward(z, a), z, mask);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+  }
+  state.SetItemsProcessed(state.iterations() * 32 * 200);
+}
+BENCHMARK(BM_MdnTrainStep)->UseRealTime();
+
+// CMA-ES's own cost per generation for the controller's 867 parameters and 24 candidates (ask, tell
+// with its eigendecomposition); the rollouts are the rest of a generation's wall time.
+void BM_CmaEsGeneration867(benchmark::State& state) {
+  rl::CmaEs es(std::vector<double>(867, 0.0), 0.1, {.population = 24});
+  std::vector<double> fitness(24);
+  for (auto _ : state) {
+    const auto& xs = es.ask();
+    for (std::size_t k = 0; k < xs.size(); ++k) fitness[k] = rl::sphere(xs[k]);
+    es.tell(fitness);
+  }
+}
+BENCHMARK(BM_CmaEsGeneration867)->UseRealTime();
 
 }  // namespace
 
