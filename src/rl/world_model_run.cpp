@@ -544,14 +544,27 @@ double copy_baseline_nll(const std::vector<SequenceBatch>& train, const std::vec
   return nll / std::max(n, 1.0);
 }
 
+// Dreams start from the latent of a real frame this many steps into a rollout: CarRacing's view
+// zooms in over the first second (50 frames), and those wide views are rare in the data, so V
+// reconstructs them poorly and M cannot dream on from them.
+constexpr std::int64_t kDreamStart = 50;
+
+// (Halfway through a rollout shorter than twice that.)
+std::int64_t dream_start(const torch::Tensor& mu) {
+  return std::min<std::int64_t>(kDreamStart, (mu.size(0) - 1) / 2);
+}
+
 void dream_picture(const fs::path& png, ConvVae& vae, MdnRnn& mdn, const Latents& l, std::int64_t id,
                    const fs::path& dir) {
-  // A held-out rollout's first 64 steps, every 4th: real frames, V's reconstructions, M's one-step
-  // predictions (the mixture's mean), and M's dream from the first latent under the same actions (τ 1).
+  // 64 steps of a held-out rollout from its dream start, every 4th: real frames, V's reconstructions,
+  // M's one-step predictions (the mixture's mean), and M's dream from the first latent under the same
+  // actions (τ 1), all decoded by V.
   torch::NoGradGuard no_grad;
   const auto r = load_rollout(rollout_path(dir, id));
-  const auto& mu = l.mu[static_cast<std::size_t>(id)];
-  const auto& actions = l.actions[static_cast<std::size_t>(id)];
+  const auto& all_mu = l.mu[static_cast<std::size_t>(id)];
+  const auto first = dream_start(all_mu);
+  const auto mu = all_mu.narrow(0, first, all_mu.size(0) - first);
+  const auto actions = l.actions[static_cast<std::size_t>(id)].narrow(0, first, all_mu.size(0) - 1 - first);
   const auto steps = std::min<std::int64_t>(64, actions.size(0));
   const auto out =
       mdn->forward(mu.narrow(0, 0, steps).unsqueeze(0), actions.narrow(0, 0, steps).unsqueeze(0));
@@ -567,10 +580,10 @@ void dream_picture(const fs::path& png, ConvVae& vae, MdnRnn& mdn, const Latents
     state = o.state;
     dream.push_back(z[0]);
   }
-  const auto cols = torch::arange(0, steps, 4, torch::kLong);
-  const auto real = r.frames.index_select(0, cols);
+  const auto cols = torch::arange(0, std::max<std::int64_t>(steps, 1), 4, torch::kLong);
+  const auto real = r.frames.narrow(0, first, r.frames.size(0) - first).index_select(0, cols);
   const auto recon = vae->decode(mu.index_select(0, cols));
-  // Predictions of frame t come from step t − 1; frame 0 has none, so V's reconstruction stands in.
+  // Predictions of frame t come from step t − 1; the first has none, so V's reconstruction stands in.
   auto pred_z = predicted.index_select(0, (cols - 1).clamp_min(0));
   pred_z[0].copy_(mu[0]);
   const auto pred = vae->decode(pred_z);
@@ -648,7 +661,12 @@ void mdn_stage(const fs::path& dir, const WorldModelOptions& o, double& seconds)
   w.put("model", *mdn);
   w.save(dir / "mdn.ckpt");
   auto vae = load_vae(dir);
-  dream_picture(dir / "dream.png", vae, mdn, latents, eval_ids.front(), dir);
+  // The held-out rollout that visited most tiles: the one with the most road to see.
+  const auto shown = *std::max_element(eval_ids.begin(), eval_ids.end(), [&](auto a, auto b) {
+    return latents.rewards[static_cast<std::size_t>(a)].sum().item<double>() <
+           latents.rewards[static_cast<std::size_t>(b)].sum().item<double>();
+  });
+  dream_picture(dir / "dream.png", vae, mdn, latents, shown, dir);
   const auto table = core::read_csv(dir / "mdn.csv");
   core::line_plot(
       dir / "mdn_curve.png",
@@ -790,7 +808,7 @@ std::vector<std::uint64_t> track_seeds(const WorldModelOptions& o, const std::st
 torch::Tensor start_latents(const fs::path& dir) {
   const auto l = load_latents(dir);
   std::vector<torch::Tensor> firsts;
-  for (const auto& mu : l.mu) firsts.push_back(mu[0]);
+  for (const auto& mu : l.mu) firsts.push_back(mu[dream_start(mu)]);
   return torch::stack(firsts);
 }
 
