@@ -35,6 +35,12 @@ void AlphaZeroOptions::validate() const {
   if (gumbel_ && gumbel_actions_ < 2) throw Error("gumbel_actions: expected at least 2");
 }
 
+double alphazero_learning_rate(const AlphaZeroOptions& o, std::int64_t iterations, double minutes) {
+  double progress = static_cast<double>(iterations) / static_cast<double>(o.iterations());
+  if (o.max_minutes() > 0) progress = std::max(progress, minutes / o.max_minutes());
+  return progress >= o.lr_drop_at() ? o.learning_rate() * o.lr_drop() : o.learning_rate();
+}
+
 MctsOptions self_play_search(const AlphaZeroOptions& o) {
   MctsOptions m;
   m.rule = "puct";
@@ -326,6 +332,7 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
     }
     const auto t1 = std::chrono::steady_clock::now();
     // The learner.
+    nn::set_learning_rate(*optimizer, alphazero_learning_rate(o, p.iteration, p.seconds / 60));
     Losses sum;
     for (std::int64_t s = 0; s < o.steps_per_iteration(); ++s) {
       const auto l = train_step(model, *optimizer, window.sample(*g, o.batch_size(), rng));

@@ -57,7 +57,11 @@ struct AlphaZeroOptions {
   TORCH_ARG(std::int64_t, batch_size) = 256;
   TORCH_ARG(std::int64_t, window) = 100'000;  // positions kept
   TORCH_ARG(double, learning_rate) = 2e-3;    // Adam
-  TORCH_ARG(double, weight_decay) = 1e-4;     // L2
+  // A step schedule, as AlphaZero's: from `lr_drop_at` of the run (the larger of its share of
+  // iterations and of max_minutes) the rate is learning_rate × lr_drop; 1: constant.
+  TORCH_ARG(double, lr_drop) = 1.0;
+  TORCH_ARG(double, lr_drop_at) = 0.67;
+  TORCH_ARG(double, weight_decay) = 1e-4;  // L2
   // Length, evaluation, checkpoints.
   TORCH_ARG(std::int64_t, iterations) = 100;
   TORCH_ARG(double, max_minutes) = 0;  // 0: no limit
@@ -93,6 +97,8 @@ struct AlphaZeroOptions {
     f("batch_size", batch_size_, core::positive());
     f("window", window_, core::positive());
     f("learning_rate", learning_rate_, core::positive());
+    f("lr_drop", lr_drop_, core::in_open_closed(0, 1));
+    f("lr_drop_at", lr_drop_at_, core::in(0, 1));
     f("weight_decay", weight_decay_, core::non_negative());
     f("iterations", iterations_, core::positive());
     f("max_minutes", max_minutes_, core::non_negative("0: no limit"));
@@ -106,6 +112,9 @@ struct AlphaZeroOptions {
     f("n_threads", n_threads_, core::non_negative("0: all cores"));
   }
 };
+
+// The learner's rate after `iterations` done in `minutes` of training (lr_drop, lr_drop_at).
+double alphazero_learning_rate(const AlphaZeroOptions& options, std::int64_t iterations, double minutes);
 
 // The search options self-play uses (PUCT or Gumbel, root noise) and evaluation uses (no noise).
 MctsOptions self_play_search(const AlphaZeroOptions& options);

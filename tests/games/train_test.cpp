@@ -177,6 +177,19 @@ TEST(AlphaZeroRun, StopsWithinItsTimeLimit) {
   fs::remove_all(dir);
 }
 
+TEST(AlphaZeroRun, TheLearningRateDropsAtItsShareOfTheRun) {
+  auto o = AlphaZeroOptions().learning_rate(2e-3).iterations(300).lr_drop(0.1).lr_drop_at(0.5);
+  EXPECT_DOUBLE_EQ(alphazero_learning_rate(o, 149, 0), 2e-3);
+  EXPECT_DOUBLE_EQ(alphazero_learning_rate(o, 150, 0), 2e-4);
+  o.max_minutes(60);  // whichever share of the run is larger
+  EXPECT_DOUBLE_EQ(alphazero_learning_rate(o, 10, 29.9), 2e-3);
+  EXPECT_DOUBLE_EQ(alphazero_learning_rate(o, 10, 30.0), 2e-4);
+  EXPECT_DOUBLE_EQ(alphazero_learning_rate(AlphaZeroOptions(), 100, 1e6), 2e-3);  // lr_drop 1: constant
+  core::Config c;
+  c.set("lr_drop=0");
+  EXPECT_THROW(resolve_alphazero_config(c), Error);
+}
+
 TEST(AlphaZeroRun, RefusesBadConfigs) {
   core::Config c;
   c.set("game=chess");
