@@ -936,7 +936,10 @@ double controller_stage(const fs::path& dir, const WorldModelOptions& o, double&
 }
 
 // --------------------------------------------------------------------------------------- stages
-WorldModelSummary run_stages(const fs::path& dir, const WorldModelOptions& o, const std::string& only) {
+// `own_controller`: whether the controller stage evolves the run's own controller (its minutes go
+// into stages.csv) or another one from --set (they stay in its directory's cmaes.csv).
+WorldModelSummary run_stages(const fs::path& dir, const WorldModelOptions& o, const std::string& only,
+                             bool own_controller = true) {
   WorldModelSummary s;
   s.run_dir = dir;
   fs::create_directories(dir / "checkpoints");
@@ -961,9 +964,7 @@ WorldModelSummary run_stages(const fs::path& dir, const WorldModelOptions& o, co
       mdn_stage(dir, o, seconds);
     } else {
       s.best_eval = controller_stage(dir, o, seconds, s.generations);
-      if (finished(dir, stage)) {  // another controller: its minutes are in its own cmaes.csv
-        continue;
-      }
+      if (!own_controller || finished(dir, stage)) continue;
     }
     record_stage(dir, stage, seconds);
   }
@@ -1079,7 +1080,9 @@ WorldModelSummary resume_world_model(const fs::path& dir, const std::string& sta
     for (const auto& a : controller_overrides) config.set(a);
   }
   const auto o = read_world_model_options(resolve_world_model_config(config));
-  return run_stages(dir, o, stage);
+  const auto own =
+      world_model_controller_dir(read_world_model_options(core::Config::load(dir / "config.yaml")));
+  return run_stages(dir, o, stage, world_model_controller_dir(o) == own);
 }
 
 WorldModelEval evaluate_world_model(const fs::path& dir, std::int64_t episodes, std::uint64_t seed,

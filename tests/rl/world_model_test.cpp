@@ -209,6 +209,12 @@ TEST(WorldModelRun, StagesRunInOrderResumeAndNameWhatIsMissing) {
   EXPECT_TRUE(fs::exists(dir / "rollouts" / "rollout_00002.ckpt"));
   const auto skipped = test::error_of([&] { resume_world_model(dir, "encode"); });
   EXPECT_NE(skipped.find("--stage vae` first"), std::string::npos) << skipped;
+  for (const auto* stage : {"vae", "encode", "mdn"}) resume_world_model(dir, stage);
+  // Another controller from the same V and M before the run's own: V alone, evolved in the dream. Its
+  // minutes stay in its own directory; the controller stage is still to run.
+  resume_world_model(dir, "controller", {"controller=z", "dream=true", "temperature=1.15"});
+  EXPECT_EQ(core::read_csv(dir / "stages.csv").rows.size(), 4u);
+  EXPECT_TRUE(fs::exists(dir / "controller-z-dream-t1.15" / "best.ckpt"));
   const auto s = resume_world_model(dir);
   ASSERT_EQ(s.stage_minutes.size(), 5u);
   EXPECT_EQ(s.stage_minutes.back().first, "controller");
@@ -223,9 +229,6 @@ TEST(WorldModelRun, StagesRunInOrderResumeAndNameWhatIsMissing) {
   const auto e2 = evaluate_world_model(dir, 2, 10);
   EXPECT_EQ(e1.returns, e2.returns);
   EXPECT_EQ(e1.returns.size(), 2u);
-  // Another controller from the same V and M: V alone, evolved in the dream.
-  resume_world_model(dir, "controller", {"controller=z", "dream=true", "temperature=1.15"});
-  EXPECT_TRUE(fs::exists(dir / "controller-z-dream-t1.15" / "best.ckpt"));
   EXPECT_EQ(evaluate_world_model(dir, 1, 0, "controller-z-dream-t1.15").returns.size(), 1u);
   EXPECT_NE(
       test::error_of([&] { resume_world_model(dir, "controller", {"z_size=4"}); }).find("controller key"),
