@@ -185,14 +185,14 @@ double collect(const fs::path& dir, const WorldModelOptions& o) {
   const auto clock_file = dir / "checkpoints" / "collect-seconds.txt";
   const double base = fs::exists(clock_file) ? std::stod(core::read_text(clock_file)) : 0.0;
   std::mutex clock_mutex;
-  std::vector<std::int64_t> todo;
+  std::vector<std::int64_t> missing;
   for (std::int64_t i = 0; i < o.rollouts(); ++i)
-    if (!fs::exists(rollout_path(dir, i))) todo.push_back(i);
-  spdlog::info("collect: {} random rollouts to go of {}", todo.size(), o.rollouts());
+    if (!fs::exists(rollout_path(dir, i))) missing.push_back(i);
+  spdlog::info("collect: {} random rollouts to go of {}", missing.size(), o.rollouts());
   std::atomic<std::int64_t> steps{0}, done{0};
   const auto start = Clock::now();
-  parallel_blocks(static_cast<std::int64_t>(todo.size()), thread_count(o), [&](std::int64_t k) {
-    const auto i = todo[static_cast<std::size_t>(k)];
+  parallel_blocks(static_cast<std::int64_t>(missing.size()), thread_count(o), [&](std::int64_t k) {
+    const auto i = missing[static_cast<std::size_t>(k)];
     auto env = envs::make(o.env());
     BrownianPolicy policy(core::derive_seed(static_cast<std::uint64_t>(o.seed()), "collect-policy", i));
     auto obs = env->reset(core::derive_seed(static_cast<std::uint64_t>(o.seed()), "collect-track", i)).obs;
