@@ -22,8 +22,8 @@ namespace dojo::app {
 namespace {
 
 // The run's thread count is a process setting: the command applies it, the library never does.
-void apply_threads(const core::Config& config) {
-  core::configure_compute(config.get<std::int64_t>("n_threads", 0));
+void apply_threads(const core::Config& config, core::ThreadSplit prefer = core::ThreadSplit::blas) {
+  core::configure_compute(config.get<std::int64_t>("n_threads", 0), prefer);
 }
 
 int cmd_train(const std::string& algo, const rl::TrainRequest& base, const std::string& resume_dir) {
@@ -81,7 +81,8 @@ int cmd_train_world_model(const rl::TrainRequest& req, const std::string& resume
                           const std::string& stage) {
   rl::WorldModelSummary s;
   if (!resume_dir.empty()) {
-    apply_threads(core::Config::load(std::filesystem::path(resume_dir) / "config.yaml"));
+    apply_threads(core::Config::load(std::filesystem::path(resume_dir) / "config.yaml"),
+                  core::ThreadSplit::torch);
     s = rl::resume_world_model(resume_dir, stage, req.overrides);
   } else {
     // One preset (CarRacing-v2's); another env with the same contract takes it with --env.
@@ -91,7 +92,7 @@ int cmd_train_world_model(const rl::TrainRequest& req, const std::string& resume
     for (const auto& o : req.overrides) cfg.set(o);
     if (req.seed) cfg.set("seed", YAML::Node(*req.seed));
     const auto resolved = rl::resolve_world_model_config(cfg);
-    apply_threads(resolved);
+    apply_threads(resolved, core::ThreadSplit::torch);
     s = rl::train_world_model(resolved, req.out, stage);
   }
   for (const auto& [name, minutes] : s.stage_minutes)
@@ -120,7 +121,8 @@ int cmd_eval(const std::string& dir, std::int64_t episodes, const std::string& c
              const std::string& record, bool force, const std::string& device,
              const std::string& controller) {
   if (std::filesystem::exists(std::filesystem::path(dir) / "config.yaml"))
-    apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"));
+    apply_threads(core::Config::load(std::filesystem::path(dir) / "config.yaml"),
+                  rl::is_world_model_run(dir) ? core::ThreadSplit::torch : core::ThreadSplit::blas);
   if (rl::is_world_model_run(dir)) {
     if (!record.empty() && !force && std::filesystem::exists(record) && !std::filesystem::is_empty(record))
       throw Error("--record '" + record + "' is not empty: expected a new folder, or --force to overwrite");

@@ -31,10 +31,10 @@ void init_logging(bool verbose) {
 
 void seed_everything(std::uint64_t seed) { torch::manual_seed(seed); }
 
-int configure_compute(std::int64_t n) {
+int configure_compute(std::int64_t n, ThreadSplit prefer) {
   const int threads =
       n > 0 ? static_cast<int>(n) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  bool blas = true;
+  bool blas = prefer == ThreadSplit::blas;
   if (const char* split = std::getenv("DOJO_THREAD_SPLIT")) {
     const std::string s = split;
     if (s != "torch" && s != "blas")

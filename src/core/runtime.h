@@ -22,7 +22,11 @@ void seed_everything(std::uint64_t seed);
 // are im2col + BLAS products): VAE epoch 1.57x, fashion-cnn epoch 1.22x, seed-CNN train step 1.22x,
 // MinAtar DQN 1.16x. $DOJO_THREAD_SPLIT=torch gives LibTorch's pool the threads instead (blas: the
 // default); anything else is a dojo::Error.
-int configure_compute(std::int64_t n_threads);
+// A workload measured faster the other way passes its split as `prefer` (the variable still
+// overrides it): World Models' V is channels-last, whose convolutions are LibTorch's own kernels,
+// not BLAS products (2 threads to LibTorch: V train step 2.4x, encode 1.9x, M train step 1.3x).
+enum class ThreadSplit { blas, torch };
+int configure_compute(std::int64_t n_threads, ThreadSplit prefer = ThreadSplit::blas);
 
 // Debian's OpenBLAS (0.3.21) picks its kernels by CPU model and falls back to the generic Prescott
 // (SSE3) ones on models newer than its table, AVX-512 Xeons among them (this project's machines:

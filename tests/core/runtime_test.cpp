@@ -1,8 +1,11 @@
 #include "core/runtime.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cstdlib>
+
+#include "core/error.h"
 
 namespace dojo::core {
 namespace {
@@ -18,6 +21,23 @@ TEST(Runtime, TestsRunOnTheCpusOwnBlasKernels) {
 TEST(Runtime, ConfigureComputeGivesTheThreadCount) {
   EXPECT_EQ(configure_compute(1), 1);
   EXPECT_GE(configure_compute(0), 1);
+  configure_compute(1);
+}
+
+// One pool gets the threads, the other one; a caller's preference picks which unless
+// $DOJO_THREAD_SPLIT says otherwise.
+TEST(Runtime, ThreadSplitGoesToThePreferredPoolUnlessTheVariableSaysOtherwise) {
+  unsetenv("DOJO_THREAD_SPLIT");
+  configure_compute(2);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  configure_compute(2, ThreadSplit::torch);
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  setenv("DOJO_THREAD_SPLIT", "blas", 1);
+  configure_compute(2, ThreadSplit::torch);
+  EXPECT_EQ(torch::get_num_threads(), 1);
+  setenv("DOJO_THREAD_SPLIT", "both", 1);
+  EXPECT_THROW(configure_compute(2), Error);
+  unsetenv("DOJO_THREAD_SPLIT");
   configure_compute(1);
 }
 
