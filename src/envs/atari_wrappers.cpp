@@ -2,9 +2,8 @@
 
 #include <torch/torch.h>
 
-#include <opencv2/imgproc.hpp>
-
 #include "core/error.h"
+#include "envs/pixels.h"
 
 namespace dojo::envs {
 
@@ -128,17 +127,7 @@ WarpFrame::WarpFrame(std::unique_ptr<Env> env, std::int64_t size)
   if (size < 1) throw Error("WarpFrame: size = " + std::to_string(size) + ", expected >= 1");
 }
 
-torch::Tensor WarpFrame::warp(const torch::Tensor& frame) const {
-  auto rgb = frame.contiguous();
-  const cv::Mat in(static_cast<int>(rgb.size(0)), static_cast<int>(rgb.size(1)), CV_8UC3,
-                   rgb.data_ptr<std::uint8_t>());
-  cv::Mat gray, small;
-  cv::cvtColor(in, gray, cv::COLOR_RGB2GRAY);
-  cv::resize(gray, small, cv::Size(static_cast<int>(size_), static_cast<int>(size_)), 0, 0, cv::INTER_AREA);
-  auto out = torch::empty({size_, size_, 1}, torch::kUInt8);
-  std::memcpy(out.data_ptr<std::uint8_t>(), small.data, static_cast<std::size_t>(size_ * size_));
-  return out;
-}
+torch::Tensor WarpFrame::warp(const torch::Tensor& frame) const { return resize_frame(frame, size_, true); }
 
 ResetResult WarpFrame::reset(std::optional<std::uint64_t> seed) {
   auto r = env_->reset(seed);

@@ -22,6 +22,7 @@
 #include "core/seed.h"
 #include "core/strings.h"
 #include "envs/atari_wrappers.h"
+#include "envs/pixels.h"
 #include "envs/registry.h"
 #include "rl/algos.h"
 #include "rl/callbacks.h"
@@ -196,6 +197,10 @@ void RunOptions::validate() const {
   if (stop_on_reward_threshold_ && !envs::spec(env_id_).reward_threshold) {
     throw Error("stop_on_reward_threshold: " + env_id_ + " has no registered reward threshold");
   }
+  if (pixels_ > 0 && atari_wrappers_) {
+    throw Error(
+        "pixels and atari_wrappers: expected one of them (the Atari preprocessing makes its own frames)");
+  }
   if (stop_on_reward_threshold_ && eval_freq_ == 0) {
     throw Error("stop_on_reward_threshold needs periodic evaluation: expected eval_freq > 0");
   }
@@ -203,6 +208,9 @@ void RunOptions::validate() const {
 
 envs::EnvFactory run_env_factory(const RunOptions& run, bool training) {
   envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
+  if (run.pixels() > 0)
+    f.wrap(envs::pixel_wrapper(
+        {.size = run.pixels(), .frames = run.pixel_frames(), .grayscale = run.pixel_gray()}));
   if (!run.atari_wrappers()) return f;
   envs::AtariOptions o;
   o.clip_reward = training;

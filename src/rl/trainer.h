@@ -37,6 +37,12 @@ struct RunOptions {
   // game's unclipped score.
   TORCH_ARG(bool, atari_wrappers) = false;
   TORCH_ARG(std::int64_t, noop_max) = 30;  // the Atari preprocessing's random no-op starts (0: none)
+  // Observe the env's rendered picture instead of its state (envs::pixel_observations): frames of
+  // pixels x pixels (0: off), pixel_frames of them stacked, RGB or pixel_gray; the state goes to
+  // info["state"]. The S-RL Toolbox's setting for classic control.
+  TORCH_ARG(std::int64_t, pixels) = 0;
+  TORCH_ARG(std::int64_t, pixel_frames) = 2;
+  TORCH_ARG(bool, pixel_gray) = false;
   // Stop once a periodic evaluation reaches the env's registered reward threshold.
   TORCH_ARG(bool, stop_on_reward_threshold) = false;
   // Shared libraries that register the run's env (core/plugin.h), loaded again by eval and resume.
@@ -56,6 +62,9 @@ struct RunOptions {
     f("n_threads", n_threads_, core::non_negative("0: all cores"));
     f("atari_wrappers", atari_wrappers_);
     f("noop_max", noop_max_, core::non_negative());
+    f("pixels", pixels_, core::non_negative("0: the env's own observation"));
+    f("pixel_frames", pixel_frames_, core::positive());
+    f("pixel_gray", pixel_gray_);
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
     f("plugins", plugins_);
   }

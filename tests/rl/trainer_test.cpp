@@ -91,6 +91,38 @@ TEST(Train, PPOOnPixelsWithTheAtariWrappersTrains) {
   fs::remove_all(dir);
 }
 
+// The S-RL setting: PPO's image network on Pendulum's picture, the state only in info.
+TEST(Train, PPOOnAStateEnvsPictureTrains) {
+  const auto dir = fresh_path("ppo_pendulum_pixels");
+  TrainRequest r;
+  r.algo = "ppo";
+  r.env_id = "Pendulum-v1";
+  r.out = dir;
+  r.overrides = {"pixels=40",
+                 "pixel_frames=2",
+                 "pixel_gray=true",
+                 "n_envs=2",
+                 "n_steps=16",
+                 "batch_size=32",
+                 "n_epochs=1",
+                 "n_timesteps=64",
+                 "eval_freq=0",
+                 "n_threads=1",
+                 "final_eval_episodes=1",
+                 "network=nature"};
+  auto env = run_env_factory(RunOptions().env_id("Pendulum-v1").pixels(40).pixel_gray(true), true)();
+  EXPECT_EQ(envs::to_string(env->observation_space()), "Box(0, 255, (40, 40, 2), uint8)");
+  EXPECT_EQ(env->reset(0).info.at("state").tensor().sizes(), (std::vector<std::int64_t>{3}));
+  const auto s = train(r);
+  EXPECT_EQ(s.env_steps, 64);
+  fs::remove_all(dir);
+
+  r.overrides = {"pixels=64", "atari_wrappers=true"};
+  EXPECT_THROW(resolve_config(r), Error);
+  r.overrides = {"pixels=-1"};
+  EXPECT_THROW(resolve_config(r), Error);
+}
+
 TEST(EvalCallback, StopsTrainingOnceAnEvaluationReachesTheThreshold) {
   const auto dir = fresh_path("stop");
   std::filesystem::create_directories(dir / "checkpoints");
