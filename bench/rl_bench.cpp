@@ -10,6 +10,7 @@
 #include "core/runtime.h"
 #include "envs/atari_wrappers.h"
 #include "envs/classic_control/cartpole.h"
+#include "envs/pixels.h"
 #include "envs/registry.h"
 #include "envs/vector.h"
 #include "nn/optim.h"
@@ -94,6 +95,17 @@ BENCHMARK_CAPTURE(BM_MinAtarStep, SpaceInvaders, "MinAtar/SpaceInvaders-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, Seaquest, "MinAtar/Seaquest-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelBreakout, "Pixel/Breakout-v1");
 BENCHMARK_CAPTURE(BM_MinAtarStep, PixelSeaquest, "Pixel/Seaquest-v1");
+
+// Classic control seen through its picture (the S-RL setting): the step, render() at full size and
+// the area resize to 64×64 RGB, two frames stacked.
+void BM_PixelStep(benchmark::State& state, const char* id) {
+  auto env = envs::pixel_observations(envs::make(id), {.size = 64, .frames = 2});
+  step_randomly(state, *env);
+}
+BENCHMARK_CAPTURE(BM_PixelStep, CartPole, "CartPole-v1");
+BENCHMARK_CAPTURE(BM_PixelStep, Pendulum, "Pendulum-v1");
+BENCHMARK_CAPTURE(BM_PixelStep, MountainCar, "MountainCar-v0");
+BENCHMARK_CAPTURE(BM_PixelStep, Acrobot, "Acrobot-v1");
 
 // MuJoCo locomotion (frame skip 4 or 5 physics steps per env step), uniform random actions.
 void BM_MujocoStep(benchmark::State& state, const char* id) {
