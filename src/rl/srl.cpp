@@ -3,10 +3,14 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
+#include <functional>
 #include <numeric>
+#include <optional>
 #include <random>
 
 #include "core/error.h"
+#include "prob/distribution.h"
 
 namespace dojo::rl {
 
@@ -60,16 +64,16 @@ torch::Tensor squared_norm(const torch::Tensor& x) { return x.pow(2).sum(1); }
 
 PriorPairs prior_pairs(const torch::Tensor& actions, const torch::Tensor& rewards, double action_tolerance) {
   const auto n = actions.size(0);
-  if (rewards.dim() != 1 || rewards.size(0) != n)
+  if (rewards.dim() == 0 || rewards.size(0) != n || rewards.numel() != n)
     throw Error("robotic priors: expected one reward per transition, got " + std::to_string(rewards.numel()) +
                 " for " + std::to_string(n) + " actions");
   const auto a = actions.detach().to(torch::kFloat64).reshape({n, -1});
   const auto same = torch::cdist(a, a) <= action_tolerance;
   const auto upper = torch::ones({n, n}, torch::kBool).triu(1);
   const auto same_pairs = (same & upper).nonzero();
-  const auto r = rewards.detach();
+  const auto r = rewards.detach().reshape({n, -1});
   const auto i = same_pairs.select(1, 0), j = same_pairs.select(1, 1);
-  const auto differ = r.index_select(0, i) != r.index_select(0, j);
+  const auto differ = (r.index_select(0, i) != r.index_select(0, j)).any(1);
   return {same_pairs, same_pairs.index({differ})};
 }
 
@@ -168,5 +172,161 @@ double knn_mse(const torch::Tensor& learned, const torch::Tensor& truth, std::in
   }
   return total / static_cast<double>(rows.size() * static_cast<std::size_t>(k));
 }
+
+const std::vector<std::string>& srl_loss_names() {
+  static const std::vector<std::string> names{"autoencoder", "vae", "forward", "inverse", "reward", "priors"};
+  return names;
+}
+
+SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& actions, SrlOptions options)
+    : o_(std::move(options)) {
+  const auto* frames = std::get_if<envs::Box>(&observations);
+  if (!frames || frames->shape.size() != 3 || frames->shape[0] != ConvVaeImpl::kSize ||
+      frames->shape[1] != ConvVaeImpl::kSize || frames->dtype != torch::kUInt8)
+    throw Error("SRL: expected [64, 64, C] uint8 frames (pixels: 64), the env observes " +
+                envs::to_string(observations));
+  if (const auto* d = std::get_if<envs::Discrete>(&actions)) {
+    action_size_ = d->n;
+  } else if (const auto* b = std::get_if<envs::Box>(&actions)) {
+    discrete_ = false;
+    action_size_ = 1;
+    for (auto k : b->shape) action_size_ *= k;
+  } else {
+    throw Error("SRL: expected a Discrete or Box action space, got " + envs::to_string(actions));
+  }
+  const auto& names = srl_loss_names();
+  if (o_.losses().empty())
+    throw Error("SRL losses: expected one or more of autoencoder, vae, forward, inverse, reward, priors");
+  for (const auto& l : o_.losses())
+    if (std::find(names.begin(), names.end(), l) == names.end())
+      throw Error("SRL loss '" + l + "': expected autoencoder, vae, forward, inverse, reward or priors");
+  if (!o_.weights().empty() && o_.weights().size() != o_.losses().size())
+    throw Error("SRL weights: " + std::to_string(o_.weights().size()) + " given for " +
+                std::to_string(o_.losses().size()) + " losses: expected one per loss");
+  if (o_.state_dim() < 1) throw Error("SRL state_dim " + std::to_string(o_.state_dim()) + ": expected >= 1");
+  auto has = [&](const std::string& l) {
+    return std::find(o_.losses().begin(), o_.losses().end(), l) != o_.losses().end();
+  };
+  const bool vae = has("vae");
+  if (vae && has("autoencoder"))
+    throw Error("SRL losses: autoencoder and vae both reconstruct: expected one of them");
+
+  const auto d = o_.state_dim(), h = o_.hidden();
+  vae_ = register_module("phi", ConvVae(d, frames->shape[2]));
+  using torch::nn::Linear;
+  using torch::nn::ReLU;
+  if (has("forward"))
+    forward_ =
+        register_module("forward", torch::nn::Sequential(Linear(d + action_size_, h), ReLU(), Linear(h, d)));
+  if (has("inverse"))
+    inverse_ =
+        register_module("inverse", torch::nn::Sequential(Linear(2 * d, h), ReLU(), Linear(h, action_size_)));
+  if (has("reward"))
+    reward_ = register_module("reward", torch::nn::Sequential(Linear(2 * d, h), ReLU(), Linear(h, 1)));
+
+  // The distributions hold this module through a non-owning pointer: it owns them.
+  auto self = std::shared_ptr<torch::nn::Module>(std::shared_ptr<torch::nn::Module>{}, this);
+  // A Normal of variance ½: −log p is the squared error plus a constant, as V's decoder has it.
+  const double scale = std::sqrt(0.5);
+  auto normal_of = [self, scale](std::function<torch::Tensor(const std::vector<torch::Tensor>&)> loc,
+                                 prob::DistOptions o) {
+    prob::Network net(
+        self,
+        [loc, scale](const auto& xs) {
+          auto l = loc(xs);
+          return std::vector<torch::Tensor>{l, torch::full_like(l, scale)};
+        },
+        o.cond_var.size());
+    return prob::Normal(std::move(net), std::move(o));
+  };
+  const prob::DistPtr q =
+      vae ? vae_->encoder()->replace_var({{"z", "s"}, {"x", "o"}})
+          : prob::Deterministic(
+                prob::Network(
+                    self,
+                    [this](const auto& xs) {
+                      return std::vector<torch::Tensor>{vae_->encoder()->params({{"x", xs[0]}}).at("loc")};
+                    },
+                    1),
+                {.var = {"s"}, .cond_var = {"o"}, .name = "q"});
+  const auto q_next = q->replace_var({{"s", "s_next"}, {"o", "o_next"}});
+
+  std::optional<prob::Loss> inner, outer;
+  auto add = [](std::optional<prob::Loss>& sum, const prob::Loss& term) { sum = sum ? *sum + term : term; };
+  for (std::size_t k = 0; k < o_.losses().size(); ++k) {
+    const auto& name = o_.losses()[k];
+    const double w = o_.weights().empty() ? 1.0 : o_.weights()[k];
+    auto weighted = [w](const prob::Loss& l) { return w == 1.0 ? l : prob::Loss(w) * l; };
+    std::optional<prob::Loss> in, out;
+    if (name == "autoencoder" || name == "vae") {
+      const auto p = vae_->decoder()->replace_var({{"x", "o"}, {"z", "s"}});
+      const auto p_next = vae_->decoder()->replace_var({{"x", "o_next"}, {"z", "s_next"}});
+      in = -(prob::LogProb(p) + prob::LogProb(p_next));
+      if (name == "vae") {
+        const auto prior = prob::standard_normal({"s"}, {d}, "p_prior");
+        const auto prior_next = prob::standard_normal({"s_next"}, {d}, "p_prior");
+        const auto kl = prob::KL(q, prior) + prob::KL(q_next, prior_next);
+        out = o_.beta() == 1.0 ? kl : prob::Loss(o_.beta()) * kl;
+      }
+    } else if (name == "forward") {
+      in = -prob::LogProb(normal_of(
+          [this](const auto& xs) {
+            return xs[0] + forward_->forward(torch::cat({xs[0], action_features(xs[1])}, 1));
+          },
+          {.var = {"s_next"}, .cond_var = {"s", "a"}}));
+    } else if (name == "inverse") {
+      auto logits = [this](const auto& xs) { return inverse_->forward(torch::cat({xs[0], xs[1]}, 1)); };
+      const prob::DistOptions o{.var = {"a"}, .cond_var = {"s", "s_next"}};
+      in = -prob::LogProb(discrete_ ? prob::Categorical(prob::Network(
+                                                            self,
+                                                            [logits](const auto& xs) {
+                                                              return std::vector<torch::Tensor>{
+                                                                  torch::softmax(logits(xs), -1)};
+                                                            },
+                                                            2),
+                                                        o)
+                                    : normal_of(logits, o));
+    } else if (name == "reward") {
+      in = -prob::LogProb(normal_of(
+          [this](const auto& xs) {
+            return reward_->forward(torch::cat({xs[0], xs[1]}, 1));
+          },
+          {.var = {"r"}, .cond_var = {"s", "s_next"}}));
+    } else {
+      in = TemporalCoherence() + Proportionality() + Causality() + Repeatability();
+    }
+    // One draw of s and s' serves every objective; a KL term needs none.
+    auto alone = prob::E(q, prob::E(q_next, *in));
+    if (out) alone = alone + *out;
+    terms_.emplace_back(name, alone.mean());
+    add(inner, weighted(*in));
+    if (out) add(outer, weighted(*out));
+  }
+  auto all = prob::E(q, prob::E(q_next, *inner));
+  if (outer) all = all + *outer;
+  objective_ = all.mean();
+}
+
+torch::Tensor SrlModelImpl::action_features(const torch::Tensor& a) const {
+  return discrete_ ? torch::one_hot(a.to(torch::kInt64), action_size_).to(torch::kFloat32) : a;
+}
+
+prob::Dict SrlModelImpl::batch(const torch::Tensor& obs, const torch::Tensor& next_obs,
+                               const torch::Tensor& actions, const torch::Tensor& rewards) const {
+  for (const auto* f : {&obs, &next_obs})
+    if (f->dim() != 4 || f->size(3) != vae_->channels())
+      throw Error("SRL batch: frames " + std::string(c10::str(f->sizes())) + ": expected [B, 64, 64, " +
+                  std::to_string(vae_->channels()) + "] uint8");
+  const auto n = obs.size(0);
+  return {{"o", ConvVaeImpl::pixels(obs)},
+          {"o_next", ConvVaeImpl::pixels(next_obs)},
+          {"a",
+           discrete_ ? actions.to(torch::kInt64).reshape({n}) : actions.to(torch::kFloat32).reshape({n, -1})},
+          {"r", rewards.to(torch::kFloat32).reshape({n, 1})}};
+}
+
+torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) { return vae_->encode(frames).first; }
+
+torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) { return vae_->decode(states); }
 
 }  // namespace dojo::rl

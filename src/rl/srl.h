@@ -8,13 +8,20 @@
 // taken within the batch: (i, j), i < j, whose actions are the same (Box actions: within
 // `action_tolerance` in Euclidean distance), as the S-RL Toolbox pairs a minibatch.
 #pragma once
+#include <torch/arg.h>
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
 #include <torch/types.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/export.h"
+#include "envs/space.h"
 #include "prob/loss.h"
+#include "rl/world_model.h"
 
 DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
@@ -58,6 +65,62 @@ GroundTruthCorrelation ground_truth_correlation(const torch::Tensor& learned, co
 // the observation's. Low when neighbours in the learned space are neighbours in the world.
 double knn_mse(const torch::Tensor& learned, const torch::Tensor& truth, std::int64_t k = 5,
                std::int64_t samples = 0, std::uint64_t seed = 0);
+
+// ------------------------------------------------------------------------------------- the model
+struct SrlOptions {
+  // The objectives, any mix (Raffin et al. 2018 compare them alone and combined):
+  //   autoencoder  −log p(o|s) − log p(o'|s'): s must let a decoder redraw the frames;
+  //   vae          the same with q(s|o) a Normal and β·D_KL[q(s|o)||N(0, I)] per frame (β-VAE);
+  //   forward      −log p(s'|s, a): the next state predictable from the state and the action;
+  //   inverse      −log p(a|s, s'): the action recoverable from two states;
+  //   reward       −log p(r|s, s'): the reward recoverable from two states;
+  //   priors       Jonschkowski & Brock's four robotic priors (above).
+  TORCH_ARG(std::vector<std::string>, losses) = std::vector<std::string>{"autoencoder"};
+  TORCH_ARG(std::vector<double>, weights) = {};  // one per loss; empty: each 1
+  TORCH_ARG(std::int64_t, state_dim) = 8;
+  TORCH_ARG(double, beta) = 1.0;         // vae's KL weight
+  TORCH_ARG(std::int64_t, hidden) = 64;  // the forward, inverse and reward models' hidden layer
+};
+
+// One encoder φ for every objective: the World Models V (four 4×4 stride-2 convolutions, rl/world_model.h)
+// on 64×64 frame stacks, its mean as the state (a sample of it for vae), and its decoder for the
+// reconstructions. The objective is one prob formula over a batch Dict (batch()): o, o_next float
+// [B, C, 64, 64] in [0, 1], a (Discrete: int64 [B]; Box: float [B, k]), r float [B, 1].
+class SrlModelImpl : public torch::nn::Module {
+ public:
+  // observations: uint8 [64, 64, C] (envs::pixel_observations with size 64).
+  SrlModelImpl(const envs::Space& observations, const envs::Space& actions, SrlOptions options = {});
+  const SrlOptions& options() const { return o_; }
+
+  // The weighted sum of the chosen objectives, averaged over the batch, as a formula.
+  const prob::Loss& objective() const { return objective_; }
+  // Each chosen objective alone (for logging), by name.
+  const std::vector<std::pair<std::string, prob::Loss>>& terms() const { return terms_; }
+
+  // Transitions as the Dict the objective reads: frames uint8 [B, 64, 64, C], actions as the
+  // action space gives them, rewards [B].
+  prob::Dict batch(const torch::Tensor& obs, const torch::Tensor& next_obs, const torch::Tensor& actions,
+                   const torch::Tensor& rewards) const;
+  // φ(o) for frames uint8 [B, 64, 64, C]: q(s|o)'s mean, [B, state_dim], without gradients.
+  torch::Tensor encode(const torch::Tensor& frames);
+  // p(o|s)'s mean as frames uint8 [B, 64, 64, C] (autoencoder and vae).
+  torch::Tensor decode(const torch::Tensor& states);
+
+ private:
+  torch::Tensor action_features(const torch::Tensor& a) const;
+
+  SrlOptions o_;
+  std::int64_t action_size_ = 0;  // classes of a Discrete space, else the Box's size
+  bool discrete_ = true;
+  ConvVae vae_{nullptr};
+  torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr};
+  prob::Loss objective_{0.0};
+  std::vector<std::pair<std::string, prob::Loss>> terms_;
+};
+TORCH_MODULE(SrlModel);
+
+// The objectives SrlOptions::losses knows.
+const std::vector<std::string>& srl_loss_names();
 
 }  // namespace dojo::rl
 

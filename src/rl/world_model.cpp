@@ -36,11 +36,12 @@ torch::Tensor world_model_frame(const torch::Tensor& observation) {
 }
 
 // ---------------------------------------------------------------------------------------------- V
-ConvVaeImpl::ConvVaeImpl(std::int64_t z_size) : z_size_(z_size) {
+ConvVaeImpl::ConvVaeImpl(std::int64_t z_size, std::int64_t channels) : z_size_(z_size), channels_(channels) {
   if (z_size < 1) throw Error("ConvVae: z_size " + std::to_string(z_size) + ": expected >= 1");
+  if (channels < 1) throw Error("ConvVae: channels " + std::to_string(channels) + ": expected >= 1");
   using torch::nn::Conv2dOptions;
   using torch::nn::ConvTranspose2dOptions;
-  enc1_ = register_module("enc1", torch::nn::Conv2d(Conv2dOptions(3, 32, 4).stride(2)));
+  enc1_ = register_module("enc1", torch::nn::Conv2d(Conv2dOptions(channels, 32, 4).stride(2)));
   enc2_ = register_module("enc2", torch::nn::Conv2d(Conv2dOptions(32, 64, 4).stride(2)));
   enc3_ = register_module("enc3", torch::nn::Conv2d(Conv2dOptions(64, 128, 4).stride(2)));
   enc4_ = register_module("enc4", torch::nn::Conv2d(Conv2dOptions(128, 256, 4).stride(2)));
@@ -51,7 +52,7 @@ ConvVaeImpl::ConvVaeImpl(std::int64_t z_size) : z_size_(z_size) {
   dec1_ = register_module("dec1", torch::nn::Linear(1024, 128 * 5 * 5));
   dec2_ = register_module("dec2", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(128, 64, 5).stride(2)));
   dec3_ = register_module("dec3", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(64, 32, 6).stride(2)));
-  dec4_ = register_module("dec4", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(32, 3, 6).stride(2)));
+  dec4_ = register_module("dec4", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(32, channels, 6).stride(2)));
 
   use_channels_last();
 
@@ -89,9 +90,9 @@ std::vector<torch::Tensor> ConvVaeImpl::decode_params(const torch::Tensor& z) {
 }
 
 torch::Tensor ConvVaeImpl::pixels(const torch::Tensor& frames) {
-  if (frames.dim() != 4 || frames.size(1) != kSize || frames.size(2) != kSize || frames.size(3) != 3)
+  if (frames.dim() != 4 || frames.size(1) != kSize || frames.size(2) != kSize)
     throw Error("ConvVae: frames " + std::string(c10::str(frames.sizes())) +
-                ": expected [N, 64, 64, 3] uint8");
+                ": expected [N, 64, 64, channels] uint8");
   // NHWC in memory already: the permuted view is the channels-last layout of [N, 3, 64, 64].
   return frames.permute({0, 3, 1, 2})
       .to(torch::kFloat32)
@@ -99,12 +100,19 @@ torch::Tensor ConvVaeImpl::pixels(const torch::Tensor& frames) {
       .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
+torch::Tensor ConvVaeImpl::input(const torch::Tensor& frames) const {
+  if (frames.dim() == 4 && frames.size(3) != channels_)
+    throw Error("ConvVae: frames " + std::string(c10::str(frames.sizes())) + ": expected [N, 64, 64, " +
+                std::to_string(channels_) + "] uint8");
+  return pixels(frames);
+}
+
 torch::Tensor ConvVaeImpl::frames(const torch::Tensor& pixels) {
   return pixels.mul(255.0).round().clamp(0, 255).to(torch::kUInt8).permute({0, 2, 3, 1}).contiguous();
 }
 
 ConvVaeImpl::Losses ConvVaeImpl::losses(const torch::Tensor& frames, double kl_floor) {
-  const auto x = pixels(frames);
+  const auto x = input(frames);
   // The ELBO's two terms with one reparameterised draw: E_q[−log p(x|z)] and D_KL[q(z|x) || p(z)].
   const auto qp = q_->params({{"x", x}});
   const auto z = q_->sample_from(qp, /*reparam=*/true);
@@ -122,7 +130,7 @@ ConvVaeImpl::Losses ConvVaeImpl::losses(const torch::Tensor& frames, double kl_f
 
 std::pair<torch::Tensor, torch::Tensor> ConvVaeImpl::encode(const torch::Tensor& frames) {
   torch::NoGradGuard no_grad;
-  auto p = encode_params(pixels(frames));
+  auto p = encode_params(input(frames));
   return {p[0], p[1]};
 }
 

@@ -44,10 +44,12 @@ torch::Tensor world_model_frame(const torch::Tensor& observation);
 // ---------------------------------------------------------------------------------------------- V
 class ConvVaeImpl : public torch::nn::Module {
  public:
-  static constexpr std::int64_t kSize = 64;  // frames are kSize × kSize × 3
+  static constexpr std::int64_t kSize = 64;  // frames are kSize × kSize × channels
 
-  explicit ConvVaeImpl(std::int64_t z_size = 32);
+  // channels: 3 for an RGB frame, more for a stack of frames (state-representation learning's).
+  explicit ConvVaeImpl(std::int64_t z_size = 32, std::int64_t channels = 3);
   std::int64_t z_size() const { return z_size_; }
+  std::int64_t channels() const { return channels_; }
 
   // The model as prob distributions over named variables: q(z|x), p(x|z) and the prior p(z). x is a
   // float frame [N, 3, 64, 64] in [0, 1] (see pixels()).
@@ -60,12 +62,12 @@ class ConvVaeImpl : public torch::nn::Module {
     torch::Tensor reconstruction;  // Σ (x − x̂)² per frame (−log p(x|z) less its constant), mean
     torch::Tensor kl;              // D_KL[q(z|x) || p(z)] per frame, mean (before the floor)
   };
-  // One reparameterised draw of z per frame; frames uint8 [N, 64, 64, 3].
+  // One reparameterised draw of z per frame; frames uint8 [N, 64, 64, channels].
   Losses losses(const torch::Tensor& frames, double kl_floor);
 
   // q(z|x)'s mean and standard deviation, each [N, z] (no gradients).
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& frames);
-  // p(x|z)'s mean as uint8 frames [N, 64, 64, 3] (no gradients).
+  // p(x|z)'s mean as uint8 frames [N, 64, 64, channels] (no gradients).
   torch::Tensor decode(const torch::Tensor& z);
 
   // Lays the convolution weights out channels-last (NHWC), as the frames are: LibTorch's CPU
@@ -73,15 +75,16 @@ class ConvVaeImpl : public torch::nn::Module {
   // constructor does it; call it again after loading weights.
   void use_channels_last();
 
-  // uint8 [N, 64, 64, 3] -> float [N, 3, 64, 64] in [0, 1] (channels-last in memory), and back.
+  // uint8 [N, 64, 64, C] -> float [N, C, 64, 64] in [0, 1] (channels-last in memory), and back.
   static torch::Tensor pixels(const torch::Tensor& frames);
   static torch::Tensor frames(const torch::Tensor& pixels);
 
  private:
+  torch::Tensor input(const torch::Tensor& frames) const;  // pixels() of frames with this V's channels
   std::vector<torch::Tensor> encode_params(const torch::Tensor& x);
   std::vector<torch::Tensor> decode_params(const torch::Tensor& z);
 
-  std::int64_t z_size_;
+  std::int64_t z_size_, channels_;
   torch::nn::Conv2d enc1_{nullptr}, enc2_{nullptr}, enc3_{nullptr}, enc4_{nullptr};
   torch::nn::Linear mu_{nullptr}, log_var_{nullptr}, dense_{nullptr}, dec1_{nullptr};
   torch::nn::ConvTranspose2d dec2_{nullptr}, dec3_{nullptr}, dec4_{nullptr};

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <functional>
 
 #include "core/error.h"
 
@@ -85,6 +86,111 @@ TEST(Srl, KnnMseIsTheTrueDistanceToLearnedNeighbours) {
   // A sample of the references, the same for the same seed.
   EXPECT_EQ(knn_mse(scrambled, line, 2, 4, 7), knn_mse(scrambled, line, 2, 4, 7));
   EXPECT_THROW(knn_mse(line, line, 10), Error);
+}
+
+}  // namespace
+}  // namespace dojo::rl
+
+namespace dojo::rl {
+namespace {
+
+const envs::Space kFrames = envs::Box(0.0, 255.0, {64, 64, 6}, torch::kUInt8);
+
+struct Transitions {
+  torch::Tensor obs, next_obs, actions, rewards;
+};
+Transitions transitions(std::int64_t n, std::uint64_t seed) {
+  torch::manual_seed(seed);
+  return {torch::randint(0, 256, {n, 64, 64, 6}).to(torch::kUInt8),
+          torch::randint(0, 256, {n, 64, 64, 6}).to(torch::kUInt8), torch::randint(0, 2, {n}),
+          torch::randint(0, 3, {n}).to(torch::kFloat32)};
+}
+
+TEST(SrlModel, TheObjectiveIsOneFormulaOfTheChosenLosses) {
+  torch::manual_seed(0);
+  SrlModel m(kFrames, envs::Discrete{2},
+             SrlOptions().losses({"autoencoder", "inverse"}).weights({1.0, 10.0}));
+  EXPECT_EQ(
+      m->objective().str(),
+      "mean(E_q(s|o)[E_q(s_next|o_next)[-(log p(o|s) + log p(o_next|s_next)) + 10 * -log p(a|s,s_next)]])");
+  ASSERT_EQ(m->terms().size(), 2u);
+  EXPECT_EQ(m->terms()[1].first, "inverse");
+  EXPECT_EQ(m->terms()[1].second.str(), "mean(E_q(s|o)[E_q(s_next|o_next)[-log p(a|s,s_next)]])");
+  // The inverse term is the cross-entropy of the inverse model on φ(o), φ(o'); with a deterministic
+  // φ the objective is the weighted sum of the terms.
+  const auto t = transitions(8, 1);
+  const auto b = m->batch(t.obs, t.next_obs, t.actions, t.rewards);
+  torch::NoGradGuard no_grad;
+  const auto s = m->encode(t.obs), s_next = m->encode(t.next_obs);
+  auto inverse = m->named_children()["inverse"]->as<torch::nn::Sequential>();
+  const auto ce =
+      torch::nn::functional::cross_entropy(inverse->forward(torch::cat({s, s_next}, 1)), t.actions);
+  const auto inverse_term = m->terms()[1].second.eval(b).item<double>();
+  EXPECT_NEAR(inverse_term, ce.item<double>(), 1e-4);
+  const auto total = m->objective().eval(b).item<double>();
+  EXPECT_NEAR(total, m->terms()[0].second.eval(b).item<double>() + 10 * inverse_term, 1e-3 * std::abs(total));
+
+  SrlModel v(kFrames, envs::Box(-2.0, 2.0, {1}),
+             SrlOptions().losses({"vae", "forward", "reward", "priors"}).beta(4.0));
+  EXPECT_EQ(
+      v->objective().str(),
+      "mean(E_q(s|o)[E_q(s_next|o_next)[-(log p(o|s) + log p(o_next|s_next)) + -log p(s_next|s,a) + "
+      "-log p(r|s,s_next) + mean_t[||s_next - s||^2] + mean_(a_i=a_j)[(||s_next_j - s_j|| - ||s_next_i - "
+      "s_i||)^2] + mean_(a_i=a_j, r_i!=r_j)[exp(-||s_j - s_i||^2)] + mean_(a_i=a_j)[exp(-||s_j - s_i||^2) * "
+      "||(s_next_j - s_j) - (s_next_i - s_i)||^2]]] + 4 * (D_KL[q(s|o)||p_prior(s)] + "
+      "D_KL[q(s_next|o_next)||p_prior(s_next)]))");
+}
+
+TEST(SrlModel, TrainingLowersTheObjectiveAndReachesEveryPart) {
+  torch::manual_seed(0);
+  SrlModel m(kFrames, envs::Box(-2.0, 2.0, {1}),
+             SrlOptions().losses({"vae", "forward", "reward", "priors"}).state_dim(4));
+  const auto t = transitions(8, 2);
+  const auto b = m->batch(t.obs, t.next_obs, torch::rand({8, 1}) * 4 - 2, t.rewards);
+  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(1e-3));
+  double first = 0, last = 0;
+  for (int step = 0; step < 12; ++step) {
+    opt.zero_grad();
+    auto loss = m->objective().eval(b);
+    loss.backward();
+    if (step == 0) {
+      for (const auto& p : m->named_parameters())
+        EXPECT_TRUE(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0) << p.key();
+      first = loss.item<double>();
+    }
+    last = loss.item<double>();
+    opt.step();
+  }
+  EXPECT_LT(last, first);
+}
+
+TEST(SrlModel, BadSettingsAreNamed) {
+  auto message = [](const std::function<void()>& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message([] { SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"pca"})); }),
+            "SRL loss 'pca': expected autoencoder, vae, forward, inverse, reward or priors");
+  EXPECT_EQ(message([] {
+              SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"forward"}).weights({1, 2}));
+            }),
+            "SRL weights: 2 given for 1 losses: expected one per loss");
+  EXPECT_EQ(message([] {
+              SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"vae", "autoencoder"}));
+            }),
+            "SRL losses: autoencoder and vae both reconstruct: expected one of them");
+  EXPECT_EQ(message([] {
+              SrlModel(envs::Box(0.0, 255.0, {84, 84, 4}, torch::kUInt8), envs::Discrete{2});
+            }),
+            "SRL: expected [64, 64, C] uint8 frames (pixels: 64), the env observes Box(0, 255, (84, 84, 4), "
+            "uint8)");
+  SrlModel m(kFrames, envs::Discrete{2});
+  const auto gray = torch::zeros({2, 64, 64, 2}, torch::kUInt8);
+  EXPECT_THROW(m->batch(gray, gray, torch::zeros({2}), torch::zeros({2})), Error);
 }
 
 }  // namespace
