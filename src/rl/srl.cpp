@@ -1,5 +1,7 @@
 #include "rl/srl.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/optim/adam.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "envs/space.h"
 #include "prob/distribution.h"
 
 namespace dojo::rl {
@@ -328,5 +331,93 @@ prob::Dict SrlModelImpl::batch(const torch::Tensor& obs, const torch::Tensor& ne
 torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) { return vae_->encode(frames).first; }
 
 torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) { return vae_->decode(states); }
+
+SrlData SrlData::episodes(std::int64_t first, std::int64_t last) const {
+  const auto keep = (episode >= first) & (episode < last);
+  const auto rows = keep.nonzero().squeeze(1);
+  if (rows.numel() == 0)
+    throw Error("SRL data: no frames in episodes [" + std::to_string(first) + ", " + std::to_string(last) +
+                ")");
+  // Frames renumber from the first kept one; a transition is kept with the frame it starts from.
+  const auto offset = rows[0].item<std::int64_t>();
+  const auto t = (episode.index_select(0, from) >= first) & (episode.index_select(0, from) < last);
+  return {frames.index_select(0, rows), states.index_select(0, rows), episode.index_select(0, rows),
+          from.index({t}) - offset,     actions.index({t}),           rewards.index({t})};
+}
+
+SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed) {
+  if (steps < 1) throw Error("SRL data: steps " + std::to_string(steps) + ": expected >= 1");
+  auto env = factory();
+  std::mt19937_64 rng(seed);
+  std::vector<torch::Tensor> frames, states, actions;
+  std::vector<std::int64_t> episode, from;
+  std::vector<float> rewards;
+  std::int64_t episodes = 0;
+  auto keep = [&](const envs::Info& info, torch::Tensor obs) {
+    const auto it = info.find("state");
+    if (it == info.end())
+      throw Error("SRL data: " + env->name() +
+                  " gives no info[\"state\"]: expected pixel observations (pixels: 64)");
+    frames.push_back(std::move(obs));
+    states.push_back(it->second.tensor().to(torch::kFloat32).reshape({-1}));
+    episode.push_back(episodes);
+  };
+  auto reset = env->reset(seed);
+  keep(reset.info, reset.obs);
+  for (std::int64_t t = 0; t < steps; ++t) {
+    const auto a = envs::sample(env->action_space(), rng);
+    auto r = env->step(a);
+    from.push_back(static_cast<std::int64_t>(frames.size()) - 1);
+    actions.push_back(a);
+    rewards.push_back(static_cast<float>(r.reward));
+    keep(r.info, r.obs);
+    if (r.done() && t + 1 < steps) {
+      ++episodes;
+      auto next = env->reset(seed + static_cast<std::uint64_t>(episodes));
+      keep(next.info, next.obs);
+    }
+  }
+  return {torch::stack(frames), torch::stack(states),  torch::tensor(episode),
+          torch::tensor(from),  torch::stack(actions), torch::tensor(rewards)};
+}
+
+std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& o) {
+  if (o.epochs() < 1 || o.batch_size() < 2)
+    throw Error("SRL training: expected epochs >= 1 and batch_size >= 2, got " + std::to_string(o.epochs()) +
+                " and " + std::to_string(o.batch_size()));
+  auto optimizer = torch::optim::Adam(model->parameters(), torch::optim::AdamOptions(o.learning_rate()));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
+  const auto n = data.transitions();
+  std::vector<double> curve;
+  model->train();
+  for (std::int64_t epoch = 0; epoch < o.epochs(); ++epoch) {
+    const auto order = torch::randperm(n, gen, torch::kInt64);
+    double total = 0.0;
+    std::int64_t batches = 0;
+    // A last batch too small to pair within is left for the next epoch's shuffle.
+    for (std::int64_t start = 0; start + 2 <= n; start += o.batch_size()) {
+      const auto idx = order.slice(0, start, std::min(n, start + o.batch_size()));
+      const auto at = data.from.index_select(0, idx);
+      const auto batch = model->batch(data.frames.index_select(0, at), data.frames.index_select(0, at + 1),
+                                      data.actions.index_select(0, idx), data.rewards.index_select(0, idx));
+      optimizer.zero_grad();
+      const auto loss = model->objective().eval(batch);
+      loss.backward();
+      optimizer.step();
+      total += loss.item<double>();
+      ++batches;
+    }
+    curve.push_back(total / static_cast<double>(batches));
+  }
+  model->eval();
+  return curve;
+}
+
+torch::Tensor encode_frames(SrlModel& model, const torch::Tensor& frames) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t start = 0; start < frames.size(0); start += 256)
+    parts.push_back(model->encode(frames.slice(0, start, std::min(frames.size(0), start + 256))));
+  return torch::cat(parts);
+}
 
 }  // namespace dojo::rl

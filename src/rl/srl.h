@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/export.h"
+#include "envs/factory.h"
 #include "envs/space.h"
 #include "prob/loss.h"
 #include "rl/world_model.h"
@@ -121,6 +122,37 @@ TORCH_MODULE(SrlModel);
 
 // The objectives SrlOptions::losses knows.
 const std::vector<std::string>& srl_loss_names();
+
+// ---------------------------------------------------------------------------------- data, training
+// A random policy's experience in a pixel env, each frame stored once: transition i goes from
+// frames[from[i]] to frames[from[i] + 1] with actions[i] and rewards[i]; states[k] is the true state
+// behind frames[k] (info["state"]), episode[k] its episode.
+struct SrlData {
+  torch::Tensor frames;   // uint8 [M, 64, 64, C]
+  torch::Tensor states;   // float [M, m]
+  torch::Tensor episode;  // int64 [M]
+  torch::Tensor from;     // int64 [N]
+  torch::Tensor actions;  // int64 [N] or float [N, k]
+  torch::Tensor rewards;  // float [N]
+  std::int64_t transitions() const { return from.size(0); }
+  // The transitions of episodes [first, last) (a held-out split keeps whole episodes).
+  SrlData episodes(std::int64_t first, std::int64_t last) const;
+};
+// `steps` transitions of uniformly random actions; the env (a factory of pixel observations with
+// info["state"]) resets with seeds seed, seed + 1, ... so the same seed gives the same data.
+SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed);
+
+struct SrlTrainOptions {
+  TORCH_ARG(std::int64_t, epochs) = 10;
+  TORCH_ARG(std::int64_t, batch_size) = 128;
+  TORCH_ARG(double, learning_rate) = 1e-3;
+  TORCH_ARG(std::uint64_t, seed) = 0;
+};
+// Adam on the model's objective over shuffled minibatches of transitions; the mean objective of each
+// epoch, in order.
+std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& options);
+// φ of every frame, in batches: [M, state_dim].
+torch::Tensor encode_frames(SrlModel& model, const torch::Tensor& frames);
 
 }  // namespace dojo::rl
 

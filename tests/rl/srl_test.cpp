@@ -8,6 +8,8 @@
 #include <functional>
 
 #include "core/error.h"
+#include "envs/pixels.h"
+#include "envs/registry.h"
 
 namespace dojo::rl {
 namespace {
@@ -191,6 +193,60 @@ TEST(SrlModel, BadSettingsAreNamed) {
   SrlModel m(kFrames, envs::Discrete{2});
   const auto gray = torch::zeros({2, 64, 64, 2}, torch::kUInt8);
   EXPECT_THROW(m->batch(gray, gray, torch::zeros({2}), torch::zeros({2})), Error);
+}
+
+TEST(SrlData, ARandomPolicysFramesStoredOnceWithTheirTrueStates) {
+  const auto pixels = envs::EnvFactory("CartPole-v1").wrap(envs::pixel_wrapper({.size = 64, .frames = 2}));
+  const auto d = collect_srl_data(pixels, 60, 3);
+  const auto episodes = d.episode[-1].item<std::int64_t>() + 1;
+  EXPECT_GT(episodes, 1);  // random CartPole falls within ~20 steps
+  EXPECT_EQ(d.transitions(), 60);
+  EXPECT_EQ(d.frames.size(0), 60 + episodes);
+  EXPECT_EQ(d.frames.sizes().slice(1), (std::vector<std::int64_t>{64, 64, 6}));
+  EXPECT_EQ(d.states.sizes(), (std::vector<std::int64_t>{60 + episodes, 4}));
+  // Replaying the actions in the plain env gives the stored states.
+  auto plain = envs::make("CartPole-v1");
+  std::int64_t episode = 0;
+  EXPECT_TRUE(torch::equal(plain->reset(3).obs, d.states[0]));
+  for (std::int64_t i = 0; i < d.transitions(); ++i) {
+    const auto at = d.from[i].item<std::int64_t>();
+    if (d.episode[at].item<std::int64_t>() != episode) {
+      episode = d.episode[at].item<std::int64_t>();
+      EXPECT_TRUE(torch::equal(plain->reset(3 + static_cast<std::uint64_t>(episode)).obs, d.states[at]));
+    }
+    const auto r = plain->step(d.actions[i]);
+    EXPECT_TRUE(torch::equal(r.obs, d.states[at + 1])) << i;
+    EXPECT_EQ(r.reward, d.rewards[i].item<float>());
+    EXPECT_EQ(d.episode[at + 1].item<std::int64_t>(), episode);
+  }
+  EXPECT_TRUE(torch::equal(collect_srl_data(pixels, 60, 3).frames, d.frames));
+  // A split keeps whole episodes, renumbering its frames.
+  const auto tail = d.episodes(1, episodes);
+  EXPECT_TRUE(torch::equal(tail.frames, d.frames.slice(0, d.frames.size(0) - tail.frames.size(0))));
+  EXPECT_EQ(tail.from[0].item<std::int64_t>(), 0);
+  EXPECT_EQ(tail.transitions() + d.episodes(0, 1).transitions(), d.transitions());
+  try {
+    collect_srl_data(envs::EnvFactory("CartPole-v1"), 5, 0);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "SRL data: TimeLimit<OrderEnforcing<CartPole>> gives no info[\"state\"]: expected pixel "
+                 "observations (pixels: 64)");
+  }
+}
+
+TEST(SrlData, TrainingAnAutoencoderLowersItsObjective) {
+  const auto pixels = envs::EnvFactory("Pendulum-v1").wrap(envs::pixel_wrapper({.size = 64, .frames = 2}));
+  const auto d = collect_srl_data(pixels, 64, 0);
+  torch::manual_seed(0);
+  SrlModel m(pixels()->observation_space(), pixels()->action_space(),
+             SrlOptions().losses({"autoencoder"}).state_dim(3));
+  const auto curve = train_srl(m, d, SrlTrainOptions().epochs(3).batch_size(32));
+  ASSERT_EQ(curve.size(), 3u);
+  EXPECT_LT(curve.back(), curve.front());
+  const auto states = encode_frames(m, d.frames);
+  EXPECT_EQ(states.sizes(), (std::vector<std::int64_t>{d.frames.size(0), 3}));
+  EXPECT_EQ(ground_truth_correlation(states, d.states).per_dimension.size(), 3u);
 }
 
 }  // namespace
