@@ -37,5 +37,6 @@ std::vector<Command> add_model_commands(CLI::App& app);    // example, zoo, mode
 std::vector<Command> add_mol_commands(CLI::App& app);      // mol               (mol.cpp)
 std::vector<Command> add_dataset_commands(CLI::App& app);  // dataset         (dataset.cpp)
 std::vector<Command> add_games_commands(CLI::App& app);    // games           (games.cpp)
+std::vector<Command> add_srl_commands(CLI::App& app);      // srl             (srl.cpp)
 
 }  // namespace dojo::app

@@ -162,6 +162,19 @@ void Config::read(const std::string& key, std::vector<std::int64_t>& value) cons
   value = out;
 }
 
+void Config::read(const std::string& key, std::vector<double>& value) const {
+  const auto n = at(key);
+  if (!n) return;
+  if (!n.IsSequence()) type_error(key, "a list of numbers like [1, 0.5]");
+  std::vector<double> out;
+  try {
+    for (const auto& item : n) out.push_back(item.as<double>());
+  } catch (const YAML::Exception&) {
+    type_error(key, "a list of numbers like [1, 0.5]");
+  }
+  value = out;
+}
+
 void Config::read(const std::string& key, std::vector<std::string>& value) const {
   const auto n = at(key);
   if (!n) return;

@@ -47,6 +47,7 @@ class Config {
   void read(const std::string& key, std::string& value) const;
   void read(const std::string& key, std::vector<std::int64_t>& value) const;
   void read(const std::string& key, std::vector<std::string>& value) const;
+  void read(const std::string& key, std::vector<double>& value) const;
 
   template <class T>
   T get(const std::string& key, T fallback) const {

@@ -381,7 +381,8 @@ SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, st
           torch::tensor(from),  torch::stack(actions), torch::tensor(rewards)};
 }
 
-std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& o) {
+std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& o,
+                              const std::function<void(std::int64_t, double)>& on_epoch) {
   if (o.epochs() < 1 || o.batch_size() < 2)
     throw Error("SRL training: expected epochs >= 1 and batch_size >= 2, got " + std::to_string(o.epochs()) +
                 " and " + std::to_string(o.batch_size()));
@@ -408,6 +409,7 @@ std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTra
       ++batches;
     }
     curve.push_back(total / static_cast<double>(batches));
+    if (on_epoch) on_epoch(epoch + 1, curve.back());
   }
   model->eval();
   return curve;

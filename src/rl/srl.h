@@ -14,6 +14,7 @@
 #include <torch/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -150,7 +151,9 @@ struct SrlTrainOptions {
 };
 // Adam on the model's objective over shuffled minibatches of transitions; the mean objective of each
 // epoch, in order.
-std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& options);
+// on_epoch (optional) hears each epoch's number (from 1) and mean objective as it ends.
+std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTrainOptions& options,
+                              const std::function<void(std::int64_t, double)>& on_epoch = {});
 // φ of every frame, in batches: [M, state_dim].
 torch::Tensor encode_frames(SrlModel& model, const torch::Tensor& frames);
 

@@ -162,6 +162,15 @@ TEST(Config, ReadsListsOfStringsAndSections) {
   EXPECT_EQ(c.text("plugins"), "[a.so, b.so]");
   std::vector<std::string> v;
   EXPECT_THROW(Config::parse("plugins: a.so", "t").read("plugins", v), Error);
+  const auto w = Config::parse("weights: [1, 0.5]\nbad: [1, x]", "t");
+  EXPECT_EQ(w.get<std::vector<double>>("weights", {}), (std::vector<double>{1.0, 0.5}));
+  std::vector<double> d;
+  try {
+    w.read("bad", d);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a list of numbers like [1, 0.5]"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Strings, CountsAcceptScientificNotation) {

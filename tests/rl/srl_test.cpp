@@ -5,14 +5,21 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
+#include "cli_util.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "envs/pixels.h"
 #include "envs/registry.h"
+#include "rl/srl_run.h"
+#include "test_util.h"
 
 namespace dojo::rl {
 namespace {
+
+namespace fs = std::filesystem;
 
 // Three transitions (float32, so values hold to 1e-6): Δs = (1, 0), (0, 0), (0, 2); transitions 0 and 2 share
 // action 0 and differ in reward.
@@ -247,6 +254,41 @@ TEST(SrlData, TrainingAnAutoencoderLowersItsObjective) {
   const auto states = encode_frames(m, d.frames);
   EXPECT_EQ(states.sizes(), (std::vector<std::int64_t>{d.frames.size(0), 3}));
   EXPECT_EQ(ground_truth_correlation(states, d.states).per_dimension.size(), 3u);
+}
+
+TEST(SrlRun, TrainsScoresAndLoadsBack) {
+  const auto out = test::fresh_path("srl_run");
+  auto cfg = core::Config::parse(
+      "env: Pendulum-v1\nsteps: 450\nepochs: 1\nstate_dim: 3\nlosses: [autoencoder, inverse]\n"
+      "weights: [1, 10]\nbatch_size: 64\n",
+      "test");
+  const auto s = train_srl_run(cfg, out);
+  // 450 steps of Pendulum: episodes of 200, 200 and 50; the last (the 20% share, rounded) held out.
+  EXPECT_EQ(s.transitions, 400);
+  EXPECT_EQ(s.held_out_frames, 51);
+  EXPECT_EQ(s.curve.size(), 1u);
+  EXPECT_EQ(s.learned.gtc.per_dimension.size(), 3u);
+  EXPECT_NEAR(s.ground_truth.gtc.mean, 1.0, 1e-9);
+  EXPECT_LT(s.ground_truth.knn_mse, s.learned.knn_mse);
+  for (const char* f : {"config.yaml", "srl.ckpt", "srl.csv", "summary.json"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  auto loaded = load_srl_run(out);
+  EXPECT_EQ(loaded.options.weights(), (std::vector<double>{1, 10}));
+  const auto frames = collect_srl_data(loaded.options.env_factory(), 3, 0).frames;
+  EXPECT_EQ(loaded.model->encode(frames).sizes(), (std::vector<std::int64_t>{4, 3}));
+  fs::remove_all(out);
+}
+
+TEST(SrlRun, BadInputIsAOneLineErrorWithExitCode2) {
+  const auto out = test::fresh_path("srl_cli");
+  test::expect_bad_input("srl train --env Pendulum-v9 --out " + out.string(), "Pendulum-v9");
+  test::expect_bad_input("srl train --losses autoencoder,pca --out " + out.string(), "pca");
+  test::expect_bad_input("srl train --set stat_dim=3 --out " + out.string(), "stat_dim");
+  test::expect_bad_input("srl train --set holdout=0.9 --out " + out.string(), "holdout");
+  test::expect_bad_input("srl train --set weights=[1,2] --out " + out.string(), "weights");
+  test::expect_bad_input("srl train --set steps=50 --out " + out.string(), "steps");
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  fs::remove_all(out);
 }
 
 }  // namespace
