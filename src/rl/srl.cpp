@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <optional>
 #include <random>
@@ -420,6 +421,26 @@ torch::Tensor encode_frames(SrlModel& model, const torch::Tensor& frames) {
   for (std::int64_t start = 0; start < frames.size(0); start += 256)
     parts.push_back(model->encode(frames.slice(0, start, std::min(frames.size(0), start + 256))));
   return torch::cat(parts);
+}
+
+LearnedState::LearnedState(std::unique_ptr<envs::Env> env, SrlModel model)
+    : Wrapper(std::move(env)),
+      model_(std::move(model)),
+      space_(envs::Box(-std::numeric_limits<double>::infinity(), std::numeric_limits<double>::infinity(),
+                       {model_->options().state_dim()})) {
+  model_->eval();
+}
+
+envs::ResetResult LearnedState::reset(std::optional<std::uint64_t> seed) {
+  auto r = env_->reset(seed);
+  r.obs = model_->encode(r.obs.unsqueeze(0)).squeeze(0);
+  return r;
+}
+
+envs::StepResult LearnedState::step(const torch::Tensor& action) {
+  auto r = env_->step(action);
+  r.obs = model_->encode(r.obs.unsqueeze(0)).squeeze(0);
+  return r;
 }
 
 }  // namespace dojo::rl

@@ -22,6 +22,7 @@
 #include "core/export.h"
 #include "envs/factory.h"
 #include "envs/space.h"
+#include "envs/wrappers.h"
 #include "prob/loss.h"
 #include "rl/world_model.h"
 
@@ -156,6 +157,23 @@ std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTra
                               const std::function<void(std::int64_t, double)>& on_epoch = {});
 // φ of every frame, in batches: [M, state_dim].
 torch::Tensor encode_frames(SrlModel& model, const torch::Tensor& frames);
+
+// An agent's view through a learned state: the pixel env's frame stack becomes φ(o), float32
+// [state_dim] (the encoder frozen; info["state"] passes through). One model serves every copy of the
+// env (vector envs): encoding runs without gradients.
+class LearnedState final : public envs::Wrapper {
+ public:
+  LearnedState(std::unique_ptr<envs::Env> env, SrlModel model);
+  envs::ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
+  using Env::step;
+  envs::StepResult step(const torch::Tensor& action) override;
+  const envs::Space& observation_space() const override { return space_; }
+  std::string name() const override { return wrap_name("LearnedState"); }
+
+ private:
+  SrlModel model_;
+  envs::Space space_;
+};
 
 }  // namespace dojo::rl
 

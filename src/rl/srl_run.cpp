@@ -145,4 +145,17 @@ LoadedSrl load_srl_run(const fs::path& dir) {
   return l;
 }
 
+envs::WrapperFn srl_state_wrapper(const fs::path& dir) {
+  auto loaded = std::make_shared<LoadedSrl>(load_srl_run(dir));
+  return [loaded, dir](std::unique_ptr<envs::Env> env) -> std::unique_ptr<envs::Env> {
+    if (env->id() != loaded->options.env())
+      throw Error("srl_run '" + dir.string() + "' learned its state on " + loaded->options.env() +
+                  ": expected it for " + env->id());
+    auto pixels = envs::pixel_observations(std::move(env), {.size = ConvVaeImpl::kSize,
+                                                            .frames = loaded->options.pixel_frames(),
+                                                            .grayscale = loaded->options.pixel_gray()});
+    return std::make_unique<LearnedState>(std::move(pixels), loaded->model);
+  };
+}
+
 }  // namespace dojo::rl

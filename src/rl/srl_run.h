@@ -84,6 +84,9 @@ struct LoadedSrl {
   SrlModel model{nullptr};
 };
 LoadedSrl load_srl_run(const std::filesystem::path& dir);
+// An env factory step: the run's pixel observations, then its frozen encoder (LearnedState), so an
+// agent learns on the learned state. The run's env must be the env it wraps.
+envs::WrapperFn srl_state_wrapper(const std::filesystem::path& dir);
 
 }  // namespace dojo::rl
 

@@ -27,6 +27,7 @@
 #include "rl/algos.h"
 #include "rl/callbacks.h"
 #include "rl/rlzoo.h"
+#include "rl/srl_run.h"
 
 namespace dojo::rl {
 
@@ -197,6 +198,10 @@ void RunOptions::validate() const {
   if (stop_on_reward_threshold_ && !envs::spec(env_id_).reward_threshold) {
     throw Error("stop_on_reward_threshold: " + env_id_ + " has no registered reward threshold");
   }
+  if (!srl_run_.empty() && (pixels_ > 0 || atari_wrappers_)) {
+    throw Error(
+        "srl_run with pixels or atari_wrappers: expected one way of seeing (srl_run makes its own frames)");
+  }
   if (pixels_ > 0 && atari_wrappers_) {
     throw Error(
         "pixels and atari_wrappers: expected one of them (the Atari preprocessing makes its own frames)");
@@ -208,6 +213,7 @@ void RunOptions::validate() const {
 
 envs::EnvFactory run_env_factory(const RunOptions& run, bool training) {
   envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
+  if (!run.srl_run().empty()) f.wrap(srl_state_wrapper(run.srl_run()));
   if (run.pixels() > 0)
     f.wrap(envs::pixel_wrapper(
         {.size = run.pixels(), .frames = run.pixel_frames(), .grayscale = run.pixel_gray()}));
@@ -318,6 +324,8 @@ core::Config resolve_config(const TrainRequest& req) {
   if (req.device) cfg.set("device", YAML::Node(*req.device));
   // Absolute, so that resume and eval find it from any directory.
   if (req.dataset) cfg.set("dataset", YAML::Node(fs::absolute(*req.dataset).lexically_normal().string()));
+  if (const auto srl = cfg.get<std::string>("srl_run", ""); !srl.empty())
+    cfg.set("srl_run", YAML::Node(fs::absolute(srl).lexically_normal().string()));
 
   const std::string algo = cfg.get<std::string>("algo", RunOptions().algo());
   require_algorithm(algo);

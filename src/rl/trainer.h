@@ -43,6 +43,9 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, pixels) = 0;
   TORCH_ARG(std::int64_t, pixel_frames) = 2;
   TORCH_ARG(bool, pixel_gray) = false;
+  // Observe a learned state instead: a `dojo srl train` run's frozen encoder on the env's picture
+  // (rl/srl_run.h); "" = off.
+  TORCH_ARG(std::string, srl_run) = "";
   // Stop once a periodic evaluation reaches the env's registered reward threshold.
   TORCH_ARG(bool, stop_on_reward_threshold) = false;
   // Shared libraries that register the run's env (core/plugin.h), loaded again by eval and resume.
@@ -65,6 +68,7 @@ struct RunOptions {
     f("pixels", pixels_, core::non_negative("0: the env's own observation"));
     f("pixel_frames", pixel_frames_, core::positive());
     f("pixel_gray", pixel_gray_);
+    f("srl_run", srl_run_);
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
     f("plugins", plugins_);
   }

@@ -14,6 +14,7 @@
 #include "envs/pixels.h"
 #include "envs/registry.h"
 #include "rl/srl_run.h"
+#include "rl/trainer.h"
 #include "test_util.h"
 
 namespace dojo::rl {
@@ -256,6 +257,12 @@ TEST(SrlData, TrainingAnAutoencoderLowersItsObjective) {
   EXPECT_EQ(ground_truth_correlation(states, d.states).per_dimension.size(), 3u);
 }
 
+// The first frame stack of Pendulum reset with `seed`, as the SRL runs see it.
+torch::Tensor pixel_frames(std::uint64_t seed) {
+  auto env = envs::pixel_observations(envs::make("Pendulum-v1"), {.size = 64, .frames = 2});
+  return env->reset(seed).obs.unsqueeze(0);
+}
+
 TEST(SrlRun, TrainsScoresAndLoadsBack) {
   const auto out = test::fresh_path("srl_run");
   auto cfg = core::Config::parse(
@@ -276,6 +283,27 @@ TEST(SrlRun, TrainsScoresAndLoadsBack) {
   EXPECT_EQ(loaded.options.weights(), (std::vector<double>{1, 10}));
   const auto frames = collect_srl_data(loaded.options.env_factory(), 3, 0).frames;
   EXPECT_EQ(loaded.model->encode(frames).sizes(), (std::vector<std::int64_t>{4, 3}));
+
+  // PPO on the frozen learned state: the run key srl_run.
+  auto env = run_env_factory(RunOptions().env_id("Pendulum-v1").srl_run(out.string()), true)();
+  EXPECT_EQ(envs::to_string(env->observation_space()), "Box(-inf, inf, (3,), float32)");
+  const auto first = env->reset(0);
+  EXPECT_TRUE(torch::allclose(first.obs, loaded.model->encode(pixel_frames(0)).squeeze(0)));
+  EXPECT_EQ(first.info.at("state").tensor().sizes(), (std::vector<std::int64_t>{3}));
+  TrainRequest r;
+  r.algo = "ppo";
+  r.env_id = "Pendulum-v1";
+  r.out = out / "ppo";
+  r.overrides = {
+      "srl_run=" + out.string(), "n_envs=2",    "n_steps=16",           "batch_size=32", "n_epochs=1",
+      "n_timesteps=64",          "eval_freq=0", "final_eval_episodes=1"};
+  EXPECT_EQ(train(r).env_steps, 64);
+  r.env_id = "CartPole-v1";
+  r.out = out / "ppo-cartpole";
+  EXPECT_THROW(resolve_config(r), Error);  // the state was learned on Pendulum
+  r.env_id = "Pendulum-v1";
+  r.overrides = {"srl_run=" + out.string(), "pixels=64"};
+  EXPECT_THROW(resolve_config(r), Error);
   fs::remove_all(out);
 }
 
@@ -287,6 +315,8 @@ TEST(SrlRun, BadInputIsAOneLineErrorWithExitCode2) {
   test::expect_bad_input("srl train --set holdout=0.9 --out " + out.string(), "holdout");
   test::expect_bad_input("srl train --set weights=[1,2] --out " + out.string(), "weights");
   test::expect_bad_input("srl train --set steps=50 --out " + out.string(), "steps");
+  test::expect_bad_input("train ppo --env Pendulum-v1 --set srl_run=/nonexistent/srl --out " + out.string(),
+                         "/nonexistent/srl");
   EXPECT_FALSE(fs::exists(out / "summary.json"));
   fs::remove_all(out);
 }
