@@ -31,6 +31,8 @@ core::Registry<EnvSpec>& registry() {
     add({"CartPole-v0", [] { return std::make_unique<CartPole>(); }, 200, 195.0});
     add({"CartPole-v1", [] { return std::make_unique<CartPole>(); }, 500, 475.0});
     add({"MountainCar-v0", [] { return std::make_unique<MountainCar>(); }, 200, -110.0});
+    // The reward only at the flag (1), 0 elsewhere: random exploration almost never sees it.
+    add({"SparseMountainCar-v0", [] { return std::make_unique<MountainCar>(true); }, 200, 1.0});
     add({"MountainCarContinuous-v0", [] { return std::make_unique<MountainCarContinuous>(); }, 999, 90.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});

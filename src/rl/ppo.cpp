@@ -110,6 +110,20 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
                            torch::TensorOptions().device(device_).requires_grad(true));
     params.push_back(log_std_);
   }
+  if (opts_.intrinsic() == "icm") {
+    // ICM's features, inverse and forward models: one SRL model, trained in the same steps.
+    const auto beta = opts_.icm_beta();
+    with_init_seed(core::derive_seed(seed, "icm"), [&] {
+      icm_ = SrlModel(probe.observation_space(), probe.action_space(),
+                      SrlOptions()
+                          .losses({"inverse", "forward"})
+                          .weights({1.0 - beta, beta})
+                          .state_dim(opts_.icm_features())
+                          .hidden(opts_.icm_hidden()));
+    });
+    icm_->to(device_);
+    for (auto& p : icm_->parameters()) params.push_back(p);
+  }
   nn::OptimizerOptions o;
   o.learning_rate = opts_.learning_rate();
   o.name = opts_.optimizer();
@@ -200,7 +214,24 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
     torch::NoGradGuard no_grad;
     last_values = value(b.last_obs);
   }
-  const auto adv = compute_gae(b.rollout, last_values, opts_.gamma(), opts_.gae_lambda());
+  // Curiosity: each step's reward gains η/2 · the forward model's error on (s, a, s'). s' is the next
+  // row's observation (after an episode's last step that row holds its final observation; the
+  // autoreset row after it is not valid), and last_obs after the last row.
+  auto rollout = b.rollout;
+  torch::Tensor next_obs;
+  double intrinsic = 0.0;
+  if (icm_) {
+    next_obs = torch::cat({b.obs.slice(0, 1), b.last_obs.unsqueeze(0)}, 0);
+    const auto steps = b.obs.size(0) * b.obs.size(1);
+    const auto all = icm_->batch(b.obs.flatten(0, 1).to(device_), next_obs.flatten(0, 1).to(device_),
+                                 b.actions.flatten(0, 1).to(device_), torch::zeros({steps}));
+    const auto valid_steps = b.rollout.valid.to(torch::kFloat32);
+    const auto r_i = (opts_.icm_eta() / 2.0) *
+                     icm_->forward_error(all).cpu().reshape(b.rollout.rewards.sizes()) * valid_steps;
+    rollout.rewards = b.rollout.rewards + r_i;
+    intrinsic = r_i.sum().item<double>() / std::max(1.0, valid_steps.sum().item<double>());
+  }
+  const auto adv = compute_gae(rollout, last_values, opts_.gamma(), opts_.gae_lambda());
 
   // Annealed schedules (RL Zoo's lin_<x>: x at the start, 0 at the end).
   const double frac = 1.0 - progress;
@@ -218,9 +249,10 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
   const auto b_logp = valid(b.log_prob), b_val = valid(b.rollout.values);
   const auto b_adv = valid(adv.advantages), b_ret = valid(adv.returns);
   const auto size = keep.numel();
+  const auto b_next = icm_ ? valid(next_obs) : torch::Tensor();
 
   std::map<std::string, double> m{{"lr", lr}, {"clip_range", clip}};
-  double pg_sum = 0, vf_sum = 0, ent_sum = 0, kl = 0, clip_frac = 0;
+  double pg_sum = 0, vf_sum = 0, ent_sum = 0, kl = 0, clip_frac = 0, icm_sum = 0;
   std::int64_t updates = 0;
   bool stop = false;
   for (std::int64_t epoch = 0; epoch < opts_.n_epochs() && !stop; ++epoch) {
@@ -248,7 +280,14 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
         stop = true;
         break;
       }
-      const auto loss = objective.loss + opts_.ent_coef() * entropy_loss + opts_.vf_coef() * value_loss;
+      auto loss = objective.loss + opts_.ent_coef() * entropy_loss + opts_.vf_coef() * value_loss;
+      if (icm_) {
+        const auto icm_loss = icm_->objective().eval(
+            icm_->batch(b_obs.index_select(0, mb), b_next.index_select(0, mb), b_act.index_select(0, mb),
+                        torch::zeros({mb.numel()}, b_obs.options())));
+        loss = opts_.icm_lambda() * loss + icm_loss;
+        icm_sum += icm_loss.item<double>();
+      }
       gradient_step(*optimizer_, loss, opts_.max_grad_norm());
       pg_sum += objective.loss.item<double>();
       vf_sum += value_loss.item<double>();
@@ -266,6 +305,10 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
   m["approx_kl"] = kl;
   m["clip_fraction"] = clip_frac / u;
   m["updates"] = static_cast<double>(updates);
+  if (icm_) {
+    m["intrinsic_reward"] = intrinsic;
+    m["icm_loss"] = icm_sum / u;
+  }
   return m;
 }
 
@@ -275,12 +318,14 @@ void PPO::save_state(core::CheckpointWriter& w) const {
   w.put("critic", *critic_);
   if (log_std_.defined()) w.put("log_std", log_std_.detach());
   w.put("optimizer", *optimizer_);
+  if (icm_) w.put("icm", *icm_);
   norm_->save(w);
 }
 
 void PPO::load_state(core::CheckpointReader& r) {
   r.get("actor", *actor_);
   r.get("critic", *critic_);
+  if (icm_) r.get("icm", *icm_);
   if (log_std_.defined()) {
     const auto saved = r.get_tensor("log_std");
     if (saved.sizes() != log_std_.sizes())

@@ -34,6 +34,7 @@
 #include "rl/loops.h"
 #include "rl/networks.h"
 #include "rl/normalization.h"
+#include "rl/srl.h"
 
 DOJO_PUBLIC_BEGIN
 namespace dojo::rl {
@@ -71,6 +72,16 @@ struct PPOOptions {
   TORCH_ARG(double, optimizer_eps) = 1e-5;
   TORCH_ARG(double, rmsprop_alpha) = 0.99;
   TORCH_ARG(std::string, device) = "auto";  // cpu | cuda | cuda:N | auto (core/device.h)
+  // Curiosity (Pathak et al. 2017, ICM): `icm` adds r_i = icm_eta/2 · ||f(φ(s), a) − φ(s')||², the
+  // forward model's error in the features an inverse model learns, to every reward; the update
+  // minimises icm_lambda · L_PPO + (1 − icm_beta) · L_inverse + icm_beta · L_forward (one
+  // rl::SrlModel with the inverse and forward losses: features of icm_features, layers of icm_hidden).
+  TORCH_ARG(std::string, intrinsic) = "none";  // none | icm
+  TORCH_ARG(double, icm_eta) = 0.01;
+  TORCH_ARG(double, icm_beta) = 0.2;
+  TORCH_ARG(double, icm_lambda) = 0.1;
+  TORCH_ARG(std::int64_t, icm_features) = 32;
+  TORCH_ARG(std::int64_t, icm_hidden) = 128;
 
  public:
   void validate() const;
@@ -103,6 +114,12 @@ struct PPOOptions {
     f("normalize_observations", normalize_observations_);
     f("normalize_reward", normalize_reward_);
     f("device", device_, core::device_name());
+    f("intrinsic", intrinsic_, core::one_of({"none", "icm"}));
+    f("icm_eta", icm_eta_, core::non_negative());
+    f("icm_beta", icm_beta_, core::in(0, 1));
+    f("icm_lambda", icm_lambda_, core::positive());
+    f("icm_features", icm_features_, core::positive());
+    f("icm_hidden", icm_hidden_, core::positive());
   }
 };
 
@@ -176,6 +193,8 @@ class PPO final : public Agent {
   torch::Tensor value(const torch::Tensor& obs);  // [B]
   // The PPO update on one rollout: GAE, then n_epochs of clipped-objective minibatch steps.
   std::map<std::string, double> update(const RolloutBatch& batch, double progress);
+  // ICM's model (undefined without `intrinsic: icm`).
+  SrlModel icm() const { return icm_; }
   const PPOOptions& options() const { return opts_; }
   const Normalizer& normalizer() const { return *norm_; }
 
@@ -197,7 +216,8 @@ class PPO final : public Agent {
   torch::Tensor log_std_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<Normalizer> norm_;
-  OnPolicyState vec_;  // the vector env's current observations, between learn() calls
+  SrlModel icm_{nullptr};  // intrinsic: icm
+  OnPolicyState vec_;      // the vector env's current observations, between learn() calls
 };
 
 }  // namespace dojo::rl

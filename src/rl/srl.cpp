@@ -185,9 +185,10 @@ const std::vector<std::string>& srl_loss_names() {
 SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& actions, SrlOptions options)
     : o_(std::move(options)) {
   const auto* frames = std::get_if<envs::Box>(&observations);
-  if (!frames || frames->shape.size() != 3 || frames->shape[0] != ConvVaeImpl::kSize ||
-      frames->shape[1] != ConvVaeImpl::kSize || frames->dtype != torch::kUInt8)
-    throw Error("SRL: expected [64, 64, C] uint8 frames (pixels: 64), the env observes " +
+  vector_ = frames && frames->shape.size() == 1 && frames->dtype == torch::kFloat32;
+  if (!frames || (!vector_ && (frames->shape.size() != 3 || frames->shape[0] != ConvVaeImpl::kSize ||
+                               frames->shape[1] != ConvVaeImpl::kSize || frames->dtype != torch::kUInt8)))
+    throw Error("SRL: expected [64, 64, C] uint8 frames (pixels: 64) or a float32 vector, the env observes " +
                 envs::to_string(observations));
   if (const auto* d = std::get_if<envs::Discrete>(&actions)) {
     action_size_ = d->n;
@@ -216,9 +217,17 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
     throw Error("SRL losses: autoencoder and vae both reconstruct: expected one of them");
 
   const auto d = o_.state_dim(), h = o_.hidden();
-  vae_ = register_module("phi", ConvVae(d, frames->shape[2]));
   using torch::nn::Linear;
   using torch::nn::ReLU;
+  if (vector_ && (vae || has("autoencoder")))
+    throw Error("SRL losses: autoencoder and vae redraw frames: expected pixel observations (pixels: 64)");
+  if (vector_) {
+    observation_size_ = frames->shape[0];
+    mlp_ = register_module("phi", torch::nn::Sequential(Linear(observation_size_, h), ReLU(), Linear(h, h),
+                                                        ReLU(), Linear(h, d)));
+  } else {
+    vae_ = register_module("phi", ConvVae(d, frames->shape[2]));
+  }
   if (has("forward"))
     forward_ =
         register_module("forward", torch::nn::Sequential(Linear(d + action_size_, h), ReLU(), Linear(h, d)));
@@ -247,11 +256,7 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
       vae ? vae_->encoder()->replace_var({{"z", "s"}, {"x", "o"}})
           : prob::Deterministic(
                 prob::Network(
-                    self,
-                    [this](const auto& xs) {
-                      return std::vector<torch::Tensor>{vae_->encoder()->params({{"x", xs[0]}}).at("loc")};
-                    },
-                    1),
+                    self, [this](const auto& xs) { return std::vector<torch::Tensor>{state_of(xs[0])}; }, 1),
                 {.var = {"s"}, .cond_var = {"o"}, .name = "q"});
   const auto q_next = q->replace_var({{"s", "s_next"}, {"o", "o_next"}});
 
@@ -315,23 +320,51 @@ torch::Tensor SrlModelImpl::action_features(const torch::Tensor& a) const {
   return discrete_ ? torch::one_hot(a.to(torch::kInt64), action_size_).to(torch::kFloat32) : a;
 }
 
+torch::Tensor SrlModelImpl::state_of(const torch::Tensor& o) {
+  return vector_ ? mlp_->forward(o) : vae_->encoder()->params({{"x", o}}).at("loc");
+}
+
+torch::Tensor SrlModelImpl::input(const torch::Tensor& obs) const {
+  if (vector_) {
+    if (obs.dim() != 2 || obs.size(1) != observation_size_)
+      throw Error("SRL batch: observations " + std::string(c10::str(obs.sizes())) + ": expected [B, " +
+                  std::to_string(observation_size_) + "]");
+    return obs.to(torch::kFloat32);
+  }
+  if (obs.dim() != 4 || obs.size(3) != vae_->channels())
+    throw Error("SRL batch: frames " + std::string(c10::str(obs.sizes())) + ": expected [B, 64, 64, " +
+                std::to_string(vae_->channels()) + "] uint8");
+  return ConvVaeImpl::pixels(obs);
+}
+
 prob::Dict SrlModelImpl::batch(const torch::Tensor& obs, const torch::Tensor& next_obs,
                                const torch::Tensor& actions, const torch::Tensor& rewards) const {
-  for (const auto* f : {&obs, &next_obs})
-    if (f->dim() != 4 || f->size(3) != vae_->channels())
-      throw Error("SRL batch: frames " + std::string(c10::str(f->sizes())) + ": expected [B, 64, 64, " +
-                  std::to_string(vae_->channels()) + "] uint8");
   const auto n = obs.size(0);
-  return {{"o", ConvVaeImpl::pixels(obs)},
-          {"o_next", ConvVaeImpl::pixels(next_obs)},
+  return {{"o", input(obs)},
+          {"o_next", input(next_obs)},
           {"a",
            discrete_ ? actions.to(torch::kInt64).reshape({n}) : actions.to(torch::kFloat32).reshape({n, -1})},
           {"r", rewards.to(torch::kFloat32).reshape({n, 1})}};
 }
 
-torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) { return vae_->encode(frames).first; }
+torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) {
+  if (!vector_) return vae_->encode(frames).first;
+  torch::NoGradGuard no_grad;
+  return state_of(input(frames));
+}
 
-torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) { return vae_->decode(states); }
+torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) {
+  if (vector_) throw Error("SRL decode: a model of vector observations has no decoder");
+  return vae_->decode(states);
+}
+
+torch::Tensor SrlModelImpl::forward_error(const prob::Dict& batch) {
+  if (!forward_) throw Error("SRL forward_error: the model has no forward loss");
+  torch::NoGradGuard no_grad;
+  const auto s = state_of(batch.at("o")), s_next = state_of(batch.at("o_next"));
+  const auto predicted = s + forward_->forward(torch::cat({s, action_features(batch.at("a"))}, 1));
+  return (predicted - s_next).pow(2).sum(1);
+}
 
 SrlData SrlData::episodes(std::int64_t first, std::int64_t last) const {
   const auto keep = (episode >= first) & (episode < last);

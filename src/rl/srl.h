@@ -87,8 +87,10 @@ struct SrlOptions {
 
 // One encoder φ for every objective: the World Models V (four 4×4 stride-2 convolutions, rl/world_model.h)
 // on 64×64 frame stacks, its mean as the state (a sample of it for vae), and its decoder for the
-// reconstructions. The objective is one prob formula over a batch Dict (batch()): o, o_next float
-// [B, C, 64, 64] in [0, 1], a (Discrete: int64 [B]; Box: float [B, k]), r float [B, 1].
+// reconstructions; on float32 vector observations an MLP (two hidden layers of `hidden`), without
+// reconstruction (ICM's features on a state env). The objective is one prob formula over a batch Dict
+// (batch()): o, o_next float [B, C, 64, 64] in [0, 1], a (Discrete: int64 [B]; Box: float [B, k]), r float
+// [B, 1].
 class SrlModelImpl : public torch::nn::Module {
  public:
   // observations: uint8 [64, 64, C] (envs::pixel_observations with size 64).
@@ -108,14 +110,22 @@ class SrlModelImpl : public torch::nn::Module {
   torch::Tensor encode(const torch::Tensor& frames);
   // p(o|s)'s mean as frames uint8 [B, 64, 64, C] (autoencoder and vae).
   torch::Tensor decode(const torch::Tensor& states);
+  // ||s + f(s, a) − φ(o')||² per transition of a batch() (the forward model's error, no gradients):
+  // ICM's curiosity.
+  torch::Tensor forward_error(const prob::Dict& batch);
 
  private:
   torch::Tensor action_features(const torch::Tensor& a) const;
+  torch::Tensor state_of(const torch::Tensor& o);       // φ with gradients, of batch()'s o
+  torch::Tensor input(const torch::Tensor& obs) const;  // observations as batch() gives them
 
   SrlOptions o_;
   std::int64_t action_size_ = 0;  // classes of a Discrete space, else the Box's size
   bool discrete_ = true;
+  bool vector_ = false;  // float32 vector observations: an MLP φ, no reconstruction
+  std::int64_t observation_size_ = 0;
   ConvVae vae_{nullptr};
+  torch::nn::Sequential mlp_{nullptr};
   torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr};
   prob::Loss objective_{0.0};
   std::vector<std::pair<std::string, prob::Loss>> terms_;

@@ -87,6 +87,20 @@ TEST(MountainCar, StepsGoalAndLeftWallMatchGymnasium) {
   EXPECT_EQ(r.obs[1].item<float>(), 0.0f);
 }
 
+TEST(MountainCar, TheSparseVariantPaysOnlyAtTheFlag) {
+  auto env = make("SparseMountainCar-v0");
+  env->reset(0);
+  EXPECT_EQ(env->step(2).reward, 0.0);
+  MountainCar car(/*sparse=*/true);
+  car.reset(0);
+  car.set_state({0.49, 0.02});
+  const auto s = car.step(2);
+  EXPECT_TRUE(s.terminated);
+  EXPECT_EQ(s.reward, 1.0);
+  EXPECT_EQ(car.name(), "SparseMountainCar");
+  EXPECT_EQ(spec("SparseMountainCar-v0").max_episode_steps, 200);
+}
+
 TEST(MountainCarContinuous, StepsRewardsGoalAndWallMatchGymnasium) {
   MountainCarContinuous env;
   env.reset(0);

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "envs/pixels.h"
 #include "envs/registry.h"
+#include "rl/ppo.h"
 #include "rl/srl_run.h"
 #include "rl/trainer.h"
 #include "test_util.h"
@@ -193,11 +194,12 @@ TEST(SrlModel, BadSettingsAreNamed) {
               SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"vae", "autoencoder"}));
             }),
             "SRL losses: autoencoder and vae both reconstruct: expected one of them");
-  EXPECT_EQ(message([] {
-              SrlModel(envs::Box(0.0, 255.0, {84, 84, 4}, torch::kUInt8), envs::Discrete{2});
-            }),
-            "SRL: expected [64, 64, C] uint8 frames (pixels: 64), the env observes Box(0, 255, (84, 84, 4), "
-            "uint8)");
+  EXPECT_EQ(
+      message([] {
+        SrlModel(envs::Box(0.0, 255.0, {84, 84, 4}, torch::kUInt8), envs::Discrete{2});
+      }),
+      "SRL: expected [64, 64, C] uint8 frames (pixels: 64) or a float32 vector, the env observes Box(0, 255, "
+      "(84, 84, 4), uint8)");
   SrlModel m(kFrames, envs::Discrete{2});
   const auto gray = torch::zeros({2, 64, 64, 2}, torch::kUInt8);
   EXPECT_THROW(m->batch(gray, gray, torch::zeros({2}), torch::zeros({2})), Error);
@@ -319,6 +321,43 @@ TEST(SrlRun, BadInputIsAOneLineErrorWithExitCode2) {
                          "/nonexistent/srl");
   EXPECT_FALSE(fs::exists(out / "summary.json"));
   fs::remove_all(out);
+}
+
+// Curiosity: ICM as PPO's option — one SRL model of the inverse and forward losses on MountainCar's
+// state, its forward error the intrinsic reward.
+TEST(Icm, PPOAddsTheForwardModelsErrorToTheRewardAndSavesTheModel) {
+  const auto options = PPOOptions().n_envs(2).n_steps(64).batch_size(64).n_epochs(2).intrinsic("icm");
+  PPO agent("SparseMountainCar-v0", options, 0);
+  ASSERT_TRUE(agent.icm());
+  EXPECT_EQ(agent.icm()->objective().str(),
+            "mean(E_q(s|o)[E_q(s_next|o_next)[0.8 * -log p(a|s,s_next) + 0.2 * -log p(s_next|s,a)]])");
+  // The intrinsic reward of a transition: η/2 · ||s + f(s, a) − φ(s')||², φ the feature MLP.
+  const auto obs = torch::randn({4, 2}), next = torch::randn({4, 2});
+  const auto actions = torch::tensor({0, 1, 2, 1});
+  const auto b = agent.icm()->batch(obs, next, actions, torch::zeros({4}));
+  auto children = agent.icm()->named_children();
+  auto phi = children["phi"]->as<torch::nn::Sequential>();
+  auto forward = children["forward"]->as<torch::nn::Sequential>();
+  {
+    torch::NoGradGuard no_grad;
+    const auto s = phi->forward(obs), s_next = phi->forward(next);
+    const auto predicted =
+        s + forward->forward(torch::cat({s, torch::one_hot(actions, 3).to(torch::kFloat32)}, 1));
+    EXPECT_TRUE(
+        torch::allclose(agent.icm()->forward_error(b), (predicted - s_next).pow(2).sum(1), 1e-5, 1e-6));
+  }
+
+  // A rollout's update logs the intrinsic reward and ICM's loss; a checkpoint keeps the model.
+  Callback none;
+  agent.learn(256, none);
+  EXPECT_GT(agent.logger().get("intrinsic_reward"), 0.0);
+  EXPECT_GT(agent.logger().get("icm_loss"), 0.0);
+  const auto path = test::fresh_path("icm") += ".ckpt";
+  agent.save(path);
+  PPO loaded("SparseMountainCar-v0", options, 9);
+  loaded.load(path);
+  EXPECT_TRUE(torch::allclose(loaded.icm()->forward_error(b), agent.icm()->forward_error(b)));
+  fs::remove(path);
 }
 
 }  // namespace

@@ -7,8 +7,9 @@
 
 namespace dojo::envs {
 
-MountainCar::MountainCar()
-    : action_space_(Discrete{3}),
+MountainCar::MountainCar(bool sparse)
+    : sparse_(sparse),
+      action_space_(Discrete{3}),
       observation_space_(Box({kMinPosition, -kMaxSpeed}, {kMaxPosition, kMaxSpeed}, {2})) {}
 
 ResetResult MountainCar::reset(std::optional<std::uint64_t> seed) {
@@ -28,7 +29,8 @@ StepResult MountainCar::step(const torch::Tensor& action) {
   if (position == kMinPosition && velocity < 0) velocity = 0;  // inelastic wall on the left
   state_ = {position, velocity};
   const bool terminated = position >= kGoalPosition && velocity >= kGoalVelocity;
-  return {float_obs({position, velocity}), -1.0, terminated, false, {}};
+  const double reward = sparse_ ? (terminated ? 1.0 : 0.0) : -1.0;
+  return {float_obs({position, velocity}), reward, terminated, false, {}};
 }
 
 namespace {

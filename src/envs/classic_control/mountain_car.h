@@ -20,13 +20,15 @@ class MountainCar final : public Env {
   static constexpr double kForce = 0.001;
   static constexpr double kGravity = 0.0025;
 
-  MountainCar();
+  // sparse: the reward is 1 on reaching the flag and 0 elsewhere (SparseMountainCar-v0, the
+  // exploration test of curiosity papers) instead of −1 every step.
+  explicit MountainCar(bool sparse = false);
   ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
   using Env::step;
   StepResult step(const torch::Tensor& action) override;
   const Space& action_space() const override { return action_space_; }
   const Space& observation_space() const override { return observation_space_; }
-  std::string name() const override { return "MountainCar"; }
+  std::string name() const override { return sparse_ ? "SparseMountainCar" : "MountainCar"; }
   // Gymnasium\'s rgb_array picture of the state, drawn the same way (core::Canvas).
   torch::Tensor render() const override;
 
@@ -34,6 +36,7 @@ class MountainCar final : public Env {
   void set_state(const std::array<double, 2>& s) { state_ = s; }
 
  private:
+  bool sparse_;
   Space action_space_, observation_space_;
   std::array<double, 2> state_{};
 };
