@@ -55,10 +55,9 @@ int main(int argc, char** argv) {
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   std::vector<dojo::app::Command> commands;
-  for (auto add :
-       {dojo::app::add_train_commands, dojo::app::add_env_commands, dojo::app::add_model_commands,
-        dojo::app::add_mol_commands, dojo::app::add_dataset_commands, dojo::app::add_games_commands,
-        dojo::app::add_srl_commands}) {
+  for (auto add : {dojo::app::add_train_commands, dojo::app::add_env_commands, dojo::app::add_model_commands,
+                   dojo::app::add_mol_commands, dojo::app::add_dataset_commands,
+                   dojo::app::add_games_commands, dojo::app::add_srl_commands}) {
     for (auto& c : add(app)) commands.push_back(std::move(c));
   }
 

@@ -52,7 +52,8 @@ ConvVaeImpl::ConvVaeImpl(std::int64_t z_size, std::int64_t channels) : z_size_(z
   dec1_ = register_module("dec1", torch::nn::Linear(1024, 128 * 5 * 5));
   dec2_ = register_module("dec2", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(128, 64, 5).stride(2)));
   dec3_ = register_module("dec3", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(64, 32, 6).stride(2)));
-  dec4_ = register_module("dec4", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(32, channels, 6).stride(2)));
+  dec4_ =
+      register_module("dec4", torch::nn::ConvTranspose2d(ConvTranspose2dOptions(32, channels, 6).stride(2)));
 
   use_channels_last();
 
