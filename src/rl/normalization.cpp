@@ -60,14 +60,14 @@ torch::Tensor Normalizer::rewards(const torch::Tensor& rewards, const torch::Ten
   return (r / torch::sqrt(ret_rms_.var() + 1e-8)).clamp(-clip_reward_, clip_reward_).to(torch::kFloat32);
 }
 
-void Normalizer::save(core::CheckpointWriter& w) const {
-  if (observations_) obs_rms_.save(w, "obs_rms");
-  if (rewards_) ret_rms_.save(w, "ret_rms");
+void Normalizer::save(core::CheckpointWriter& w, const std::string& prefix) const {
+  if (observations_) obs_rms_.save(w, prefix + "obs_rms");
+  if (rewards_) ret_rms_.save(w, prefix + "ret_rms");
 }
 
-void Normalizer::load(core::CheckpointReader& r) {
-  if (observations_) obs_rms_.load(r, "obs_rms");
-  if (rewards_) ret_rms_.load(r, "ret_rms");
+void Normalizer::load(core::CheckpointReader& r, const std::string& prefix) {
+  if (observations_) obs_rms_.load(r, prefix + "obs_rms");
+  if (rewards_) ret_rms_.load(r, prefix + "ret_rms");
 }
 
 }  // namespace dojo::rl

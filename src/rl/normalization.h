@@ -49,8 +49,9 @@ class Normalizer {
   bool enabled() const { return observations_ || rewards_; }
   const RunningMeanStd& obs_stats() const { return obs_rms_; }
   const RunningMeanStd& return_stats() const { return ret_rms_; }
-  void save(core::CheckpointWriter& w) const;
-  void load(core::CheckpointReader& r);
+  // Keys obs_rms and ret_rms, after `prefix` (a second normaliser in one checkpoint).
+  void save(core::CheckpointWriter& w, const std::string& prefix = "") const;
+  void load(core::CheckpointReader& r, const std::string& prefix = "");
 
  private:
   bool observations_, rewards_;

@@ -123,6 +123,8 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
     });
     icm_->to(device_);
     for (auto& p : icm_->parameters()) params.push_back(p);
+    icm_scale_ =
+        std::make_unique<Normalizer>(obs.shape, opts_.n_envs(), false, opts_.icm_normalize(), opts_.gamma());
   }
   nn::OptimizerOptions o;
   o.learning_rate = opts_.learning_rate();
@@ -226,10 +228,12 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
     const auto all = icm_->batch(b.obs.flatten(0, 1).to(device_), next_obs.flatten(0, 1).to(device_),
                                  b.actions.flatten(0, 1).to(device_), torch::zeros({steps}));
     const auto valid_steps = b.rollout.valid.to(torch::kFloat32);
-    const auto r_i = (opts_.icm_eta() / 2.0) *
-                     icm_->forward_error(all).cpu().reshape(b.rollout.rewards.sizes()) * valid_steps;
+    auto r_i = (opts_.icm_eta() / 2.0) * icm_->forward_error(all).cpu().reshape(b.rollout.rewards.sizes()) *
+               valid_steps;
+    intrinsic = r_i.sum().item<double>() / std::max(1.0, valid_steps.sum().item<double>());  // as computed
+    const auto done = b.rollout.terminated | b.rollout.truncated;
+    for (std::int64_t t = 0; t < r_i.size(0); ++t) r_i[t] = icm_scale_->rewards(r_i[t], done[t]);
     rollout.rewards = b.rollout.rewards + r_i;
-    intrinsic = r_i.sum().item<double>() / std::max(1.0, valid_steps.sum().item<double>());
   }
   const auto adv = compute_gae(rollout, last_values, opts_.gamma(), opts_.gae_lambda());
 
@@ -318,14 +322,20 @@ void PPO::save_state(core::CheckpointWriter& w) const {
   w.put("critic", *critic_);
   if (log_std_.defined()) w.put("log_std", log_std_.detach());
   w.put("optimizer", *optimizer_);
-  if (icm_) w.put("icm", *icm_);
+  if (icm_) {
+    w.put("icm", *icm_);
+    icm_scale_->save(w, "icm_");
+  }
   norm_->save(w);
 }
 
 void PPO::load_state(core::CheckpointReader& r) {
   r.get("actor", *actor_);
   r.get("critic", *critic_);
-  if (icm_) r.get("icm", *icm_);
+  if (icm_) {
+    r.get("icm", *icm_);
+    icm_scale_->load(r, "icm_");
+  }
   if (log_std_.defined()) {
     const auto saved = r.get_tensor("log_std");
     if (saved.sizes() != log_std_.sizes())

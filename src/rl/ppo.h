@@ -82,6 +82,10 @@ struct PPOOptions {
   TORCH_ARG(double, icm_lambda) = 0.1;
   TORCH_ARG(std::int64_t, icm_features) = 32;
   TORCH_ARG(std::int64_t, icm_hidden) = 128;
+  // Divide r_i by the running standard deviation of its discounted return (Burda et al. 2018): its
+  // scale shrinks by orders of magnitude as the forward model learns, and would otherwise sink below
+  // the value function's errors.
+  TORCH_ARG(bool, icm_normalize) = true;
 
  public:
   void validate() const;
@@ -120,6 +124,7 @@ struct PPOOptions {
     f("icm_lambda", icm_lambda_, core::positive());
     f("icm_features", icm_features_, core::positive());
     f("icm_hidden", icm_hidden_, core::positive());
+    f("icm_normalize", icm_normalize_);
   }
 };
 
@@ -216,8 +221,9 @@ class PPO final : public Agent {
   torch::Tensor log_std_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::unique_ptr<Normalizer> norm_;
-  SrlModel icm_{nullptr};  // intrinsic: icm
-  OnPolicyState vec_;      // the vector env's current observations, between learn() calls
+  SrlModel icm_{nullptr};                  // intrinsic: icm
+  std::unique_ptr<Normalizer> icm_scale_;  // the intrinsic reward's running scale
+  OnPolicyState vec_;                      // the vector env's current observations, between learn() calls
 };
 
 }  // namespace dojo::rl
