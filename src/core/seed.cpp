@@ -1,5 +1,10 @@
 #include "core/seed.h"
 
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Tensor.h>
+
+#include <mutex>
+
 namespace dojo::core {
 
 namespace {
@@ -27,6 +32,21 @@ std::uint64_t hash(std::string_view s) {
 std::uint64_t derive_seed(std::uint64_t seed, std::string_view stream, std::uint64_t index) {
   constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
   return mix(mix(mix(seed + kGolden) ^ hash(stream)) + kGolden * (index + 1));
+}
+
+void with_seed(std::uint64_t seed, const std::function<void()>& body) {
+  static std::mutex mutex;
+  const std::lock_guard lock(mutex);
+  auto generator = at::detail::getDefaultCPUGenerator();  // a handle: the same generator
+  const auto saved = generator.get_state();
+  generator.set_current_seed(seed);
+  try {
+    body();
+  } catch (...) {
+    generator.set_state(saved);
+    throw;
+  }
+  generator.set_state(saved);
 }
 
 }  // namespace dojo::core

@@ -4,6 +4,7 @@
 // env 1 is not run s+1's env 0, as it was with seed + i.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include "core/export.h"
@@ -14,6 +15,11 @@ namespace dojo::core {
 // A 64-bit seed for `stream` (and its `index`-th member) of the run seeded with `seed`. Stable across
 // platforms and releases: checkpoints and published figures depend on it.
 std::uint64_t derive_seed(std::uint64_t seed, std::string_view stream, std::uint64_t index = 0);
+
+// Runs `body` with LibTorch's global generator seeded with `seed`, then puts the generator back as
+// it was: networks are initialised from the agent's own seed stream, and fixed test sets are drawn
+// without moving the run's stream. Serialised, so bodies on several threads each get their own stream.
+void with_seed(std::uint64_t seed, const std::function<void()>& body);
 
 }  // namespace dojo::core
 

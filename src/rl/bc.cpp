@@ -19,7 +19,7 @@ BC::BC(envs::EnvFactory env, BCOptions options, std::uint64_t seed)
     : OfflineAgent(checked_env<BC>(env, options), options.dataset(), options.device(), options.batch_size(),
                    seed),
       opts_(std::move(options)) {
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     policy_ = TanhGaussianPolicy(data_.obs_dim(), data_.action_dim(), opts_.net_arch());
   });
   policy_->to(device_);

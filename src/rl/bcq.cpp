@@ -56,7 +56,7 @@ BCQ::BCQ(envs::EnvFactory env, BCQOptions options, std::uint64_t seed)
                    seed),
       opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     vae_ = ActionVAE(s, a, opts_.vae_arch());
     actor_ = Perturbation(s, a, opts_.net_arch(), opts_.phi());
     actor_target_ = Perturbation(s, a, opts_.net_arch(), opts_.phi());

@@ -28,7 +28,7 @@ BEAR::BEAR(envs::EnvFactory env, BEAROptions options, std::uint64_t seed)
                    seed),
       opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     behavior_.policy = TanhGaussianPolicy(s, a, opts_.behavior_arch());
     policy_ = TanhGaussianPolicy(s, a, opts_.net_arch());
     q_ = QEnsemble(s, a, opts_.net_arch(), opts_.n_q());

@@ -31,7 +31,7 @@ BRAC::BRAC(envs::EnvFactory env, BRACOptions options, std::uint64_t seed, std::s
       name_(std::move(name)),
       opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     behavior_.policy = TanhGaussianPolicy(s, a, opts_.behavior_arch());
     policy_ = TanhGaussianPolicy(s, a, opts_.policy_arch());
     q_ = QEnsemble(s, a, opts_.q_arch(), opts_.n_q());

@@ -24,7 +24,7 @@ CQL::CQL(envs::EnvFactory env, CQLOptions options, std::uint64_t seed)
       opts_(std::move(options)) {
   const auto s = data_.obs_dim(), a = data_.action_dim();
   normalize_ = data_.observation_normalizer(opts_.normalize_observations(), device_);
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     policy_ = TanhGaussianPolicy(s, a, opts_.net_arch());
     q_ = QEnsemble(s, a, opts_.net_arch(), 2);
     q_target_ = QEnsemble(s, a, opts_.net_arch(), 2);

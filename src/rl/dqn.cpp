@@ -60,7 +60,7 @@ DQN::DQN(envs::EnvFactory env, DQNOptions options, std::uint64_t seed)
     return q_network(make_trunk("dqn", opts_.network(), obs, opts_.net_arch(), opts_.activation()),
                      action_space_.n, opts_.dueling());
   };
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     q_net_ = build();
     target_net_ = build();
   });

@@ -28,7 +28,7 @@ IQL::IQL(envs::EnvFactory env, IQLOptions options, std::uint64_t seed)
     if (stats.finished > 1 && stats.max_return > stats.min_return)
       reward_scale_ = 1000.0 / (stats.max_return - stats.min_return);
   }
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     q_ = TwinQ(s, a, opts_.net_arch(), "relu");
     q_target_ = TwinQ(s, a, opts_.net_arch(), "relu");
     v_ = nn::mlp(s, opts_.net_arch(), 1);

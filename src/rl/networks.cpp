@@ -2,8 +2,6 @@
 
 #include <torch/torch.h>
 
-#include <mutex>
-
 #include "core/error.h"
 #include "core/options.h"
 #include "nn/mlp.h"
@@ -141,21 +139,6 @@ void soft_update(torch::nn::Module& target, const torch::nn::Module& online, dou
 void init_target(torch::nn::Module& target, const torch::nn::Module& online) {
   soft_update(target, online, 1.0);
   for (auto& p : target.parameters()) p.requires_grad_(false);
-}
-
-void with_init_seed(std::uint64_t seed, const std::function<void()>& build) {
-  static std::mutex mutex;
-  const std::lock_guard lock(mutex);
-  auto generator = at::detail::getDefaultCPUGenerator();
-  const auto saved = generator.get_state();
-  generator.set_current_seed(seed);
-  try {
-    build();
-  } catch (...) {
-    generator.set_state(saved);
-    throw;
-  }
-  generator.set_state(saved);
 }
 
 }  // namespace dojo::rl

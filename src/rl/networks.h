@@ -6,7 +6,6 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -65,11 +64,6 @@ void orthogonal_init(torch::nn::Module& net, double gain, double last_gain);
 void soft_update(torch::nn::Module& target, const torch::nn::Module& online, double tau);
 // A target network's start: a copy of `online`, frozen (only soft_update moves it).
 void init_target(torch::nn::Module& target, const torch::nn::Module& online);
-
-// Runs `build` with LibTorch's global generator seeded with `seed`, then puts the generator back as
-// it was: networks are initialised from the agent's own seed stream, not from whatever the process
-// drew before. Serialised, so agents built on several threads each get their own stream.
-void with_init_seed(std::uint64_t seed, const std::function<void()>& build);
 
 }  // namespace dojo::rl
 

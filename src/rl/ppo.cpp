@@ -92,7 +92,7 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
     trunk.layers->extend(*linear_head(trunk.features, trunk.hidden, out));
     return trunk.layers;
   };
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     actor_ = network(n_actions_);
     critic_ = network(1);
     if (opts_.ortho_init()) {
@@ -113,7 +113,7 @@ PPO::PPO(envs::EnvFactory env, PPOOptions options, std::uint64_t seed, std::stri
   if (opts_.intrinsic() == "icm") {
     // ICM's features, inverse and forward models: one SRL model, trained in the same steps.
     const auto beta = opts_.icm_beta();
-    with_init_seed(core::derive_seed(seed, "icm"), [&] {
+    core::with_seed(core::derive_seed(seed, "icm"), [&] {
       icm_ = SrlModel(probe.observation_space(), probe.action_space(),
                       SrlOptions()
                           .losses({"inverse", "forward"})

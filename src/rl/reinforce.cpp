@@ -38,7 +38,7 @@ REINFORCE::REINFORCE(envs::EnvFactory env, REINFORCEOptions options, std::uint64
   device_ = core::device(opts_.device());
   const auto in = std::get<envs::Box>(env_->observation_space()).numel();
   auto params = std::vector<torch::Tensor>{};
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     // Two actions: Géron's single output, the logit of action 0. More: one logit per action.
     policy_ = nn::mlp(in, opts_.net_arch(), action_space_.n == 2 ? 1 : action_space_.n, opts_.activation());
     if (opts_.baseline()) value_ = nn::mlp(in, opts_.net_arch(), 1, opts_.activation());

@@ -86,7 +86,7 @@ SAC::SAC(envs::EnvFactory env, SACOptions options, std::uint64_t seed)
   device_ = core::device(opts_.device());
   const auto obs_dim = std::get<envs::Box>(env_->observation_space()).numel();
   const auto a_dim = scaler_.dim();
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     actor_ = SquashedGaussianActor(obs_dim, a_dim, opts_.net_arch(), opts_.activation(), opts_.use_sde(),
                                    opts_.log_std_init());
     critic_ = TwinQ(obs_dim, a_dim, opts_.net_arch(), opts_.activation());

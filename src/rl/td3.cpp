@@ -34,7 +34,7 @@ TD3::TD3(envs::EnvFactory env, TD3Options options, std::uint64_t seed)
     net->push_back(torch::nn::Tanh());
     return net;
   };
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     actor_ = build_actor();
     actor_target_ = build_actor();
     critic_ = TwinQ(obs_dim, a_dim, opts_.net_arch(), opts_.activation());

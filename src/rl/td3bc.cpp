@@ -27,7 +27,7 @@ TD3BC::TD3BC(envs::EnvFactory env, TD3BCOptions options, std::uint64_t seed)
     net->push_back(torch::nn::Tanh());
     return net;
   };
-  with_init_seed(core::derive_seed(seed, "network"), [&] {
+  core::with_seed(core::derive_seed(seed, "network"), [&] {
     actor_ = build_actor();
     actor_target_ = build_actor();
     critic_ = TwinQ(s, a, opts_.net_arch(), "relu");
