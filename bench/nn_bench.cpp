@@ -1,6 +1,9 @@
 // Keras-style API speed: one training step (forward, loss, backward, Adam) of the seed CNN at batch
 // 32 — 1,875 of them make a Fashion-MNIST epoch — and of a Dense stack; the full epoch is measured by
-// `dojo example fashion-cnn` (seconds_per_epoch in its summary).
+// `dojo example fashion-cnn` (seconds_per_epoch in its summary). The sequential latent models of
+// prob: a DRAW training step (batch 128, 10 glimpses), a TD-VAE one (64 sequences of 20 frames) and
+// a GQN one (32 scenes, 5 context views, 6 generation steps), items being images, sequences or
+// scenes; and the ray caster that draws GQN's rooms (items: 32 × 32 views).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -9,6 +12,11 @@
 #include "core/runtime.h"
 #include "nn/layers.h"
 #include "nn/model.h"
+#include "nn/scenes.h"
+#include "prob/draw.h"
+#include "prob/gqn.h"
+#include "prob/model.h"
+#include "prob/tdvae.h"
 
 namespace {
 
@@ -62,6 +70,45 @@ void BM_SeedCnnPredict(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 1000);
 }
 BENCHMARK(BM_SeedCnnPredict)->Unit(benchmark::kMillisecond);
+
+void BM_DrawTrainStep(benchmark::State& state) {
+  setup();
+  prob::Draw draw(prob::DrawOptions{});
+  prob::Model model(draw->loss(), draw->distributions(), nn::optimizers::Adam(1e-3), 10.0);
+  const auto batch = draw->initial(torch::rand({128, 784}));
+  for (auto _ : state) benchmark::DoNotOptimize(model.train(batch));
+  state.SetItemsProcessed(state.iterations() * 128);
+}
+BENCHMARK(BM_DrawTrainStep)->Unit(benchmark::kMillisecond);
+
+void BM_TdVaeTrainStep(benchmark::State& state) {
+  setup();
+  prob::TdVae td(prob::TdVaeOptions{});
+  prob::Model model(td->loss(), td->distributions(), nn::optimizers::Adam(5e-4), 10.0);
+  const auto batch = td->batch(prob::shifting_sequences(torch::rand({64, 28, 28}), 20).first);
+  for (auto _ : state) benchmark::DoNotOptimize(model.train(batch));
+  state.SetItemsProcessed(state.iterations() * 64);
+}
+BENCHMARK(BM_TdVaeTrainStep)->Unit(benchmark::kMillisecond);
+
+void BM_GqnTrainStep(benchmark::State& state) {
+  setup();
+  prob::Gqn gqn(prob::GqnOptions{});
+  prob::Model model(gqn->loss(), gqn->distributions(), nn::optimizers::Adam(5e-4), 10.0);
+  const auto batch = gqn->batch(torch::rand({32, 5, 3, 32, 32}), torch::randn({32, 5, 7}),
+                                torch::rand({32, 3, 32, 32}), torch::randn({32, 7}));
+  for (auto _ : state) benchmark::DoNotOptimize(model.train(batch));
+  state.SetItemsProcessed(state.iterations() * 32);
+}
+BENCHMARK(BM_GqnTrainStep)->Unit(benchmark::kMillisecond);
+
+void BM_RenderRooms(benchmark::State& state) {
+  std::uint64_t seed = 0;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(nn::data::render_rooms({.scenes = 10, .views = 10, .seed = seed++}));
+  state.SetItemsProcessed(state.iterations() * 100);
+}
+BENCHMARK(BM_RenderRooms)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -30,6 +30,12 @@ const std::vector<Example>& all() {
        m2},
       {"m2-pixels", "M2 on the pixels with 100 labels, against the classifier alone", m2_pixels},
       {"gan", "GAN (MLP generator and discriminator) on Fashion-MNIST; class histogram of its samples", gan},
+      {"draw", "DRAW (Gregor et al. 2015): LSTM encoder/decoder drawing on a canvas in 10 glimpses, Fashion-MNIST",
+       draw},
+      {"tdvae", "TD-VAE (Gregor et al. 2019): beliefs and jumpy predictions of Fashion-MNIST items moving sideways",
+       tdvae},
+      {"gqn", "a small GQN (Eslami et al. 2018): render a held-out view of a held-out room from 5 context views",
+       gqn},
   };
   return list;
 }

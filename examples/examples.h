@@ -44,5 +44,8 @@ nlohmann::json cvae(const ExampleOptions& o);
 nlohmann::json m2(const ExampleOptions& o);
 nlohmann::json m2_pixels(const ExampleOptions& o);
 nlohmann::json gan(const ExampleOptions& o);
+nlohmann::json draw(const ExampleOptions& o);
+nlohmann::json tdvae(const ExampleOptions& o);
+nlohmann::json gqn(const ExampleOptions& o);
 
 }  // namespace dojo::examples

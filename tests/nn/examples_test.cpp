@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace dojo::examples {
 namespace {
@@ -73,6 +74,35 @@ TEST(Examples, GanSamplesSpreadOverSeveralClasses) {
   EXPECT_GE(covered, 6) << r["class_shares"].dump();
   EXPECT_TRUE(std::filesystem::exists(o.out / "sample_03.png"));
   std::filesystem::remove_all(o.out);
+}
+
+TEST(Examples, SequentialLatentModelsTrainAndDrawTheirPictures) {
+  struct Case {
+    std::string name;
+    std::int64_t limit;
+    std::vector<std::string> files;
+  };
+  for (const auto& c : {Case{"draw", 3000, {"samples.png", "canvas_steps.png", "metrics.csv"}},
+                        Case{"tdvae", 2000, {"rollouts.png", "metrics.csv"}},
+                        Case{"gqn", 96, {"views.png", "metrics.csv"}}}) {
+    auto o = quiet(1, c.limit);
+    o.out = std::filesystem::temp_directory_path() / ("dojo-" + c.name + "-" + std::to_string(::getpid()));
+    auto r = run(c.name, o);
+    for (const auto& f : c.files) EXPECT_TRUE(std::filesystem::exists(o.out / f)) << c.name << " " << f;
+    EXPECT_NE(r["loss"].get<std::string>().find("sum_(t=1.."), std::string::npos) << c.name;
+    if (c.name == "draw") {
+      // An untrained canvas scores about 784 · log 2 ≈ 543 nats; one small epoch is far below it.
+      EXPECT_LT(r["test_negative_elbo"].get<double>(), 400.0);
+    } else if (c.name == "tdvae") {
+      EXPECT_GE(r["direction_kept_jumpy"].get<double>(), 0.0);
+      EXPECT_LE(r["direction_kept_jumpy"].get<double>(), 1.0);
+      EXPECT_EQ(r["test_sequences"].get<int>(), 1000);
+    } else {
+      EXPECT_EQ(r["test_queries"].get<int>(), 1000);
+      EXPECT_GT(r["mse_dataset_mean"].get<double>(), 0.0);
+    }
+    std::filesystem::remove_all(o.out);
+  }
 }
 
 }  // namespace
