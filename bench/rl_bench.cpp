@@ -25,6 +25,7 @@
 #include "rl/ppo.h"
 #include "rl/prioritized.h"
 #include "rl/sac.h"
+#include "rl/srl.h"
 #include "rl/td3.h"
 #include "rl/world_model.h"
 
@@ -420,6 +421,29 @@ void BM_MdnTrainStep(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 32 * 200);
 }
 BENCHMARK(BM_MdnTrainStep)->UseRealTime();
+
+// One SRL training step (objective, backward, Adam) on 128 transitions of pixel CartPole (two stacked
+// 64 × 64 RGB frames): the autoencoder alone (0), and the S-RL Toolbox's best combination,
+// autoencoder + inverse + forward (1). Items: transitions, each two frame stacks.
+void BM_SrlTrainStep(benchmark::State& state) {
+  torch::manual_seed(0);
+  const auto losses = state.range(0) == 0 ? std::vector<std::string>{"autoencoder"}
+                                          : std::vector<std::string>{"autoencoder", "inverse", "forward"};
+  rl::SrlModel model(envs::Box(0.0, 255.0, {64, 64, 6}, torch::kUInt8), envs::Discrete{2},
+                     rl::SrlOptions().losses(losses));
+  torch::optim::Adam optimizer(model->parameters(), 1e-3);
+  const auto frames = torch::randint(0, 256, {128, 64, 64, 6}).to(torch::kUInt8);
+  const auto batch =
+      model->batch(frames, frames.roll(1, 0), torch::randint(0, 2, {128}, torch::kLong), torch::zeros({128}));
+  for (auto _ : state) {
+    auto loss = model->objective().eval(batch);
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+  }
+  state.SetItemsProcessed(state.iterations() * 128);
+}
+BENCHMARK(BM_SrlTrainStep)->Arg(0)->Arg(1)->UseRealTime();
 
 // CMA-ES's own cost per generation for the controller's 867 parameters and 24 candidates (ask, tell
 // with its eigendecomposition); the rollouts are the rest of a generation's wall time.
