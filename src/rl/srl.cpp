@@ -223,6 +223,18 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
     throw Error("SRL losses: autoencoder and vae redraw frames: expected pixel observations (pixels: 64)");
   if (vector_) {
     observation_size_ = frames->shape[0];
+    // Each bounded coordinate is scaled to [−1, 1] by its Box bounds, as frames are to [0, 1]: on
+    // MountainCar the velocity (±0.07) would otherwise weigh 25 times less than the position.
+    std::vector<float> offset(observation_size_, 0.0f), scale(observation_size_, 1.0f);
+    for (std::int64_t i = 0; i < observation_size_; ++i) {
+      const double lo = frames->low[i], hi = frames->high[i];
+      if (std::isfinite(lo) && std::isfinite(hi) && hi > lo) {
+        offset[i] = static_cast<float>((lo + hi) / 2);
+        scale[i] = static_cast<float>((hi - lo) / 2);
+      }
+    }
+    input_offset_ = torch::tensor(offset);
+    input_scale_ = torch::tensor(scale);
     mlp_ = register_module("phi", torch::nn::Sequential(Linear(observation_size_, h), ReLU(), Linear(h, h),
                                                         ReLU(), Linear(h, d)));
   } else {
@@ -329,7 +341,7 @@ torch::Tensor SrlModelImpl::input(const torch::Tensor& obs) const {
     if (obs.dim() != 2 || obs.size(1) != observation_size_)
       throw Error("SRL batch: observations " + std::string(c10::str(obs.sizes())) + ": expected [B, " +
                   std::to_string(observation_size_) + "]");
-    return obs.to(torch::kFloat32);
+    return (obs.to(torch::kFloat32) - input_offset_.to(obs.device())) / input_scale_.to(obs.device());
   }
   if (obs.dim() != 4 || obs.size(3) != vae_->channels())
     throw Error("SRL batch: frames " + std::string(c10::str(obs.sizes())) + ": expected [B, 64, 64, " +

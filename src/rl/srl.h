@@ -88,9 +88,9 @@ struct SrlOptions {
 // One encoder φ for every objective: the World Models V (four 4×4 stride-2 convolutions, rl/world_model.h)
 // on 64×64 frame stacks, its mean as the state (a sample of it for vae), and its decoder for the
 // reconstructions; on float32 vector observations an MLP (two hidden layers of `hidden`), without
-// reconstruction (ICM's features on a state env). The objective is one prob formula over a batch Dict
-// (batch()): o, o_next float [B, C, 64, 64] in [0, 1], a (Discrete: int64 [B]; Box: float [B, k]), r float
-// [B, 1].
+// reconstruction (ICM's features on a state env), each bounded coordinate scaled to [−1, 1]. The
+// objective is one prob formula over a batch Dict (batch()): o, o_next float [B, C, 64, 64] in [0, 1],
+// a (Discrete: int64 [B]; Box: float [B, k]), r float [B, 1].
 class SrlModelImpl : public torch::nn::Module {
  public:
   // observations: uint8 [64, 64, C] (envs::pixel_observations with size 64).
@@ -124,6 +124,7 @@ class SrlModelImpl : public torch::nn::Module {
   bool discrete_ = true;
   bool vector_ = false;  // float32 vector observations: an MLP φ, no reconstruction
   std::int64_t observation_size_ = 0;
+  torch::Tensor input_offset_, input_scale_;  // vector observations: the Box's bounds to [−1, 1]
   ConvVae vae_{nullptr};
   torch::nn::Sequential mlp_{nullptr};
   torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr};

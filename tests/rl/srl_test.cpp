@@ -331,7 +331,8 @@ TEST(Icm, PPOAddsTheForwardModelsErrorToTheRewardAndSavesTheModel) {
   ASSERT_TRUE(agent.icm());
   EXPECT_EQ(agent.icm()->objective().str(),
             "mean(E_q(s|o)[E_q(s_next|o_next)[0.8 * -log p(a|s,s_next) + 0.2 * -log p(s_next|s,a)]])");
-  // The intrinsic reward of a transition: η/2 · ||s + f(s, a) − φ(s')||², φ the feature MLP.
+  // The intrinsic reward of a transition: η/2 · ||s + f(s, a) − φ(s')||², φ the feature MLP of the
+  // state scaled to [−1, 1] by MountainCar's bounds (position −1.2..0.6, velocity ±0.07).
   const auto obs = torch::randn({4, 2}), next = torch::randn({4, 2});
   const auto actions = torch::tensor({0, 1, 2, 1});
   const auto b = agent.icm()->batch(obs, next, actions, torch::zeros({4}));
@@ -340,7 +341,8 @@ TEST(Icm, PPOAddsTheForwardModelsErrorToTheRewardAndSavesTheModel) {
   auto forward = children["forward"]->as<torch::nn::Sequential>();
   {
     torch::NoGradGuard no_grad;
-    const auto s = phi->forward(obs), s_next = phi->forward(next);
+    const auto mid = torch::tensor({-0.3f, 0.0f}), half = torch::tensor({0.9f, 0.07f});
+    const auto s = phi->forward((obs - mid) / half), s_next = phi->forward((next - mid) / half);
     const auto predicted =
         s + forward->forward(torch::cat({s, torch::one_hot(actions, 3).to(torch::kFloat32)}, 1));
     EXPECT_TRUE(
