@@ -1,12 +1,12 @@
 // A small GQN (Eslami et al. 2018) on rooms drawn here (nn/scenes.h: coloured walls, one to three
 // spheres and cubes, a camera on a ring looking at the centre): 2,000 training scenes of 10 views at
-// 32 × 32. Each step takes 32 scenes, 1 to 5 of their views as context and another as the query;
-// Adam 5e-4, pixel σ annealed 0.5 → 0.1 as GQN does (2.0 → 0.7 there, on a wider pixel scale).
-// The test: 200 held-out scenes, views 0–4 as context, views 5–9 rendered and compared per pixel with
-// the nearest context view (camera position), the mean of the context views and the training set's
-// mean image.
+// 32 × 32, new ones every epoch. Each step takes 32 scenes, 1 to 5 of their views as context and another as
+// the query; Adam 5e-4, pixel σ annealed 0.5 → 0.1 as GQN does (2.0 → 0.7 there, on a wider pixel scale). The
+// test: 200 held-out scenes, views 0–4 as context, views 5–9 rendered and compared per pixel with the nearest
+// context view (camera position), the mean of the context views and the training set's mean image.
 #include "prob/gqn.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <fmt/format.h>
 #include <torch/torch.h>
 
@@ -15,6 +15,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/checkpoint.h"
 #include "core/csv.h"
 #include "core/image.h"
 #include "core/run_dir.h"
@@ -84,8 +85,17 @@ Baselines evaluate(prob::Gqn& gqn, const torch::Tensor& x, const torch::Tensor& 
 
 nlohmann::json gqn(const ExampleOptions& o) {
   const std::int64_t train_scenes = o.limit > 0 ? o.limit : 2000;
-  auto train = nn::data::render_rooms({.scenes = train_scenes, .views = kViews, .seed = o.seed});
-  auto test = nn::data::render_rooms({.scenes = 200, .views = kViews, .seed = o.seed + 1'000'003});
+  // Every epoch draws new rooms (the ray caster makes 20,000 views in under 2 s), so no scene is seen
+  // twice: GQN's regime of far more scenes than steps. The test rooms come from their own seed stream.
+  auto rooms_of_epoch = [&](std::int64_t epoch) {
+    return nn::data::render_rooms(
+        {.scenes = train_scenes,
+         .views = kViews,
+         .seed = core::derive_seed(o.seed, "gqn-rooms", static_cast<std::uint64_t>(epoch))});
+  };
+  auto train = rooms_of_epoch(0);
+  auto test =
+      nn::data::render_rooms({.scenes = 200, .views = kViews, .seed = core::derive_seed(o.seed, "gqn-test")});
   auto x_train = to_float(train.images), v_train = train.viewpoints;
   auto x_test = to_float(test.images), v_test = test.viewpoints;
   auto mean_image = x_train.mean(std::vector<std::int64_t>{0, 1});
@@ -95,17 +105,36 @@ nlohmann::json gqn(const ExampleOptions& o) {
   prob::Model model(gqn_model->loss(), gqn_model->distributions(),
                     nn::optimizers::Adam(5e-4, 0.9, 0.999, 1e-8), 10.0);
 
+  // A long run: every 5 epochs (and at the end) out/checkpoint.ckpt keeps the weights, Adam's state,
+  // the epoch, the seconds spent and the random stream; run the same command again to go on from it.
   const auto out = o.out.empty() ? core::create_run_dir({}, "gqn") : o.out;
+  const auto checkpoint = out / "checkpoint.ckpt";
+  std::int64_t first_epoch = 1;
+  double seconds = 0;
+  if (std::filesystem::exists(checkpoint)) {
+    core::CheckpointReader r(checkpoint);
+    model.get(r);
+    first_epoch = r.get_int("epoch") + 1;
+    seconds = r.get_double("seconds");
+    auto generator = at::detail::getDefaultCPUGenerator();  // a handle: the same generator
+    generator.set_state(r.get_tensor("rng"));
+    std::cout << "resumed " << checkpoint.string() << " after epoch " << first_epoch - 1 << "\n";
+  }
   core::CsvWriter csv(out / "metrics.csv",
-                      {"epoch", "train_loss", "sigma", "test_mse", "nearest_view_mse", "seconds"});
+                      {"epoch", "train_loss", "sigma", "test_mse", "nearest_view_mse", "seconds"},
+                      /*append=*/first_epoch > 1);
   // An epoch shows each training scene once, as a query with 1..5 of its other views as context.
   const std::int64_t epochs = o.epochs > 0 ? o.epochs : 60;
   const std::int64_t steps_per_epoch = (train_scenes + kBatch - 1) / kBatch, total = epochs * steps_per_epoch;
-  std::int64_t step = 0;
-  double seconds = 0;
+  std::int64_t step = (first_epoch - 1) * steps_per_epoch;
   Baselines last;
-  for (std::int64_t epoch = 1; epoch <= epochs; ++epoch) {
+  for (std::int64_t epoch = first_epoch; epoch <= epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (epoch > 1) {  // epoch 1 trains on rooms_of_epoch(0), drawn above
+      train = rooms_of_epoch(epoch - 1);
+      x_train = to_float(train.images);
+      v_train = train.viewpoints;
+    }
     auto perm = torch::randperm(train_scenes, torch::kLong);
     double loss_sum = 0;
     for (std::int64_t b = 0; b < train_scenes; b += kBatch, ++step) {
@@ -139,6 +168,14 @@ nlohmann::json gqn(const ExampleOptions& o) {
                                  last.nearest);
       std::cout << "\n" << std::flush;
     }
+    if (epoch % 5 == 0 || epoch == epochs) {
+      core::CheckpointWriter w;
+      model.put(w);
+      w.put("epoch", epoch);
+      w.put("seconds", seconds);
+      w.put("rng", at::detail::getDefaultCPUGenerator().get_state());
+      w.save(checkpoint);
+    }
   }
   // Eight held-out scenes: the five context views, the true query view 5, the rendering.
   torch::Tensor predicted;
@@ -149,7 +186,9 @@ nlohmann::json gqn(const ExampleOptions& o) {
                         4);
   std::cout << "run: " << out.string() << "\n";
   return {{"loss", gqn_model->loss().str()},
-          {"train_scenes", train_scenes},
+          {"scenes_per_epoch", train_scenes},
+          {"scenes_seen", train_scenes * epochs},
+          {"hours", seconds / 3600.0},
           {"steps", step},
           {"test_queries", x_test.size(0) * (kViews - kContext)},
           {"mse_model", last.model},

@@ -53,6 +53,8 @@ class CheckpointReader {
   torch::Tensor get_tensor(const std::string& key);
   void get(const std::string& key, torch::nn::Module& module);
   void get(const std::string& key, torch::optim::Optimizer& optimizer);
+  // The file (or the name given for a checkpoint in memory), for messages.
+  std::string name() const { return path_.string(); }
 
  private:
   void check_header();

@@ -58,19 +58,27 @@ double Model::test(const Dict& batch) {
 
 void Model::save(const std::filesystem::path& path) const {
   core::CheckpointWriter w;
+  put(w);
+  w.save(path);
+}
+
+void Model::put(core::CheckpointWriter& w) const {
   for (std::size_t i = 0; i < params_.size(); ++i) w.put("param/" + std::to_string(i), params_[i]);
   w.put("optimizer", *optimizer_);
-  w.save(path);
 }
 
 void Model::load(const std::filesystem::path& path) {
   core::CheckpointReader r(path, device_);
+  get(r);
+}
+
+void Model::get(core::CheckpointReader& r) {
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     auto t = r.get_tensor("param/" + std::to_string(i));
     if (t.sizes() != params_[i].sizes()) {
-      throw Error("'" + path.string() + "': weight " + std::to_string(i) + " has shape " +
-                  c10::str(t.sizes()) + ", expected " + c10::str(params_[i].sizes()));
+      throw Error("'" + r.name() + "': weight " + std::to_string(i) + " has shape " + c10::str(t.sizes()) +
+                  ", expected " + c10::str(params_[i].sizes()));
     }
     params_[i].copy_(t);
   }

@@ -9,6 +9,11 @@
 #include "prob/loss.h"
 
 DOJO_PUBLIC_BEGIN
+namespace dojo::core {
+class CheckpointWriter;
+class CheckpointReader;
+}  // namespace dojo::core
+
 namespace dojo::prob {
 
 class Model {
@@ -27,6 +32,9 @@ class Model {
   const Loss& loss() const { return loss_; }
   void save(const std::filesystem::path& path) const;
   void load(const std::filesystem::path& path);
+  // The same inside a larger checkpoint (a training run's, with its own progress beside it).
+  void put(core::CheckpointWriter& w) const;
+  void get(core::CheckpointReader& r);
 
  private:
   Loss loss_;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,17 @@ TEST(Examples, SequentialLatentModelsTrainAndDrawTheirPictures) {
       EXPECT_EQ(r["test_sequences"].get<int>(), 1000);
     } else {
       EXPECT_EQ(r["test_queries"].get<int>(), 1000);
+      EXPECT_EQ(r["scenes_seen"].get<int>(), 96);
+      // The same command with more epochs goes on from the checkpoint.
+      o.epochs = 2;
+      auto more = run(c.name, o);
+      EXPECT_EQ(more["scenes_seen"].get<int>(), 192);
+      std::ifstream csv(o.out / "metrics.csv");
+      std::string line;
+      std::vector<std::string> lines;
+      while (std::getline(csv, line)) lines.push_back(line);
+      ASSERT_EQ(lines.size(), 3u);  // the header, epoch 1, epoch 2
+      EXPECT_EQ(lines[2].substr(0, 2), "2,");
       EXPECT_GT(r["mse_dataset_mean"].get<double>(), 0.0);
     }
     std::filesystem::remove_all(o.out);
