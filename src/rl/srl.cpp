@@ -235,8 +235,12 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
     }
     input_offset_ = torch::tensor(offset);
     input_scale_ = torch::tensor(scale);
-    mlp_ = register_module("phi", torch::nn::Sequential(Linear(observation_size_, h), ReLU(), Linear(h, h),
-                                                        ReLU(), Linear(h, d)));
+    // The features end in a layer norm without gains: otherwise the forward loss shrinks φ toward 0
+    // (the inverse model's weights grow to match) and curiosity, an error measured in φ, with it.
+    mlp_ = register_module(
+        "phi", torch::nn::Sequential(
+                   Linear(observation_size_, h), ReLU(), Linear(h, h), ReLU(), Linear(h, d),
+                   torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).elementwise_affine(false))));
   } else {
     vae_ = register_module("phi", ConvVae(d, frames->shape[2]));
   }
