@@ -58,7 +58,7 @@ std::vector<Command> add_srl_commands(CLI::App& app) {
   train->add_option("--env", a->env, "A rendering env (default Pendulum-v1)");
   train->add_option(
       "--losses", a->losses,
-      "Comma-separated: autoencoder, vae, forward, inverse, reward, priors (default autoencoder)");
+      "Comma-separated: autoencoder, vae, forward, inverse, reward, priors, e2c (default autoencoder)");
   train->add_option("--config", a->config, "YAML config");
   train->add_option("--set", a->overrides, "Override a config key: key=value (repeatable)");
   train->add_option("--seed", a->seed, "Seed (default 0)");

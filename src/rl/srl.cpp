@@ -178,7 +178,8 @@ double knn_mse(const torch::Tensor& learned, const torch::Tensor& truth, std::in
 }
 
 const std::vector<std::string>& srl_loss_names() {
-  static const std::vector<std::string> names{"autoencoder", "vae", "forward", "inverse", "reward", "priors"};
+  static const std::vector<std::string> names{"autoencoder", "vae",    "forward", "inverse",
+                                              "reward",      "priors", "e2c"};
   return names;
 }
 
@@ -200,11 +201,13 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
     throw Error("SRL: expected a Discrete or Box action space, got " + envs::to_string(actions));
   }
   const auto& names = srl_loss_names();
-  if (o_.losses().empty())
-    throw Error("SRL losses: expected one or more of autoencoder, vae, forward, inverse, reward, priors");
+  std::string known;  // "autoencoder, vae, ... or e2c"
+  for (std::size_t i = 0; i < names.size(); ++i)
+    known += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  if (o_.losses().empty()) throw Error("SRL losses: expected one or more of " + known);
   for (const auto& l : o_.losses())
     if (std::find(names.begin(), names.end(), l) == names.end())
-      throw Error("SRL loss '" + l + "': expected autoencoder, vae, forward, inverse, reward or priors");
+      throw Error("SRL loss '" + l + "': expected " + known);
   if (!o_.weights().empty() && o_.weights().size() != o_.losses().size())
     throw Error("SRL weights: " + std::to_string(o_.weights().size()) + " given for " +
                 std::to_string(o_.losses().size()) + " losses: expected one per loss");
@@ -212,15 +215,17 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
   auto has = [&](const std::string& l) {
     return std::find(o_.losses().begin(), o_.losses().end(), l) != o_.losses().end();
   };
-  const bool vae = has("vae");
-  if (vae && has("autoencoder"))
-    throw Error("SRL losses: autoencoder and vae both reconstruct: expected one of them");
+  const bool e2c = has("e2c");
+  const bool vae = has("vae") || e2c;  // E2C's encoder is a VAE's
+  if (static_cast<int>(has("vae")) + static_cast<int>(has("autoencoder")) + static_cast<int>(e2c) > 1)
+    throw Error("SRL losses: autoencoder, vae and e2c each reconstruct: expected one of them");
 
   const auto d = o_.state_dim(), h = o_.hidden();
   using torch::nn::Linear;
   using torch::nn::ReLU;
   if (vector_ && (vae || has("autoencoder")))
-    throw Error("SRL losses: autoencoder and vae redraw frames: expected pixel observations (pixels: 64)");
+    throw Error(
+        "SRL losses: autoencoder, vae and e2c redraw frames: expected pixel observations (pixels: 64)");
   if (vector_) {
     observation_size_ = frames->shape[0];
     // Each bounded coordinate is scaled to [−1, 1] by its Box bounds, as frames are to [0, 1]: on
@@ -242,7 +247,7 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
                    Linear(observation_size_, h), ReLU(), Linear(h, h), ReLU(), Linear(h, d),
                    torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).elementwise_affine(false))));
   } else {
-    vae_ = register_module("phi", ConvVae(d, frames->shape[2]));
+    vae_ = register_module("phi", ConvVae(d, frames->shape[2], /*squash=*/false));
   }
   if (has("forward"))
     forward_ =
@@ -252,6 +257,10 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
         register_module("inverse", torch::nn::Sequential(Linear(2 * d, h), ReLU(), Linear(h, action_size_)));
   if (has("reward"))
     reward_ = register_module("reward", torch::nn::Sequential(Linear(2 * d, h), ReLU(), Linear(h, 1)));
+  if (e2c)  // h(μ) -> v, r, B (d × k), c: the paper's transition network, two hidden layers
+    transition_ =
+        register_module("transition", torch::nn::Sequential(Linear(d, h), ReLU(), Linear(h, h), ReLU(),
+                                                            Linear(h, 3 * d + d * action_size_)));
 
   // The distributions hold this module through a non-owning pointer: it owns them.
   auto self = std::shared_ptr<torch::nn::Module>(std::shared_ptr<torch::nn::Module>{}, this);
@@ -311,6 +320,37 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
                                                             2),
                                                         o)
                                     : normal_of(logits, o));
+    } else if (name == "e2c") {
+      // The frame now is redrawn from s ~ q(s|o) (inside the expectations, with the other
+      // objectives); the KL to the prior, the next frame redrawn from the step ŝ' ~ T(ŝ'|o, a) and
+      // the step's pull toward q(s'|o') are expectations of their own.
+      in = -prob::LogProb(vae_->decoder()->replace_var({{"x", "o"}, {"z", "s"}}));
+      const auto transition =
+          prob::MultivariateNormal(prob::Network(
+                                       self,
+                                       [this](const auto& xs) {
+                                         auto [loc, tril] = e2c_transition(xs[0], xs[1]);
+                                         return std::vector<torch::Tensor>{loc, tril};
+                                       },
+                                       2),
+                                   {.var = {"s_next"}, .cond_var = {"o", "a"}, .name = "T"});
+      // q(s'|o') as a multivariate Normal, so that the KL from T's full covariance has its closed form.
+      // T's draw is named s_next as q's is: the two are densities of the same next state.
+      const auto q_next_mvn =
+          prob::MultivariateNormalDiag(prob::Network(
+                                           self,
+                                           [this](const auto& xs) {
+                                             auto p = vae_->encoder()->params({{"x", xs[0]}});
+                                             return std::vector<torch::Tensor>{p.at("loc"), p.at("scale")};
+                                           },
+                                           1),
+                                       {.var = {"s_next"}, .cond_var = {"o_next"}, .name = "q"});
+      const auto prior = prob::standard_normal({"s"}, {d}, "p_prior");
+      const auto redraw_next =
+          -prob::LogProb(vae_->decoder()->replace_var({{"x", "o_next"}, {"z", "s_next"}}));
+      const auto pull = prob::KL(transition, q_next_mvn);
+      out = prob::KL(q, prior) + prob::E(transition, redraw_next) +
+            (o_.e2c_lambda() == 1.0 ? pull : prob::Loss(o_.e2c_lambda()) * pull);
     } else if (name == "reward") {
       in = -prob::LogProb(normal_of(
           [this](const auto& xs) {
@@ -372,6 +412,25 @@ torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) {
 torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) {
   if (vector_) throw Error("SRL decode: a model of vector observations has no decoder");
   return vae_->decode(states);
+}
+
+std::pair<torch::Tensor, torch::Tensor> SrlModelImpl::e2c_transition(const torch::Tensor& o,
+                                                                     const torch::Tensor& a) {
+  if (!transition_) throw Error("SRL e2c_transition: the model has no e2c loss");
+  const auto q = vae_->encoder()->params({{"x", o}});
+  const auto& mu = q.at("loc");
+  const auto n = mu.size(0), d = mu.size(1);
+  const auto h = transition_->forward(mu);
+  const auto v = h.slice(1, 0, d).unsqueeze(2), r = h.slice(1, d, 2 * d).unsqueeze(1);
+  const auto b = h.slice(1, 2 * d, 2 * d + d * action_size_).reshape({n, d, action_size_});
+  const auto c = h.slice(1, 2 * d + d * action_size_);
+  const auto A = torch::eye(d, mu.options()).expand({n, d, d}) + v.matmul(r);  // I + vrᵀ
+  const auto loc =
+      A.matmul(mu.unsqueeze(2)).squeeze(2) + b.matmul(action_features(a).unsqueeze(2)).squeeze(2) + c;
+  // AΣAᵀ is singular where 1 + rᵀv = 0; a small jitter keeps its Cholesky factor defined.
+  const auto spread = A * q.at("scale").unsqueeze(1);  // A·diag(σ)
+  const auto covariance = spread.matmul(spread.transpose(1, 2)) + 1e-6 * torch::eye(d, mu.options());
+  return {loc, torch::linalg_cholesky(covariance)};
 }
 
 torch::Tensor SrlModelImpl::forward_error(const prob::Dict& batch) {

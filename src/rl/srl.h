@@ -77,12 +77,18 @@ struct SrlOptions {
   //   forward      −log p(s'|s, a): the next state predictable from the state and the action;
   //   inverse      −log p(a|s, s'): the action recoverable from two states;
   //   reward       −log p(r|s, s'): the reward recoverable from two states;
-  //   priors       Jonschkowski & Brock's four robotic priors (above).
+  //   priors       Jonschkowski & Brock's four robotic priors (above);
+  //   e2c          Embed to Control (Watter et al. 2015): a VAE whose latent moves locally linearly,
+  //                ŝ' ~ T(ŝ'|o, a) = N(Aμ + Ba + c, AΣAᵀ) with A = I + vrᵀ and (v, r, B, c) = h(μ) for
+  //                q(s|o) = N(μ, Σ); it redraws o from s and o' from ŝ', and pulls T toward q(s'|o'):
+  //                −log p(o|s) + D_KL[q(s|o)||N(0, I)] + E_T[−log p(o'|ŝ')] + λ·D_KL[T||q(s'|o')].
   TORCH_ARG(std::vector<std::string>, losses) = std::vector<std::string>{"autoencoder"};
   TORCH_ARG(std::vector<double>, weights) = {};  // one per loss; empty: each 1
   TORCH_ARG(std::int64_t, state_dim) = 8;
-  TORCH_ARG(double, beta) = 1.0;         // vae's KL weight
-  TORCH_ARG(std::int64_t, hidden) = 64;  // the forward, inverse and reward models' hidden layer
+  TORCH_ARG(double, beta) = 1.0;  // vae's KL weight
+  TORCH_ARG(std::int64_t,
+            hidden) = 64;  // the forward, inverse, reward and E2C transition models' hidden layers
+  TORCH_ARG(double, e2c_lambda) = 0.25;  // λ, E2C's weight on D_KL[T(ŝ'|o, a)||q(s'|o')]
 };
 
 // One encoder φ for every objective: the World Models V (four 4×4 stride-2 convolutions, rl/world_model.h)
@@ -110,6 +116,9 @@ class SrlModelImpl : public torch::nn::Module {
   torch::Tensor encode(const torch::Tensor& frames);
   // p(o|s)'s mean as frames uint8 [B, 64, 64, C] (autoencoder and vae).
   torch::Tensor decode(const torch::Tensor& states);
+  // E2C's locally linear step from frames o (float, as batch() gives them) and actions a: T(ŝ'|o, a)'s
+  // mean [B, d] and the lower Cholesky factor of its covariance AΣAᵀ [B, d, d].
+  std::pair<torch::Tensor, torch::Tensor> e2c_transition(const torch::Tensor& o, const torch::Tensor& a);
   // ||s + f(s, a) − φ(o')||² per transition of a batch() (the forward model's error, no gradients):
   // ICM's curiosity.
   torch::Tensor forward_error(const prob::Dict& batch);
@@ -127,7 +136,7 @@ class SrlModelImpl : public torch::nn::Module {
   torch::Tensor input_offset_, input_scale_;  // vector observations: the Box's bounds to [−1, 1]
   ConvVae vae_{nullptr};
   torch::nn::Sequential mlp_{nullptr};
-  torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr};
+  torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr}, transition_{nullptr};
   prob::Loss objective_{0.0};
   std::vector<std::pair<std::string, prob::Loss>> terms_;
 };

@@ -53,7 +53,13 @@ void SrlRunOptions::validate() const {
 }
 
 SrlOptions SrlRunOptions::model() const {
-  return SrlOptions().losses(losses_).weights(weights_).state_dim(state_dim_).beta(beta_).hidden(hidden_);
+  return SrlOptions()
+      .losses(losses_)
+      .weights(weights_)
+      .state_dim(state_dim_)
+      .beta(beta_)
+      .hidden(hidden_)
+      .e2c_lambda(e2c_lambda_);
 }
 
 envs::EnvFactory SrlRunOptions::env_factory() const {

@@ -30,6 +30,7 @@ struct SrlRunOptions {
   TORCH_ARG(std::int64_t, state_dim) = 8;
   TORCH_ARG(double, beta) = 1.0;
   TORCH_ARG(std::int64_t, hidden) = 64;
+  TORCH_ARG(double, e2c_lambda) = 0.25;
   TORCH_ARG(std::int64_t, epochs) = 10;
   TORCH_ARG(std::int64_t, batch_size) = 128;
   TORCH_ARG(double, learning_rate) = 1e-3;
@@ -51,6 +52,7 @@ struct SrlRunOptions {
     f("state_dim", state_dim_, core::positive());
     f("beta", beta_, core::non_negative());
     f("hidden", hidden_, core::positive());
+    f("e2c_lambda", e2c_lambda_, core::non_negative());
     f("epochs", epochs_, core::positive());
     f("batch_size", batch_size_, core::at_least(2));
     f("learning_rate", learning_rate_, core::positive());

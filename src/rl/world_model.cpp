@@ -36,7 +36,8 @@ torch::Tensor world_model_frame(const torch::Tensor& observation) {
 }
 
 // ---------------------------------------------------------------------------------------------- V
-ConvVaeImpl::ConvVaeImpl(std::int64_t z_size, std::int64_t channels) : z_size_(z_size), channels_(channels) {
+ConvVaeImpl::ConvVaeImpl(std::int64_t z_size, std::int64_t channels, bool squash)
+    : z_size_(z_size), channels_(channels), squash_(squash) {
   if (z_size < 1) throw Error("ConvVae: z_size " + std::to_string(z_size) + ": expected >= 1");
   if (channels < 1) throw Error("ConvVae: channels " + std::to_string(channels) + ": expected >= 1");
   using torch::nn::Conv2dOptions;
@@ -86,7 +87,7 @@ std::vector<torch::Tensor> ConvVaeImpl::decode_params(const torch::Tensor& z) {
   auto h = torch::relu(dec1_(dense_(z))).view({-1, 128, 5, 5}).contiguous(at::MemoryFormat::ChannelsLast);
   h = torch::relu(dec2_(h));
   h = torch::relu(dec3_(h));
-  auto loc = torch::sigmoid(dec4_(h));
+  auto loc = squash_ ? torch::sigmoid(dec4_(h)) : dec4_(h);
   return {loc, torch::full({1, 1, 1, 1}, kPixelScale, loc.options()).expand_as(loc)};
 }
 

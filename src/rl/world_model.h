@@ -47,7 +47,10 @@ class ConvVaeImpl : public torch::nn::Module {
   static constexpr std::int64_t kSize = 64;  // frames are kSize × kSize × channels
 
   // channels: 3 for an RGB frame, more for a stack of frames (state-representation learning's).
-  explicit ConvVaeImpl(std::int64_t z_size = 32, std::int64_t channels = 3);
+  // squash: p(x|z)'s mean through a sigmoid, as World Models has it; false leaves it linear, which
+  // frames mostly of one saturated colour need (pixel Pendulum's white: a sigmoid pushed to 1 there
+  // stops passing gradients, and the decoder settles on one image whatever z is).
+  explicit ConvVaeImpl(std::int64_t z_size = 32, std::int64_t channels = 3, bool squash = true);
   std::int64_t z_size() const { return z_size_; }
   std::int64_t channels() const { return channels_; }
 
@@ -85,6 +88,7 @@ class ConvVaeImpl : public torch::nn::Module {
   std::vector<torch::Tensor> decode_params(const torch::Tensor& z);
 
   std::int64_t z_size_, channels_;
+  bool squash_ = true;
   torch::nn::Conv2d enc1_{nullptr}, enc2_{nullptr}, enc3_{nullptr}, enc4_{nullptr};
   torch::nn::Linear mu_{nullptr}, log_var_{nullptr}, dense_{nullptr}, dec1_{nullptr};
   torch::nn::ConvTranspose2d dec2_{nullptr}, dec3_{nullptr}, dec4_{nullptr};

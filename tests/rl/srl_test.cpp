@@ -175,6 +175,67 @@ TEST(SrlModel, TrainingLowersTheObjectiveAndReachesEveryPart) {
   EXPECT_LT(last, first);
 }
 
+// E2C (Watter et al. 2015): the step's covariance is AΣAᵀ with A = I + vrᵀ, and its pull toward
+// q(s'|o') is the paper's closed form, which needs only v, r and the diagonals (det A = 1 + rᵀv).
+TEST(SrlModel, E2cStepsLocallyLinearlyAndPullsTowardTheNextEncoding) {
+  torch::manual_seed(0);
+  SrlModel m(kFrames, envs::Box(-2.0, 2.0, {1}), SrlOptions().losses({"e2c"}).state_dim(3).e2c_lambda(0.5));
+  EXPECT_EQ(m->objective().str(),
+            "mean(E_q(s|o)[E_q(s_next|o_next)[-log p(o|s)]] + D_KL[q(s|o)||p_prior(s)] + "
+            "E_T(s_next|o,a)[-log p(o_next|s_next)] + 0.5 * D_KL[T(s_next|o,a)||q(s_next|o_next)])");
+  const auto t = transitions(4, 3);
+  const auto actions = torch::tensor({-1.5, 0.0, 0.5, 2.0}).reshape({4, 1});
+  const auto b = m->batch(t.obs, t.next_obs, actions, t.rewards);
+  const auto q = m->named_children()["phi"]->as<ConvVaeImpl>()->encoder()->params({{"x", b.at("o")}});
+  const auto q_next =
+      m->named_children()["phi"]->as<ConvVaeImpl>()->encoder()->params({{"x", b.at("o_next")}});
+  const auto mu = q.at("loc").to(torch::kFloat64), sigma = q.at("scale").to(torch::kFloat64);
+  const auto h = m->named_children()["transition"]
+                     ->as<torch::nn::Sequential>()
+                     ->forward(q.at("loc"))
+                     .to(torch::kFloat64);
+  ASSERT_EQ(h.size(1), 3 * 3 + 3 * 1);
+  const auto v = h.slice(1, 0, 3), r = h.slice(1, 3, 6), bu = h.slice(1, 6, 9), c = h.slice(1, 9, 12);
+  const auto [loc, tril] = m->e2c_transition(b.at("o"), b.at("a"));
+  const auto mu1 = q_next.at("loc").to(torch::kFloat64), var1 = q_next.at("scale").to(torch::kFloat64).pow(2);
+  double pull = 0;
+  for (int i = 0; i < 4; ++i) {
+    const auto A = torch::eye(3, torch::kFloat64) + torch::outer(v[i], r[i]);
+    const auto mean = A.matmul(mu[i]) + bu[i] * actions[i][0].item<double>() + c[i];
+    EXPECT_TRUE(torch::allclose(loc[i].to(torch::kFloat64), mean, 1e-4, 1e-5));
+    const auto cov = A.matmul(torch::diag(sigma[i].pow(2))).matmul(A.t());
+    const auto t_cov = tril[i].to(torch::kFloat64).matmul(tril[i].to(torch::kFloat64).t());
+    EXPECT_TRUE(torch::allclose(t_cov, cov, 1e-4, 1e-5));
+    // ½[tr(Σ₁⁻¹AΣ₀Aᵀ) + (μ₁ − μ̂)ᵀΣ₁⁻¹(μ₁ − μ̂) − d + log det Σ₁ − log det Σ₀ − 2 log|1 + rᵀv|]
+    const auto det_a = 1.0 + r[i].dot(v[i]).item<double>();
+    pull += 0.5 * ((cov.diagonal() / var1[i]).sum().item<double>() +
+                   ((mu1[i] - mean).pow(2) / var1[i]).sum().item<double>() - 3.0 +
+                   var1[i].log().sum().item<double>() - sigma[i].pow(2).log().sum().item<double>() -
+                   2.0 * std::log(std::abs(det_a)));
+  }
+  pull /= 4;
+  const auto step = prob::MultivariateNormal(loc, tril, {.var = {"s_hat"}, .name = "T"});
+  const auto next = prob::MultivariateNormalDiag(q_next.at("loc"), q_next.at("scale"), {.var = {"s_hat"}});
+  EXPECT_NEAR(prob::KL(step, next).mean().eval({}).item<double>(), pull, 1e-3 * std::abs(pull));
+
+  // Trained, every part of E2C gets a gradient and the objective falls.
+  torch::optim::Adam opt(m->parameters(), torch::optim::AdamOptions(1e-3));
+  double first = 0, last = 0;
+  for (int k = 0; k < 10; ++k) {
+    opt.zero_grad();
+    auto loss = m->objective().eval(b);
+    loss.backward();
+    if (k == 0) {
+      for (const auto& p : m->named_parameters())
+        EXPECT_TRUE(p.value().grad().defined() && p.value().grad().abs().sum().item<double>() > 0) << p.key();
+      first = loss.item<double>();
+    }
+    last = loss.item<double>();
+    opt.step();
+  }
+  EXPECT_LT(last, first);
+}
+
 TEST(SrlModel, BadSettingsAreNamed) {
   auto message = [](const std::function<void()>& f) {
     try {
@@ -185,7 +246,7 @@ TEST(SrlModel, BadSettingsAreNamed) {
     return std::string("no error");
   };
   EXPECT_EQ(message([] { SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"pca"})); }),
-            "SRL loss 'pca': expected autoencoder, vae, forward, inverse, reward or priors");
+            "SRL loss 'pca': expected autoencoder, vae, forward, inverse, reward, priors or e2c");
   EXPECT_EQ(message([] {
               SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"forward"}).weights({1, 2}));
             }),
@@ -193,7 +254,7 @@ TEST(SrlModel, BadSettingsAreNamed) {
   EXPECT_EQ(message([] {
               SrlModel(kFrames, envs::Discrete{2}, SrlOptions().losses({"vae", "autoencoder"}));
             }),
-            "SRL losses: autoencoder and vae both reconstruct: expected one of them");
+            "SRL losses: autoencoder, vae and e2c each reconstruct: expected one of them");
   EXPECT_EQ(
       message([] {
         SrlModel(envs::Box(0.0, 255.0, {84, 84, 4}, torch::kUInt8), envs::Discrete{2});
