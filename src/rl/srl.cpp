@@ -248,6 +248,10 @@ SrlModelImpl::SrlModelImpl(const envs::Space& observations, const envs::Space& a
                    torch::nn::LayerNorm(torch::nn::LayerNormOptions({d}).elementwise_affine(false))));
   } else {
     vae_ = register_module("phi", ConvVae(d, frames->shape[2], /*squash=*/false));
+    const auto c = frames->shape[2];
+    frame_mean_ = register_buffer("frame_mean", torch::zeros({1, c, ConvVaeImpl::kSize, ConvVaeImpl::kSize}));
+    frame_scale_ =
+        register_buffer("frame_scale", torch::ones({1, c, ConvVaeImpl::kSize, ConvVaeImpl::kSize}));
   }
   if (has("forward"))
     forward_ =
@@ -390,7 +394,27 @@ torch::Tensor SrlModelImpl::input(const torch::Tensor& obs) const {
   if (obs.dim() != 4 || obs.size(3) != vae_->channels())
     throw Error("SRL batch: frames " + std::string(c10::str(obs.sizes())) + ": expected [B, 64, 64, " +
                 std::to_string(vae_->channels()) + "] uint8");
-  return ConvVaeImpl::pixels(obs);
+  return (ConvVaeImpl::pixels(obs) - frame_mean_) / frame_scale_;
+}
+
+void SrlModelImpl::fit_frames(const torch::Tensor& frames) {
+  if (vector_) return;
+  if (frames.dim() != 4 || frames.size(0) < 1 || frames.size(3) != vae_->channels())
+    throw Error("SRL fit_frames: frames " + std::string(c10::str(frames.sizes())) +
+                ": expected [M, 64, 64, " + std::to_string(vae_->channels()) + "] uint8");
+  torch::NoGradGuard no_grad;
+  // Sums in float64 over chunks: the frames may be many.
+  auto sum = torch::zeros_like(frame_mean_, torch::kFloat64), squares = sum.clone();
+  for (std::int64_t start = 0; start < frames.size(0); start += 1024) {
+    const auto x = ConvVaeImpl::pixels(frames.slice(0, start, std::min(frames.size(0), start + 1024)))
+                       .to(torch::kFloat64);
+    sum += x.sum(0, true);
+    squares += x.pow(2).sum(0, true);
+  }
+  const auto n = static_cast<double>(frames.size(0));
+  const auto mean = sum / n;
+  frame_mean_.copy_(mean);
+  frame_scale_.copy_((squares / n - mean.pow(2)).clamp_min(0).sqrt().clamp_min(0.1));
 }
 
 prob::Dict SrlModelImpl::batch(const torch::Tensor& obs, const torch::Tensor& next_obs,
@@ -404,14 +428,15 @@ prob::Dict SrlModelImpl::batch(const torch::Tensor& obs, const torch::Tensor& ne
 }
 
 torch::Tensor SrlModelImpl::encode(const torch::Tensor& frames) {
-  if (!vector_) return vae_->encode(frames).first;
   torch::NoGradGuard no_grad;
   return state_of(input(frames));
 }
 
 torch::Tensor SrlModelImpl::decode(const torch::Tensor& states) {
   if (vector_) throw Error("SRL decode: a model of vector observations has no decoder");
-  return vae_->decode(states);
+  torch::NoGradGuard no_grad;
+  const auto x = vae_->decoder()->params({{"z", states}}).at("loc");
+  return ConvVaeImpl::frames(x * frame_scale_ + frame_mean_);
 }
 
 std::pair<torch::Tensor, torch::Tensor> SrlModelImpl::e2c_transition(const torch::Tensor& o,
@@ -495,6 +520,7 @@ std::vector<double> train_srl(SrlModel& model, const SrlData& data, const SrlTra
   if (o.epochs() < 1 || o.batch_size() < 2)
     throw Error("SRL training: expected epochs >= 1 and batch_size >= 2, got " + std::to_string(o.epochs()) +
                 " and " + std::to_string(o.batch_size()));
+  model->fit_frames(data.frames);
   auto optimizer = torch::optim::Adam(model->parameters(), torch::optim::AdamOptions(o.learning_rate()));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(o.seed());
   const auto n = data.transitions();

@@ -112,6 +112,12 @@ class SrlModelImpl : public torch::nn::Module {
   // action space gives them, rewards [B].
   prob::Dict batch(const torch::Tensor& obs, const torch::Tensor& next_obs, const torch::Tensor& actions,
                    const torch::Tensor& rewards) const;
+  // Frames are standardised per pixel before φ reads them and the decoder redraws them: (x − mean) /
+  // max(sd, 0.1) over the training frames, which fit_frames sets (train_srl calls it; until then
+  // mean 0, sd 1). A picture that is mostly background (pixel Pendulum: a thin rod on white) otherwise
+  // varies so little at φ's input that its state hardly moves, and reconstruction settles on the
+  // mean image; standardised, the pixels the rod sweeps carry the input and the loss.
+  void fit_frames(const torch::Tensor& frames);
   // φ(o) for frames uint8 [B, 64, 64, C]: q(s|o)'s mean, [B, state_dim], without gradients.
   torch::Tensor encode(const torch::Tensor& frames);
   // p(o|s)'s mean as frames uint8 [B, 64, 64, C] (autoencoder and vae).
@@ -134,6 +140,7 @@ class SrlModelImpl : public torch::nn::Module {
   bool vector_ = false;  // float32 vector observations: an MLP φ, no reconstruction
   std::int64_t observation_size_ = 0;
   torch::Tensor input_offset_, input_scale_;  // vector observations: the Box's bounds to [−1, 1]
+  torch::Tensor frame_mean_, frame_scale_;    // frames: buffers [1, C, 64, 64], fit_frames()
   ConvVae vae_{nullptr};
   torch::nn::Sequential mlp_{nullptr};
   torch::nn::Sequential forward_{nullptr}, inverse_{nullptr}, reward_{nullptr}, transition_{nullptr};

@@ -236,6 +236,30 @@ TEST(SrlModel, E2cStepsLocallyLinearlyAndPullsTowardTheNextEncoding) {
   EXPECT_LT(last, first);
 }
 
+// Frames are standardised per pixel over the training frames, so that a thin rod on a white
+// background moves the state; pixels that never change stay at 0 rather than dividing by 0.
+TEST(SrlModel, FramesAreStandardisedPerPixelOverTheTrainingFrames) {
+  torch::manual_seed(0);
+  SrlModel m(kFrames, envs::Discrete{2});
+  auto frames = torch::full({50, 64, 64, 6}, 255, torch::kUInt8);
+  frames.index_put_({torch::indexing::Slice(), 10, 20, 0}, torch::randint(0, 256, {50}).to(torch::kUInt8));
+  frames.index_put_({torch::indexing::Slice(), 30, 30, 3}, torch::randint(250, 256, {50}).to(torch::kUInt8));
+  m->fit_frames(frames);
+  const auto o = m->batch(frames, frames, torch::zeros({50}), torch::zeros({50})).at("o").to(torch::kFloat64);
+  // A varying pixel: mean 0, population sd 1.
+  const auto varied = o.select(1, 0).select(1, 10).select(1, 20);
+  EXPECT_NEAR(varied.mean().item<double>(), 0.0, 1e-5);
+  EXPECT_NEAR(varied.pow(2).mean().sqrt().item<double>(), 1.0, 1e-4);
+  // A pixel that barely varies (sd < 0.1) is divided by 0.1; a constant one is 0.
+  const auto faint = o.select(1, 3).select(1, 30).select(1, 30);
+  const auto raw = frames.select(3, 3).select(1, 30).select(1, 30).to(torch::kFloat64) / 255.0;
+  EXPECT_TRUE(torch::allclose(faint, (raw - raw.mean()) / 0.1, 1e-4, 1e-5));
+  EXPECT_EQ(o.select(1, 1).abs().max().item<double>(), 0.0);
+  // The decoder's standardised picture comes back in the frames' own units.
+  const auto back = m->decode(m->encode(frames.slice(0, 0, 2)));
+  EXPECT_EQ(back.sizes(), (std::vector<std::int64_t>{2, 64, 64, 6}));
+}
+
 TEST(SrlModel, BadSettingsAreNamed) {
   auto message = [](const std::function<void()>& f) {
     try {
