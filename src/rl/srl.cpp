@@ -1,6 +1,7 @@
 #include "rl/srl.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <fmt/format.h>
 #include <torch/optim/adam.h>
 #include <torch/torch.h>
 
@@ -479,9 +480,20 @@ SrlData SrlData::episodes(std::int64_t first, std::int64_t last) const {
           from.index({t}) - offset,     actions.index({t}),           rewards.index({t})};
 }
 
-SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed) {
+SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed,
+                         const SrlBehaviour& behaviour, double epsilon) {
   if (steps < 1) throw Error("SRL data: steps " + std::to_string(steps) + ": expected >= 1");
+  if (!(epsilon >= 0.0 && epsilon <= 1.0))
+    throw Error(fmt::format("SRL data: epsilon {}: expected a probability in [0, 1]", epsilon));
+  std::uniform_real_distribution<double> uniform(0.0, 1.0);
   auto env = factory();
+  // A behaviour's action in the shape and type a random draw has, so that both stack together.
+  auto in_space = [&env](const torch::Tensor& a) {
+    const auto& space = env->action_space();
+    if (const auto* box = std::get_if<envs::Box>(&space)) return a.reshape(box->shape).to(box->dtype);
+    return std::holds_alternative<envs::Discrete>(space) ? a.to(torch::kLong).reshape({})
+                                                         : a.to(torch::kLong).reshape({-1});
+  };
   std::mt19937_64 rng(seed);
   std::vector<torch::Tensor> frames, states, actions;
   std::vector<std::int64_t> episode, from;
@@ -499,7 +511,8 @@ SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, st
   auto reset = env->reset(seed);
   keep(reset.info, reset.obs);
   for (std::int64_t t = 0; t < steps; ++t) {
-    const auto a = envs::sample(env->action_space(), rng);
+    const bool explore = !behaviour || uniform(rng) < epsilon;
+    const auto a = explore ? envs::sample(env->action_space(), rng) : in_space(behaviour(states.back()));
     auto r = env->step(a);
     from.push_back(static_cast<std::int64_t>(frames.size()) - 1);
     actions.push_back(a);

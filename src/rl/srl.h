@@ -167,9 +167,14 @@ struct SrlData {
   // The transitions of episodes [first, last) (a held-out split keeps whole episodes).
   SrlData episodes(std::int64_t first, std::int64_t last) const;
 };
-// `steps` transitions of uniformly random actions; the env (a factory of pixel observations with
-// info["state"]) resets with seeds seed, seed + 1, ... so the same seed gives the same data.
-SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed);
+// The policy that drives collection: an action for the true state behind the frame (info["state"]).
+using SrlBehaviour = std::function<torch::Tensor(const torch::Tensor& state)>;
+// `steps` transitions; the env (a factory of pixel observations with info["state"]) resets with seeds
+// seed, seed + 1, ... so the same seed gives the same data. Actions are uniformly random, or, with a
+// behaviour, its action except for a random one with probability `epsilon` at each step (the S-RL
+// Toolbox's data from a trained policy: a random policy never leaves the start of some tasks).
+SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, std::uint64_t seed,
+                         const SrlBehaviour& behaviour = {}, double epsilon = 1.0);
 
 struct SrlTrainOptions {
   TORCH_ARG(std::int64_t, epochs) = 10;

@@ -16,6 +16,7 @@
 #include "core/run_dir.h"
 #include "envs/pixels.h"
 #include "envs/registry.h"
+#include "rl/trainer.h"
 
 namespace dojo::rl {
 
@@ -41,6 +42,23 @@ SrlScores score(const torch::Tensor& states, const SrlData& held, std::int64_t k
 
 nlohmann::json to_json(const SrlScores& s) {
   return {{"gtc", s.gtc.mean}, {"gtc_per_dimension", s.gtc.per_dimension}, {"knn_mse", s.knn_mse}};
+}
+
+// The behaviour run's greedy policy on the true state; none for uniformly random actions.
+SrlBehaviour behaviour_policy(const SrlRunOptions& o) {
+  if (o.behaviour().empty()) return {};
+  auto run =
+      std::make_shared<LoadedRun>(load_run(o.behaviour(), "best", static_cast<std::uint64_t>(o.seed())));
+  if (run->run.env_id() != o.env() || run->run.pixels() > 0 || !run->run.srl_run().empty() ||
+      run->run.atari_wrappers())
+    throw Error(fmt::format("behaviour '{}' is a run of {}{}: expected a run of {} on its true state",
+                            o.behaviour(), run->run.env_id(),
+                            run->run.pixels() > 0 || !run->run.srl_run().empty() ? " through pixels" : "",
+                            o.env()));
+  return [run](const torch::Tensor& state) {
+    const torch::NoGradGuard no_grad;
+    return run->agent->act(state, true);
+  };
 }
 
 }  // namespace
@@ -73,6 +91,9 @@ core::Config resolve_srl_config(const core::Config& config) {
   o.validate();
   core::Config out;
   core::write_options(o, out);
+  // The behaviour run by its absolute path, so that the run directory's config.yaml replays anywhere.
+  if (!o.behaviour().empty())
+    out.set("behaviour", YAML::Node(fs::absolute(o.behaviour()).lexically_normal().string()));
   return out;
 }
 
@@ -82,7 +103,8 @@ SrlSummary train_srl_run(const core::Config& config, const fs::path& out) {
   const auto start = std::chrono::steady_clock::now();
   // Experience: a random policy, whole episodes held out for scoring.
   const auto seed = static_cast<std::uint64_t>(o.seed());
-  const auto data = collect_srl_data(o.env_factory(), o.steps(), seed);
+  const auto data =
+      collect_srl_data(o.env_factory(), o.steps(), seed, behaviour_policy(o), o.behaviour_epsilon());
   const auto episodes = data.episode[-1].item<std::int64_t>() + 1;
   const auto held_out = std::max<std::int64_t>(1, std::llround(static_cast<double>(episodes) * o.holdout()));
   if (episodes - held_out < 1)
@@ -124,6 +146,7 @@ SrlSummary train_srl_run(const core::Config& config, const fs::path& out) {
   w.save(dir / "srl.ckpt");
   s.minutes = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / 60.0;
   const nlohmann::json j = {{"env", o.env()},
+                            {"behaviour", o.behaviour().empty() ? "random" : o.behaviour()},
                             {"losses", o.losses()},
                             {"objective", model->objective().str()},
                             {"transitions", s.transitions},

@@ -1,4 +1,4 @@
-// `dojo srl train`: state-representation learning end to end — a random policy's frames of a state
+// `dojo srl train`: state-representation learning end to end — a random (or given) policy's frames of a state
 // env (its picture, pixels: 64), an SrlModel trained on them, and the S-RL Toolbox's scores of the
 // learned state against the true one on held-out episodes. Run directory: config.yaml, srl.ckpt
 // (the encoder), srl.csv (the objective per epoch), summary.json (GTC, KNN-MSE and their baselines).
@@ -23,8 +23,12 @@ struct SrlRunOptions {
   TORCH_ARG(std::string, env) = "Pendulum-v1";
   TORCH_ARG(std::int64_t, pixel_frames) = 2;  // frames stacked (64 × 64 each)
   TORCH_ARG(bool, pixel_gray) = false;
-  TORCH_ARG(std::int64_t, steps) = 20'000;  // random transitions collected
-  TORCH_ARG(double, holdout) = 0.2;         // share of the episodes scored and never trained on
+  TORCH_ARG(std::int64_t, steps) = 20'000;  // transitions collected
+  // Who acts while collecting: "" for uniformly random actions, or a dojo run on the env's true state
+  // whose best checkpoint acts, with a random action at probability behaviour_epsilon.
+  TORCH_ARG(std::string, behaviour) = "";
+  TORCH_ARG(double, behaviour_epsilon) = 0.5;
+  TORCH_ARG(double, holdout) = 0.2;  // share of the episodes scored and never trained on
   TORCH_ARG(std::vector<std::string>, losses) = std::vector<std::string>{"autoencoder"};
   TORCH_ARG(std::vector<double>, weights) = {};
   TORCH_ARG(std::int64_t, state_dim) = 8;
@@ -46,6 +50,8 @@ struct SrlRunOptions {
     f("pixel_frames", pixel_frames_, core::positive());
     f("pixel_gray", pixel_gray_);
     f("steps", steps_, core::positive());
+    f("behaviour", behaviour_);
+    f("behaviour_epsilon", behaviour_epsilon_, core::in(0, 1));
     f("holdout", holdout_, core::in_open_closed(0, 0.5));
     f("losses", losses_);
     f("weights", weights_);

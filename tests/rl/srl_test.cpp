@@ -322,6 +322,35 @@ TEST(SrlData, ARandomPolicysFramesStoredOnceWithTheirTrueStates) {
   }
 }
 
+TEST(SrlData, ABehaviourActsOnTheTrueStateExceptForItsRandomShare) {
+  const auto pixels = envs::EnvFactory("CartPole-v1").wrap(envs::pixel_wrapper({.size = 64, .frames = 2}));
+  // Push toward the side the pole leans to: it sees the state behind the frame, not the frame.
+  std::int64_t calls = 0;
+  const SrlBehaviour lean = [&calls](const torch::Tensor& state) {
+    ++calls;
+    EXPECT_EQ(state.sizes(), (std::vector<std::int64_t>{4}));
+    return torch::tensor(state[2].item<float>() > 0 ? 1.0 : 0.0);  // a float, as an agent may give
+  };
+  const auto greedy = collect_srl_data(pixels, 300, 1, lean, 0.0);
+  EXPECT_EQ(calls, 300);
+  EXPECT_EQ(greedy.actions.scalar_type(), torch::kLong);
+  for (std::int64_t i = 0; i < greedy.transitions(); ++i) {
+    const auto at = greedy.from[i].item<std::int64_t>();
+    EXPECT_EQ(greedy.actions[i].item<std::int64_t>(), greedy.states[at][2].item<float>() > 0 ? 1 : 0) << i;
+  }
+  // It balances far longer than chance: fewer episodes in the same steps.
+  const auto random = collect_srl_data(pixels, 300, 1);
+  EXPECT_LT(greedy.episode[-1].item<std::int64_t>() * 3, random.episode[-1].item<std::int64_t>());
+  // With epsilon 1 every action is random; in between, about that share (0.3 of 300 here).
+  calls = 0;
+  EXPECT_TRUE(torch::equal(collect_srl_data(pixels, 300, 1, lean, 1.0).frames, random.frames));
+  EXPECT_EQ(calls, 0);
+  collect_srl_data(pixels, 300, 1, lean, 0.3);
+  EXPECT_GT(calls, 170);
+  EXPECT_LT(calls, 250);
+  EXPECT_THROW(collect_srl_data(pixels, 10, 1, lean, 1.5), Error);
+}
+
 TEST(SrlData, TrainingAnAutoencoderLowersItsObjective) {
   const auto pixels = envs::EnvFactory("Pendulum-v1").wrap(envs::pixel_wrapper({.size = 64, .frames = 2}));
   const auto d = collect_srl_data(pixels, 64, 0);
@@ -377,6 +406,17 @@ TEST(SrlRun, TrainsScoresAndLoadsBack) {
       "srl_run=" + out.string(), "n_envs=2",    "n_steps=16",           "batch_size=32", "n_epochs=1",
       "n_timesteps=64",          "eval_freq=0", "final_eval_episodes=1"};
   EXPECT_EQ(train(r).env_steps, 64);
+  // A behaviour for collection must act on the env's true state: this run sees it through pixels.
+  try {
+    train_srl_run(core::Config::parse("env: Pendulum-v1\nbehaviour: " + (out / "ppo").string(), "test"),
+                  out / "srl-behaviour");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "behaviour '" + (out / "ppo").string() +
+                                         "' is a run of Pendulum-v1 through pixels: expected a run of "
+                                         "Pendulum-v1 on its true state");
+  }
+  EXPECT_FALSE(fs::exists(out / "srl-behaviour"));
   r.env_id = "CartPole-v1";
   r.out = out / "ppo-cartpole";
   EXPECT_THROW(resolve_config(r), Error);  // the state was learned on Pendulum
@@ -394,6 +434,9 @@ TEST(SrlRun, BadInputIsAOneLineErrorWithExitCode2) {
   test::expect_bad_input("srl train --set holdout=0.9 --out " + out.string(), "holdout");
   test::expect_bad_input("srl train --set weights=[1,2] --out " + out.string(), "weights");
   test::expect_bad_input("srl train --set steps=50 --out " + out.string(), "steps");
+  test::expect_bad_input("srl train --set behaviour=/nonexistent/run --out " + out.string(),
+                         "/nonexistent/run");
+  test::expect_bad_input("srl train --set behaviour_epsilon=2 --out " + out.string(), "behaviour_epsilon");
   test::expect_bad_input("train ppo --env Pendulum-v1 --set srl_run=/nonexistent/srl --out " + out.string(),
                          "/nonexistent/srl");
   EXPECT_FALSE(fs::exists(out / "summary.json"));
