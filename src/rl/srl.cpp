@@ -511,7 +511,7 @@ SrlData collect_srl_data(const envs::EnvFactory& factory, std::int64_t steps, st
   auto reset = env->reset(seed);
   keep(reset.info, reset.obs);
   for (std::int64_t t = 0; t < steps; ++t) {
-    const bool explore = !behaviour || uniform(rng) < epsilon;
+    const bool explore = !behaviour || epsilon >= 1.0 || uniform(rng) < epsilon;  // ε 1: the random data
     const auto a = explore ? envs::sample(env->action_space(), rng) : in_space(behaviour(states.back()));
     auto r = env->step(a);
     from.push_back(static_cast<std::int64_t>(frames.size()) - 1);

@@ -324,19 +324,25 @@ TEST(SrlData, ARandomPolicysFramesStoredOnceWithTheirTrueStates) {
 
 TEST(SrlData, ABehaviourActsOnTheTrueStateExceptForItsRandomShare) {
   const auto pixels = envs::EnvFactory("CartPole-v1").wrap(envs::pixel_wrapper({.size = 64, .frames = 2}));
-  // Push toward the side the pole leans to: it sees the state behind the frame, not the frame.
+  // Push toward where the pole is heading (angle and angular velocity): it sees the state behind the
+  // frame, not the frame.
   std::int64_t calls = 0;
   const SrlBehaviour lean = [&calls](const torch::Tensor& state) {
     ++calls;
     EXPECT_EQ(state.sizes(), (std::vector<std::int64_t>{4}));
-    return torch::tensor(state[2].item<float>() > 0 ? 1.0 : 0.0);  // a float, as an agent may give
+    return torch::tensor(state[2].item<float>() + 0.5f * state[3].item<float>() > 0
+                             ? 1.0
+                             : 0.0);  // a float, as an agent may give
   };
   const auto greedy = collect_srl_data(pixels, 300, 1, lean, 0.0);
   EXPECT_EQ(calls, 300);
   EXPECT_EQ(greedy.actions.scalar_type(), torch::kLong);
   for (std::int64_t i = 0; i < greedy.transitions(); ++i) {
     const auto at = greedy.from[i].item<std::int64_t>();
-    EXPECT_EQ(greedy.actions[i].item<std::int64_t>(), greedy.states[at][2].item<float>() > 0 ? 1 : 0) << i;
+    const auto s = greedy.states[at];
+    EXPECT_EQ(greedy.actions[i].item<std::int64_t>(),
+              s[2].item<float>() + 0.5f * s[3].item<float>() > 0 ? 1 : 0)
+        << i;
   }
   // It balances far longer than chance: fewer episodes in the same steps.
   const auto random = collect_srl_data(pixels, 300, 1);
