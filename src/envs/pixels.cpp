@@ -1,5 +1,9 @@
 #include "envs/pixels.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <opencv2/imgproc.hpp>
 
@@ -29,12 +33,28 @@ torch::Tensor resize_frame(const torch::Tensor& rgb, std::int64_t size, bool gra
   return out;
 }
 
-PixelObservation::PixelObservation(std::unique_ptr<Env> env, std::int64_t size, bool grayscale)
+Crop crop_from(const std::vector<double>& box, const std::string& key) {
+  if (box.empty()) return {};
+  const auto fraction = [](double v) { return v >= 0.0 && v <= 1.0; };
+  if (box.size() != 4 || !std::all_of(box.begin(), box.end(), fraction) || box[0] >= box[2] ||
+      box[1] >= box[3]) {
+    std::string got;
+    for (const auto v : box) got += (got.empty() ? "" : ", ") + fmt::format("{:g}", v);
+    throw Error(key + " [" + got +
+                "]: expected [top, left, bottom, right] fractions of the frame, 0 <= top < bottom <= 1 and "
+                "0 <= left < right <= 1");
+  }
+  return {box[0], box[1], box[2], box[3]};
+}
+
+PixelObservation::PixelObservation(std::unique_ptr<Env> env, std::int64_t size, bool grayscale, Crop crop)
     : Wrapper(std::move(env)),
       size_(size),
       grayscale_(grayscale),
+      crop_(crop),
       space_(Box(0.0, 255.0, {size, size, grayscale ? 1 : 3}, torch::kUInt8)) {
   if (size < 1) throw Error("PixelObservation: size = " + std::to_string(size) + ", expected >= 1");
+  crop_from({crop.top, crop.left, crop.bottom, crop.right}, "PixelObservation crop");
 }
 
 torch::Tensor PixelObservation::frame() const {
@@ -44,7 +64,15 @@ torch::Tensor PixelObservation::frame() const {
                 " has no renderer: expected an env whose render() "
                 "gives an RGB frame");
   }
-  return resize_frame(picture, size_, grayscale_);
+  if (crop_.whole()) return resize_frame(picture, size_, grayscale_);
+  // Rows and columns from the fractions, at least one of each.
+  auto span = [](double from, double to, std::int64_t n) {
+    const auto a = std::min<std::int64_t>(n - 1, std::llround(from * static_cast<double>(n)));
+    return std::pair{a, std::max<std::int64_t>(a + 1, std::llround(to * static_cast<double>(n)))};
+  };
+  const auto [r0, r1] = span(crop_.top, crop_.bottom, picture.size(0));
+  const auto [c0, c1] = span(crop_.left, crop_.right, picture.size(1));
+  return resize_frame(picture.slice(0, r0, r1).slice(1, c0, c1), size_, grayscale_);
 }
 
 ResetResult PixelObservation::reset(std::optional<std::uint64_t> seed) {
@@ -65,7 +93,8 @@ std::unique_ptr<Env> pixel_observations(std::unique_ptr<Env> env, const PixelOpt
   if (options.frames < 1) {
     throw Error("pixel frames = " + std::to_string(options.frames) + ": expected >= 1 frames to stack");
   }
-  auto pixels = std::make_unique<PixelObservation>(std::move(env), options.size, options.grayscale);
+  auto pixels =
+      std::make_unique<PixelObservation>(std::move(env), options.size, options.grayscale, options.crop);
   return std::make_unique<FrameStack>(std::move(pixels), options.frames);
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "core/export.h"
 #include "envs/env.h"
@@ -16,12 +18,23 @@ namespace dojo::envs {
 // with area interpolation, OpenCV's INTER_AREA as Gymnasium's ResizeObservation and WarpFrame use.
 torch::Tensor resize_frame(const torch::Tensor& rgb, std::int64_t size, bool grayscale);
 
-// The observation becomes render() resized to size x size (RGB, or gray); the observation it replaces
-// goes to info["state"] (a float tensor), so a learned representation can be scored against the true
+// The camera's framing: the part of the rendered frame kept, as fractions of its height and width
+// (top, left, bottom, right), before it is resized. CartPole's 600 × 400 picture squeezed whole into
+// 64 × 64 draws its pole a pixel wide; a band around the cart's track, half the width, doubles that.
+struct Crop {
+  double top = 0.0, left = 0.0, bottom = 1.0, right = 1.0;
+  bool whole() const { return top == 0.0 && left == 0.0 && bottom == 1.0 && right == 1.0; }
+};
+// [top, left, bottom, right] from a config list; [] is the whole frame. Throws dojo::Error naming
+// `key` unless 0 <= top < bottom <= 1 and 0 <= left < right <= 1.
+Crop crop_from(const std::vector<double>& box, const std::string& key = "pixel_crop");
+
+// The observation becomes render() (cropped) resized to size x size (RGB, or gray); the observation it
+// replaces goes to info["state"] (a float tensor), so a learned representation can be scored against the true
 // state. Gymnasium's AddRenderObservation(render_only=True) with ResizeObservation, in one step.
 class PixelObservation final : public Wrapper {
  public:
-  PixelObservation(std::unique_ptr<Env> env, std::int64_t size = 64, bool grayscale = false);
+  PixelObservation(std::unique_ptr<Env> env, std::int64_t size = 64, bool grayscale = false, Crop crop = {});
   ResetResult reset(std::optional<std::uint64_t> seed = std::nullopt) override;
   using Env::step;
   StepResult step(const torch::Tensor& action) override;
@@ -32,6 +45,7 @@ class PixelObservation final : public Wrapper {
   torch::Tensor frame() const;
   std::int64_t size_;
   bool grayscale_;
+  Crop crop_;
   Space space_;
 };
 
@@ -39,6 +53,7 @@ struct PixelOptions {
   std::int64_t size = 64;
   std::int64_t frames = 2;  // stacked, so that velocities can be seen (a single frame has none)
   bool grayscale = false;
+  Crop crop = {};
 };
 // PixelObservation -> FrameStack(frames): [size, size, frames·C] uint8, oldest frame first.
 std::unique_ptr<Env> pixel_observations(std::unique_ptr<Env> env, const PixelOptions& options = {});

@@ -66,6 +66,7 @@ SrlBehaviour behaviour_policy(const SrlRunOptions& o) {
 void SrlRunOptions::validate() const {
   envs::spec(env_);
   core::check_options(*this);
+  envs::crop_from(pixel_crop_);
   if (knn_k_ >= 50) throw Error("knn_k " + std::to_string(knn_k_) + ": expected fewer than 50 neighbours");
   make_model(*this);  // the losses, their weights and the env's spaces fit together
 }
@@ -80,9 +81,15 @@ SrlOptions SrlRunOptions::model() const {
       .e2c_lambda(e2c_lambda_);
 }
 
+envs::PixelOptions SrlRunOptions::pixels() const {
+  return {.size = ConvVaeImpl::kSize,
+          .frames = pixel_frames_,
+          .grayscale = pixel_gray_,
+          .crop = envs::crop_from(pixel_crop_)};
+}
+
 envs::EnvFactory SrlRunOptions::env_factory() const {
-  return envs::EnvFactory(env_).wrap(
-      envs::pixel_wrapper({.size = ConvVaeImpl::kSize, .frames = pixel_frames_, .grayscale = pixel_gray_}));
+  return envs::EnvFactory(env_).wrap(envs::pixel_wrapper(pixels()));
 }
 
 core::Config resolve_srl_config(const core::Config& config) {
@@ -180,10 +187,8 @@ envs::WrapperFn srl_state_wrapper(const fs::path& dir) {
     if (env->id() != loaded->options.env())
       throw Error("srl_run '" + dir.string() + "' learned its state on " + loaded->options.env() +
                   ": expected it for " + env->id());
-    auto pixels = envs::pixel_observations(std::move(env), {.size = ConvVaeImpl::kSize,
-                                                            .frames = loaded->options.pixel_frames(),
-                                                            .grayscale = loaded->options.pixel_gray()});
-    return std::make_unique<LearnedState>(std::move(pixels), loaded->model);
+    return std::make_unique<LearnedState>(envs::pixel_observations(std::move(env), loaded->options.pixels()),
+                                          loaded->model);
   };
 }
 

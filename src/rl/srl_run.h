@@ -14,6 +14,7 @@
 #include "core/export.h"
 #include "core/options.h"
 #include "envs/factory.h"
+#include "envs/pixels.h"
 #include "rl/srl.h"
 
 DOJO_PUBLIC_BEGIN
@@ -23,7 +24,8 @@ struct SrlRunOptions {
   TORCH_ARG(std::string, env) = "Pendulum-v1";
   TORCH_ARG(std::int64_t, pixel_frames) = 2;  // frames stacked (64 × 64 each)
   TORCH_ARG(bool, pixel_gray) = false;
-  TORCH_ARG(std::int64_t, steps) = 20'000;  // transitions collected
+  TORCH_ARG(std::vector<double>, pixel_crop) = {};  // [top, left, bottom, right] (envs::Crop); []: all
+  TORCH_ARG(std::int64_t, steps) = 20'000;          // transitions collected
   // Who acts while collecting: "" for uniformly random actions, or a dojo run on the env's true state
   // whose best checkpoint acts, with a random action at probability behaviour_epsilon.
   TORCH_ARG(std::string, behaviour) = "";
@@ -49,6 +51,7 @@ struct SrlRunOptions {
     f("env", env_);
     f("pixel_frames", pixel_frames_, core::positive());
     f("pixel_gray", pixel_gray_);
+    f("pixel_crop", pixel_crop_);
     f("steps", steps_, core::positive());
     f("behaviour", behaviour_);
     f("behaviour_epsilon", behaviour_epsilon_, core::in(0, 1));
@@ -67,7 +70,8 @@ struct SrlRunOptions {
     f("n_threads", n_threads_, core::non_negative("0: all cores"));
   }
   SrlOptions model() const;
-  envs::EnvFactory env_factory() const;  // the env seen through its 64 × 64 picture
+  envs::PixelOptions pixels() const;     // its 64 × 64 picture
+  envs::EnvFactory env_factory() const;  // the env seen through that picture
 };
 
 struct SrlScores {

@@ -202,6 +202,9 @@ void RunOptions::validate() const {
     throw Error(
         "srl_run with pixels or atari_wrappers: expected one way of seeing (srl_run makes its own frames)");
   }
+  envs::crop_from(pixel_crop_);
+  if (!pixel_crop_.empty() && pixels_ == 0)
+    throw Error("pixel_crop without pixels: expected pixels > 0 (an srl_run keeps its own framing)");
   if (pixels_ > 0 && atari_wrappers_) {
     throw Error(
         "pixels and atari_wrappers: expected one of them (the Atari preprocessing makes its own frames)");
@@ -215,8 +218,10 @@ envs::EnvFactory run_env_factory(const RunOptions& run, bool training) {
   envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
   if (!run.srl_run().empty()) f.wrap(srl_state_wrapper(run.srl_run()));
   if (run.pixels() > 0)
-    f.wrap(envs::pixel_wrapper(
-        {.size = run.pixels(), .frames = run.pixel_frames(), .grayscale = run.pixel_gray()}));
+    f.wrap(envs::pixel_wrapper({.size = run.pixels(),
+                                .frames = run.pixel_frames(),
+                                .grayscale = run.pixel_gray(),
+                                .crop = envs::crop_from(run.pixel_crop())}));
   if (!run.atari_wrappers()) return f;
   envs::AtariOptions o;
   o.clip_reward = training;

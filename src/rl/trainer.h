@@ -43,6 +43,8 @@ struct RunOptions {
   TORCH_ARG(std::int64_t, pixels) = 0;
   TORCH_ARG(std::int64_t, pixel_frames) = 2;
   TORCH_ARG(bool, pixel_gray) = false;
+  // The camera's framing: [top, left, bottom, right] fractions of the rendered frame ([]: all of it).
+  TORCH_ARG(std::vector<double>, pixel_crop) = {};
   // Observe a learned state instead: a `dojo srl train` run's frozen encoder on the env's picture
   // (rl/srl_run.h); "" = off.
   TORCH_ARG(std::string, srl_run) = "";
@@ -68,6 +70,7 @@ struct RunOptions {
     f("pixels", pixels_, core::non_negative("0: the env's own observation"));
     f("pixel_frames", pixel_frames_, core::positive());
     f("pixel_gray", pixel_gray_);
+    f("pixel_crop", pixel_crop_);
     f("srl_run", srl_run_);
     f("stop_on_reward_threshold", stop_on_reward_threshold_);
     f("plugins", plugins_);

@@ -71,6 +71,37 @@ TEST(Pixels, ClassicControlObservesItsPictureAndKeepsTheStateInInfo) {
   EXPECT_EQ(gray->name(), "FrameStack<PixelObservation<TimeLimit<OrderEnforcing<CartPole>>>>");
 }
 
+TEST(Pixels, ACropFramesPartOfThePictureBeforeItIsResized) {
+  // CartPole's 600 × 400 picture: rows 140-340 and columns 150-450 hold the cart near the centre.
+  const Crop band = crop_from({0.35, 0.25, 0.85, 0.75});
+  EXPECT_EQ(band.top, 0.35);
+  EXPECT_EQ(band.right, 0.75);
+  EXPECT_TRUE(crop_from({}).whole());
+  auto cropped = pixel_observations(make("CartPole-v1"), {.size = 64, .frames = 1, .crop = band});
+  auto plain = make("CartPole-v1");
+  const auto obs = cropped->reset(5).obs;
+  plain->reset(5);
+  EXPECT_TRUE(
+      torch::equal(obs, resize_frame(plain->render().slice(0, 140, 340).slice(1, 150, 450), 64, false)));
+  // The pole is drawn wider than in the whole picture squeezed: a row through it (row 218 of the
+  // picture: 25 of the crop, 35 of the whole) holds about twice the ink (darkness below white).
+  auto whole = pixel_observations(make("CartPole-v1"), {.size = 64, .frames = 1});
+  const auto all = whole->reset(5).obs;
+  auto ink = [](const torch::Tensor& row) { return (255.0 - row.to(torch::kFloat64)).sum().item<double>(); };
+  EXPECT_GT(ink(obs[25]), 1.6 * ink(all[35]));
+  EXPECT_LT(ink(obs[25]), 2.4 * ink(all[35]));
+  for (const auto& bad :
+       std::vector<std::vector<double>>{{0.5, 0, 0.5, 1}, {0, 0, 1}, {-0.1, 0, 1, 1}, {0, 0.8, 1, 0.2}}) {
+    try {
+      crop_from(bad);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("pixel_crop ["), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("expected [top, left, bottom, right]"), std::string::npos);
+    }
+  }
+}
+
 TEST(Pixels, AnEnvWithoutARendererOrABadSizeIsNamed) {
   class Blind final : public Env {
    public:

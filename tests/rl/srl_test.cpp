@@ -443,6 +443,13 @@ TEST(SrlRun, BadInputIsAOneLineErrorWithExitCode2) {
   test::expect_bad_input("srl train --set behaviour=/nonexistent/run --out " + out.string(),
                          "/nonexistent/run");
   test::expect_bad_input("srl train --set behaviour_epsilon=2 --out " + out.string(), "behaviour_epsilon");
+  test::expect_bad_input("srl train --set pixel_crop=[0.5,0,0.4,1] --out " + out.string(),
+                         "pixel_crop [0.5, 0, 0.4, 1]");
+  test::expect_bad_input(
+      "train ppo --env CartPole-v1 --set pixels=64 --set pixel_crop=[0,1] --out " + out.string(),
+      "pixel_crop [0, 1]");
+  test::expect_bad_input("train ppo --env CartPole-v1 --set pixel_crop=[0.3,0,0.9,1] --out " + out.string(),
+                         "pixel_crop without pixels");
   test::expect_bad_input("train ppo --env Pendulum-v1 --set srl_run=/nonexistent/srl --out " + out.string(),
                          "/nonexistent/srl");
   EXPECT_FALSE(fs::exists(out / "summary.json"));
