@@ -5,6 +5,7 @@
 #include <cmath>
 #include <iostream>
 
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "nn/model.h"
@@ -214,30 +215,65 @@ bool stdout_is_terminal() { return isatty(STDOUT_FILENO) != 0; }
 Logs ModelImpl::run_epoch(const Dataset& train, const FitOptions& o, Progbar& bar,
                           std::vector<CallbackPtr>& callbacks) {
   const auto n = train.size();
-  const auto steps = (n + o.batch_size - 1) / o.batch_size;
+  // Data parallel (DDP with a DistributedSampler): every step takes world × batch_size samples of one
+  // permutation (rank 0's), each rank every world-th of them, and the gradients are averaged over all
+  // of them; so W ranks with batch B take the steps one process takes with batch W·B.
+  const int world = core::dist_world_size(), rank = core::dist_rank();
+  const auto global_batch = o.batch_size * world;
+  const auto steps = (n + global_batch - 1) / global_batch;
   auto perm = o.shuffle ? torch::randperm(n, torch::kLong) : torch::Tensor();
+  if (world > 1) {
+    if (!perm.defined()) perm = torch::arange(n, torch::kLong);
+    std::vector<torch::Tensor> shared{perm};
+    core::process_group()->broadcast(shared);
+  }
   const auto names = term_names();
   double loss_sum = 0;
   std::vector<double> sums(names.size(), 0.0);
   std::int64_t seen = 0;
   Logs logs;
+  const auto report = [&](double count) {
+    logs = Logs();
+    logs.set("loss", loss_sum / count);
+    for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t] / count);
+  };
   this->train();
   for (std::int64_t step = 0; step < steps; ++step) {
-    const auto begin = step * o.batch_size, end = std::min(n, begin + o.batch_size);
-    auto batch = o.shuffle ? train.index(perm.slice(0, begin, end)) : train.slice(begin, end);
+    const auto begin = step * global_batch, end = std::min(n, begin + global_batch);
+    Dataset batch;
+    if (world > 1) {
+      batch = train.index(perm.slice(0, begin + rank, end, world));
+    } else {
+      batch = o.shuffle ? train.index(perm.slice(0, begin, end)) : train.slice(begin, end);
+    }
+    const auto bs = batch.size();
     for (auto& cb : callbacks) cb->on_train_batch_begin(step, logs);
-    auto r = step_losses(batch, true);
-    const double loss = gradient_step(*optimizer_, r.total.mean(), 0.0);
-    const auto bs = end - begin;
+    double loss = 0;
+    if (bs > 0) {
+      auto r = step_losses(batch, true);
+      loss = backward(*optimizer_, r.total.mean());
+      for (std::size_t t = 0; t < names.size(); ++t) sums[t] += r.terms[t].item<double>();
+    } else {  // the last step can leave a rank without samples; it still joins the average
+      for (auto& p : optimizer_params(*optimizer_)) p.mutable_grad().reset();
+    }
+    core::average_gradients(optimizer_params(*optimizer_), bs, end - begin);
+    clip_and_step(*optimizer_, 0.0);
     loss_sum += loss * static_cast<double>(bs);
-    for (std::size_t t = 0; t < names.size(); ++t) sums[t] += r.terms[t].item<double>();
     seen += bs;
-    logs = Logs();
-    logs.set("loss", loss_sum / static_cast<double>(seen));
-    for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t] / static_cast<double>(seen));
+    report(static_cast<double>(std::max<std::int64_t>(seen, 1)));
     for (auto& cb : callbacks) cb->on_train_batch_end(step, logs);
     if (step + 1 < steps) bar.update(step + 1, logs);
+    // Every rank must stop at the same step, or the others wait in a collective for it.
+    if (world > 1) stop_training = core::process_group()->allreduce_sum({stop_training ? 1.0 : 0.0})[0] > 0;
     if (stop_training) break;
+  }
+  if (world > 1) {  // the epoch's figures over every rank's samples
+    std::vector<double> totals{loss_sum, static_cast<double>(seen)};
+    totals.insert(totals.end(), sums.begin(), sums.end());
+    totals = core::process_group()->allreduce_sum(totals);
+    loss_sum = totals[0];
+    std::copy(totals.begin() + 2, totals.end(), sums.begin());
+    report(std::max(totals[1], 1.0));
   }
   this->eval();
   return logs;
@@ -246,19 +282,22 @@ Logs ModelImpl::run_epoch(const Dataset& train, const FitOptions& o, Progbar& ba
 Logs ModelImpl::test_step_all(const Dataset& data, std::int64_t batch_size) {
   torch::NoGradGuard no_grad;
   this->eval();
-  const auto n = data.size();
+  // Data parallel: each rank evaluates every world-th sample and the sums are added up.
+  const int world = core::dist_world_size(), rank = core::dist_rank();
+  const auto shard = world > 1 ? data.index(torch::arange(rank, data.size(), world, torch::kLong)) : data;
+  const auto n = shard.size();
   const auto names = term_names();
-  double loss_sum = 0;
-  std::vector<double> sums(names.size(), 0.0);
+  std::vector<double> sums(names.size() + 1, 0.0);  // the loss, then each term
   for (std::int64_t begin = 0; begin < n; begin += batch_size) {
-    auto r = step_losses(data.slice(begin, std::min(n, begin + batch_size)), false);
-    loss_sum += r.total.sum().item<double>();
-    for (std::size_t t = 0; t < names.size(); ++t) sums[t] += r.terms[t].item<double>();
+    auto r = step_losses(shard.slice(begin, std::min(n, begin + batch_size)), false);
+    sums[0] += r.total.sum().item<double>();
+    for (std::size_t t = 0; t < names.size(); ++t) sums[t + 1] += r.terms[t].item<double>();
   }
-  const auto count = static_cast<double>(std::max<std::int64_t>(n, 1));
+  if (world > 1) sums = core::process_group()->allreduce_sum(sums);
+  const auto count = static_cast<double>(std::max<std::int64_t>(data.size(), 1));
   Logs logs;
-  logs.set("loss", loss_sum / count);
-  for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t] / count);
+  logs.set("loss", sums[0] / count);
+  for (std::size_t t = 0; t < names.size(); ++t) logs.set(names[t], sums[t + 1] / count);
   return logs;
 }
 
@@ -302,6 +341,7 @@ History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
     if (params.empty()) throw Error("model '" + name() + "' has no trainable weights");
     optimizer_ = make_optimizer(params, optimizer_options_);
   }
+  core::broadcast_module(*this);  // data parallel: every rank starts from rank 0's weights
 
   History history;
   auto callbacks = o.callbacks;
@@ -309,16 +349,19 @@ History ModelImpl::fit(const Dataset& data_in, FitOptions o) {
   stop_training = false;
   for (auto& cb : callbacks) cb->on_train_begin({});
   Logs logs;
+  // Steps an epoch: data parallel, each takes batch_size samples on every rank.
+  const auto global_batch = o.batch_size * core::dist_world_size();
+  const auto steps = (train.size() + global_batch - 1) / global_batch;
   for (std::int64_t epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
     if (o.verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << o.epochs << "\n" << std::flush;
     for (auto& cb : callbacks) cb->on_epoch_begin(epoch, {});
-    Progbar bar((train.size() + o.batch_size - 1) / o.batch_size, o.verbose, std::cout, stdout_is_terminal());
+    Progbar bar(steps, o.verbose, std::cout, stdout_is_terminal());
     logs = run_epoch(train, o, bar, callbacks);
     if (val.defined() && !stop_training) {
       auto v = test_step_all(val, o.batch_size);
       for (const auto& [k, value] : v.items()) logs.set("val_" + k, value);
     }
-    bar.update((train.size() + o.batch_size - 1) / o.batch_size, logs, true);
+    bar.update(steps, logs, true);
     for (auto& cb : callbacks) cb->on_epoch_end(epoch, logs);
     history.epoch.push_back(epoch);
     for (const auto& [k, value] : logs.items()) history.history[k].push_back(value);

@@ -1,0 +1,83 @@
+// One rank of the data-parallel tests (distributed_test.cpp starts two, or one): it joins the group
+// its launcher describes, fits a small regression MLP (no dropout, no batch norm) and writes every
+// weight after every step to OUT/weights-rank<R>.pt.
+// Usage: dist_worker OUT BATCH EPOCHS [SLOW]; SLOW: train for a long time, with OUT/started-rank<R>
+// written after the first step (a test kills a rank then).
+#include <torch/torch.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "core/distributed.h"
+#include "core/error.h"
+#include "core/runtime.h"
+#include "nn/layers.h"
+#include "nn/model.h"
+
+using namespace dojo;
+
+namespace {
+
+class RecordWeights : public nn::Callback {
+ public:
+  RecordWeights(std::filesystem::path started) : started_(std::move(started)) {}
+  void on_train_batch_end(std::int64_t /*batch*/, const nn::Logs& /*logs*/) override {
+    std::vector<torch::Tensor> flat;
+    for (const auto& w : model().get_weights()) flat.push_back(w.reshape({-1}));
+    steps.push_back(torch::cat(flat));
+    if (!started_.empty() && steps.size() == 1) std::ofstream(started_) << "1\n";
+  }
+  std::vector<torch::Tensor> steps;
+
+ private:
+  std::filesystem::path started_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  core::use_fast_blas_kernels();
+  if (argc < 4) throw Error("usage: dist_worker OUT BATCH EPOCHS [SLOW]");
+  const std::filesystem::path out = argv[1];
+  const auto batch = std::stoll(argv[2]), epochs = std::stoll(argv[3]);
+  const bool slow = argc > 4;
+  core::DistOptions dist;
+  dist.timeout_s = 20;
+  core::init_process_group(dist);
+  core::configure_compute(1);
+  core::seed_everything(0);
+  // Data from its own generator: the same on every rank, whatever the rank did before.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
+  const auto n = slow ? 4096 : 100;
+  auto x = torch::randn({n, 5}, gen);
+  auto y = (x * torch::arange(1, 6, torch::kFloat)).sum(1, true).tanh() + 0.1 * torch::randn({n, 1}, gen);
+
+  nn::Sequential model;
+  model.add(nn::Dense(16, {.activation = "tanh", .input_shape = {5}}));
+  model.add(nn::Dense(1));
+  // Rank 1 starts from other weights than rank 0: fit's broadcast must make them equal.
+  if (core::dist_rank() != 0) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model->parameters()) p.add_(1.0);
+  }
+  model.compile(nn::optimizers::Adam(0.01), "mse");
+  const auto rank = core::dist_rank();
+  auto record = std::make_shared<RecordWeights>(slow ? out / ("started-rank" + std::to_string(rank)) : "");
+  auto history = model.fit(x, y,
+                           {.batch_size = batch,
+                            .epochs = slow ? 100000 : epochs,
+                            .verbose = 0,
+                            .validation_split = 0.25,
+                            .callbacks = {record}});
+  torch::save(torch::stack(record->steps), (out / ("weights-rank" + std::to_string(rank) + ".pt")).string());
+  std::ofstream(out / ("logs-rank" + std::to_string(rank) + ".txt"))
+      << history["loss"].back() << " " << history["val_loss"].back() << "\n";
+  core::destroy_process_group();
+  return 0;
+} catch (const core::DistributedError& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 1;
+} catch (const std::exception& e) {
+  std::cerr << "error: " << e.what() << "\n";
+  return 2;
+}

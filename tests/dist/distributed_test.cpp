@@ -1,0 +1,258 @@
+// Process groups (core/distributed.h, core/launch.h) and data-parallel fit, with real processes on
+// localhost: dist_worker is one rank, started here one or two at a time.
+#include "core/distributed.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/error.h"
+#include "core/launch.h"
+#include "test_util.h"
+
+extern char** environ;
+
+using namespace dojo;
+
+namespace {
+
+core::GetEnv env_of(std::map<std::string, std::string> vars) {
+  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(vars));
+  return [shared](const char* name) -> const char* {
+    auto it = shared->find(name);
+    return it == shared->end() ? nullptr : it->second.c_str();
+  };
+}
+
+std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+torch::Tensor weights(const std::filesystem::path& dir, int rank) {
+  torch::Tensor t;
+  torch::load(t, (dir / ("weights-rank" + std::to_string(rank) + ".pt")).string());
+  return t;
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Fits with `nproc` ranks (batch per rank) through the launcher; returns its exit code.
+int fit(const std::filesystem::path& dir, int nproc, int batch, int epochs) {
+  std::filesystem::create_directories(dir);
+  return core::launch_local({DOJO_DIST_WORKER, dir.string(), std::to_string(batch), std::to_string(epochs)},
+                            {.nproc = nproc});
+}
+
+}  // namespace
+
+TEST(DistOptions, ComeFromEachLaunchersVariables) {
+  auto torchrun = core::resolve_dist_options({}, env_of({{"RANK", "1"},
+                                                         {"WORLD_SIZE", "4"},
+                                                         {"MASTER_ADDR", "10.0.0.2"},
+                                                         {"MASTER_PORT", "29500"},
+                                                         {"TORCHELASTIC_RUN_ID", "abc"}}));
+  EXPECT_EQ(torchrun.rank, 1);
+  EXPECT_EQ(torchrun.world_size, 4);
+  EXPECT_EQ(torchrun.url, "tcp://10.0.0.2:29500");
+  EXPECT_EQ(torchrun.run_id, "abc");
+  auto mpi =
+      core::resolve_dist_options({.url = "tcp://127.0.0.1:4000"},
+                                 env_of({{"OMPI_COMM_WORLD_RANK", "2"}, {"OMPI_COMM_WORLD_SIZE", "3"}}));
+  EXPECT_EQ(mpi.rank, 2);
+  EXPECT_EQ(mpi.world_size, 3);
+  EXPECT_EQ(mpi.run_id, "dojo");
+  auto slurm = core::resolve_dist_options({}, env_of({{"SLURM_PROCID", "0"},
+                                                      {"SLURM_NTASKS", "2"},
+                                                      {"SLURM_JOB_ID", "77"},
+                                                      {"DOJO_DIST_URL", "file:///tmp/x/store"}}));
+  EXPECT_EQ(slurm.world_size, 2);
+  EXPECT_EQ(slurm.run_id, "77");
+  EXPECT_EQ(slurm.url, "file:///tmp/x/store");
+  // Given values win over the variables; nothing set is one process.
+  auto given = core::resolve_dist_options({.url = "tcp://h:1", .rank = 0, .world_size = 2},
+                                          env_of({{"RANK", "1"}, {"WORLD_SIZE", "4"}}));
+  EXPECT_EQ(given.rank, 0);
+  EXPECT_EQ(given.world_size, 2);
+  auto alone = core::resolve_dist_options({}, env_of({}));
+  EXPECT_EQ(alone.world_size, 1);
+  EXPECT_EQ(alone.rank, 0);
+}
+
+TEST(DistOptions, BadValuesAreNamed) {
+  const auto message = [](core::DistOptions o, std::map<std::string, std::string> vars) {
+    try {
+      core::resolve_dist_options(std::move(o), env_of(std::move(vars)));
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(
+      message({}, {{"RANK", "one"}, {"WORLD_SIZE", "2"}}).find("$RANK is 'one': expected a whole number"),
+      std::string::npos);
+  EXPECT_NE(message({}, {{"RANK", "2"}, {"WORLD_SIZE", "2"}, {"MASTER_ADDR", "a"}, {"MASTER_PORT", "1"}})
+                .find("rank 2 in a world of 2: expected a rank in [0, 2)"),
+            std::string::npos);
+  EXPECT_NE(message({}, {{"OMPI_COMM_WORLD_RANK", "0"}, {"OMPI_COMM_WORLD_SIZE", "2"}})
+                .find("no rendezvous address"),
+            std::string::npos);
+  EXPECT_NE(message({.url = "http://h:1", .world_size = 2}, {}).find("dist url 'http://h:1': unknown scheme"),
+            std::string::npos);
+  EXPECT_NE(message({.url = "tcp://h:99999", .world_size = 2}, {}).find("port out of range"),
+            std::string::npos);
+}
+
+TEST(ProcessGroup, RefusesAStrayProcessByName) {
+  // Two "processes" as threads of this one: a group of 2, and a joiner that believes in 3 ranks or
+  // another run; each is refused with a line naming the mismatch.
+  const auto dir = test::fresh_path("dist_stray");
+  std::filesystem::create_directories(dir);
+  const auto join = [](core::DistOptions o) -> std::string {
+    try {
+      core::ProcessGroup group(core::resolve_dist_options(o, env_of({})));
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+    return "joined";
+  };
+  const auto url = "file://" + (dir / "store-size").string();
+  auto first = std::async(std::launch::async, join,
+                          core::DistOptions{.url = url, .rank = 0, .world_size = 2, .timeout_s = 3});
+  const auto stray = join({.url = url, .rank = 1, .world_size = 3, .timeout_s = 3});
+  EXPECT_NE(stray.find("world size 3 differs from the group's 2"), std::string::npos) << stray;
+  EXPECT_NE(first.get().find("not every rank joined within 3"), std::string::npos);
+
+  const auto url2 = "file://" + (dir / "store-run").string();
+  auto second =
+      std::async(std::launch::async, join,
+                 core::DistOptions{.url = url2, .rank = 0, .world_size = 2, .run_id = "a", .timeout_s = 3});
+  const auto other_run = join({.url = url2, .rank = 1, .world_size = 2, .run_id = "b", .timeout_s = 3});
+  EXPECT_NE(other_run.find("run id 'b' differs from the group's 'a'"), std::string::npos) << other_run;
+  second.get();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProcessGroup, SumsAndBroadcastsAcrossTwoRanksOverTcp) {
+  // Threads again, through a real TCP store on a free port.
+  const int port = free_port();
+  const auto url = "tcp://127.0.0.1:" + std::to_string(port);
+  const auto rank_main = [&](int rank) {
+    core::ProcessGroup group(
+        core::resolve_dist_options({.url = url, .rank = rank, .world_size = 2, .timeout_s = 20}, env_of({})));
+    std::vector<torch::Tensor> t{torch::full({3}, static_cast<float>(rank + 1))};
+    group.allreduce_sum(t);
+    std::vector<torch::Tensor> b{torch::full({2}, static_cast<double>(rank + 5), torch::kFloat64)};
+    group.broadcast(b, 1);
+    const auto sums = group.allreduce_sum(std::vector<double>{0.5, static_cast<double>(rank)});
+    group.barrier();
+    return std::vector<double>{t[0][2].item<double>(), b[0][0].item<double>(), sums[0], sums[1]};
+  };
+  auto other = std::async(std::launch::async, rank_main, 1);
+  const auto mine = rank_main(0);
+  EXPECT_EQ(mine, (std::vector<double>{3, 6, 1, 1}));
+  EXPECT_EQ(other.get(), (std::vector<double>{3, 6, 1, 1}));
+}
+
+TEST(DataParallelFit, TwoRanksKeepIdenticalWeightsAndMatchOneRankWithTwiceTheBatch) {
+  const auto dir = test::fresh_path("dist_fit");
+  ASSERT_EQ(fit(dir / "two", 2, 8, 3), 0);
+  ASSERT_EQ(fit(dir / "one", 1, 16, 3), 0);
+  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
+  // 75 training samples, 16 a step: 5 steps an epoch, the last one 11 samples (6 on rank 0, 5 on 1).
+  ASSERT_EQ(r0.size(0), 15);
+  ASSERT_EQ(single.size(0), 15);
+  EXPECT_TRUE(torch::equal(r0, r1)) << "rank 1's weights differ from rank 0's after a step";
+  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  // The epoch's loss and val_loss are the means over all samples, the same as one process's.
+  std::istringstream l0(read_text(dir / "two" / "logs-rank0.txt")),
+      l1(read_text(dir / "one" / "logs-rank0.txt"));
+  double loss0, val0, loss1, val1;
+  l0 >> loss0 >> val0;
+  l1 >> loss1 >> val1;
+  EXPECT_NEAR(loss0, loss1, 1e-4);
+  EXPECT_NEAR(val0, val1, 1e-4);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DataParallelFit, ARankWithoutSamplesInTheLastStepStillJoins) {
+  const auto dir = test::fresh_path("dist_fit_empty");
+  // Batch 1 a rank: the 38th step holds the 75th sample alone, so rank 1 has none.
+  ASSERT_EQ(fit(dir / "two", 2, 1, 1), 0);
+  ASSERT_EQ(fit(dir / "one", 1, 2, 1), 0);
+  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
+  ASSERT_EQ(r0.size(0), 38);
+  EXPECT_TRUE(torch::equal(r0, r1));
+  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DataParallelFit, KillingOneRankEndsTheOtherWithALineNamingIt) {
+  const auto dir = test::fresh_path("dist_kill");
+  std::filesystem::create_directories(dir);
+  const auto url = "file://" + (dir / "store").string();
+  pid_t pids[2];
+  for (int r = 0; r < 2; ++r) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    const auto err = (dir / ("stderr-rank" + std::to_string(r))).string();
+    posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> env{"RANK=" + std::to_string(r), "WORLD_SIZE=2", "DOJO_DIST_URL=" + url};
+    for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    std::vector<std::string> args{DOJO_DIST_WORKER, dir.string(), "8", "1", "slow"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(posix_spawn(&pids[r], argv[0], &actions, nullptr, argv.data(), envp.data()), 0);
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  // Both ranks are training: kill rank 1 without warning.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!std::filesystem::exists(dir / "started-rank1") && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(std::filesystem::exists(dir / "started-rank1"));
+  kill(pids[1], SIGKILL);
+  waitpid(pids[1], nullptr, 0);
+  const auto killed_at = std::chrono::steady_clock::now();
+  int status = 0;
+  waitpid(pids[0], &status, 0);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed_at).count();
+  EXPECT_LT(seconds, 20.0 + 5.0) << "rank 0 outlived the 20 s collective timeout";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  const auto err = read_text(dir / "stderr-rank0");
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+  EXPECT_NE(err.find("error: rank 0 of 2: "), std::string::npos) << err;
+  EXPECT_NE(err.find("rank 1 left the group"), std::string::npos) << err;
+  std::filesystem::remove_all(dir);
+}
