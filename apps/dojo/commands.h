@@ -15,6 +15,9 @@ namespace dojo::app {
 struct Command {
   CLI::App* app;             // the (sub)command whose selection runs `run`
   std::function<int()> run;  // returns the exit code
+  // Runs as one rank of a process group (--nproc, torchrun, mpirun, srun): every rank runs it, rank 0
+  // alone writes files and prints. Other commands refuse several processes.
+  bool distributed = false;
 };
 
 // An option holding a count, written as people write them: 100000 or 1e5 (core::parse_count).

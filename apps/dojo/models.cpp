@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "core/checkpoint.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "examples/examples.h"
@@ -104,10 +105,12 @@ std::vector<Command> add_model_commands(CLI::App& app) {
              // The library reads 0 as "the example's own"; on the command line 0 epochs is a mistake.
              if (example->count("--epochs") && x->options.epochs <= 0)
                throw Error("--epochs " + std::to_string(x->options.epochs) + ": expected a positive number");
-             x->options.out = x->out;
+             // Data parallel: rank 0 alone writes the results.
+             x->options.out = core::dist_rank() == 0 ? x->out : "";
              x->options.data = x->data;
              return cmd_example(x->name, x->options);
-           }},
+           },
+           true},
           {zoo_list, [] { return cmd_zoo_list(); }},
           {zoo_summary,
            [m] {
