@@ -24,12 +24,15 @@ struct Example {
   std::string name, description;
   // Returns the figures the example reports (also written to out/summary.json).
   std::function<nlohmann::json(const ExampleOptions&)> run;
+  // Trains only through nn's fit, so it runs data parallel as one rank of a process group.
+  bool data_parallel = false;
 };
 
 const std::vector<Example>& all();
 // Throws dojo::Error naming the known examples.
 const Example& find(const std::string& name);
-// Seeds, sets threads, runs, writes summary.json.
+// Seeds, sets threads, runs, writes summary.json. In a process group of several ranks only a
+// data_parallel example runs (others throw dojo::Error naming those that do).
 nlohmann::json run(const std::string& name, const ExampleOptions& options);
 
 nlohmann::json seed_mlp(const ExampleOptions& o);

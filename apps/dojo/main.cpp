@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
     dojo::core::destroy_process_group();
     return code;
   } catch (const dojo::Error& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    // Bad input is the same on every rank of a group: rank 0 says it once.
+    if (dojo::core::dist_rank() == 0) std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {  // a path the user gave: bad input
     std::cerr << "error: " << e.what() << "\n";

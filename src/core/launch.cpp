@@ -136,8 +136,10 @@ int launch_local(const std::vector<std::string>& argv, const LaunchOptions& o) {
       if (exit_code(rank.status) != 0 && first_failure < 0 && forwarded == 0) {
         first_failure = r;
         failed_at = clock::now();
-        std::cerr << "error: " << describe(r, rank.pid, rank.status)
-                  << (running > 0 ? "; stopping the other ranks" : "") << "\n";
+        // Exit code 2 is bad input, which the rank has reported itself.
+        if (exit_code(rank.status) != 2)
+          std::cerr << "error: " << describe(r, rank.pid, rank.status)
+                    << (running > 0 ? "; stopping the other ranks" : "") << "\n";
       }
     }
     if (reaped) continue;

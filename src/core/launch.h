@@ -22,7 +22,8 @@ struct LaunchOptions {
 // folder (mode 0700, removed afterwards), so nothing listens on the network for the rendezvous, and
 // the collectives bind to 127.0.0.1. SIGINT and SIGTERM are passed on to every rank. Returns 0 when
 // every rank succeeded, else the first failure's exit code (128 + the signal for a killed rank),
-// after printing one line to stderr naming that rank. Throws dojo::Error when nproc < 1 or the
+// after printing one line to stderr naming that rank (not for exit code 2: bad input, which the
+// rank reports itself). Throws dojo::Error when nproc < 1 or the
 // program cannot be started.
 int launch_local(const std::vector<std::string>& argv, const LaunchOptions& options);
 

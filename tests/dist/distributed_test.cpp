@@ -311,6 +311,9 @@ TEST(Launchers, AOneProcessCommandRefusesSeveral) {
   EXPECT_EQ(code, 2);
   EXPECT_NE(out.find("error: 'dojo envs' runs as one process"), std::string::npos) << out;
   EXPECT_NE(out.find("dojo example"), std::string::npos) << out;
+  const auto vae = run_command(dojo + " example vae --epochs 1 --nproc 2 2>&1", code);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(vae.find("example 'vae' does not run data parallel yet"), std::string::npos) << vae;
   const auto zero = run_command(dojo + " example seed-mlp --nproc 0 2>&1", code);
   EXPECT_EQ(code, 2);
   EXPECT_NE(zero.find("--nproc 0: expected at least 1 process"), std::string::npos) << zero;
