@@ -334,17 +334,21 @@ void in_buckets(const std::vector<torch::Tensor>& tensors, const std::function<v
 
 }  // namespace
 
-void broadcast_module(torch::nn::Module& module) {
+void broadcast_tensors(const std::vector<torch::Tensor>& tensors) {
   auto* group = process_group();
   if (group == nullptr || group->size() <= 1) return;
   torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> tensors;
-  for (const auto& p : module.parameters()) tensors.push_back(p);
-  for (const auto& b : module.buffers()) tensors.push_back(b);
   in_buckets(tensors, [&](torch::Tensor& buffer) {
     std::vector<torch::Tensor> one{buffer};
     group->broadcast(one);
   });
+}
+
+void broadcast_module(torch::nn::Module& module) {
+  std::vector<torch::Tensor> tensors;
+  for (const auto& p : module.parameters()) tensors.push_back(p);
+  for (const auto& b : module.buffers()) tensors.push_back(b);
+  broadcast_tensors(tensors);
 }
 
 void average_gradients(const std::vector<torch::Tensor>& parameters, std::int64_t samples,

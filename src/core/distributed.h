@@ -97,6 +97,8 @@ int dist_world_size();  // 1 without a group
 // DDP's recipe, each a no-op without a group of several processes.
 // Rank 0's parameters and buffers to every rank, so all start from the same weights.
 void broadcast_module(torch::nn::Module& module);
+// The same for tensors (in place).
+void broadcast_tensors(const std::vector<torch::Tensor>& tensors);
 // Gradients averaged over ranks weighted by each rank's samples this step (so that unequal last
 // batches give the mean over all samples, as one process with the whole batch would): every
 // gradient is multiplied by samples / total_samples before the sum. Tensors travel in buckets of

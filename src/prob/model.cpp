@@ -6,6 +6,7 @@
 
 #include "core/checkpoint.h"
 #include "core/device.h"
+#include "core/distributed.h"
 #include "core/error.h"
 
 namespace dojo::prob {
@@ -22,6 +23,7 @@ Model::Model(Loss loss, std::vector<DistPtr> distributions, nn::Optimizer optimi
   }
   if (params_.empty()) throw Error("prob::Model: the distributions have no weights to train");
   optimizer_ = nn::make_optimizer(params_, optimizer.options);
+  core::broadcast_tensors(params_);  // data parallel: every rank starts from rank 0's weights
 }
 
 namespace {
@@ -47,7 +49,14 @@ double Model::train(const Dict& batch) {
   auto value = loss_.eval(on(batch, device_));
   if (value.dim() != 0)
     throw Error("prob::Model: the loss " + loss_.str() + " is not a scalar; take mean() or sum()");
-  return nn::gradient_step(*optimizer_, value, clip_);
+  // Data parallel: each rank's batch is its share of one global batch (equal shares), so the
+  // gradients' mean over ranks is the global batch's; the value returned is the mean too.
+  const double local = nn::backward(*optimizer_, value);
+  const int world = core::dist_world_size();
+  core::average_gradients(params_, 1, world);
+  nn::clip_and_step(*optimizer_, clip_);
+  if (world == 1) return local;
+  return core::process_group()->allreduce_sum({local})[0] / world;
 }
 
 double Model::test(const Dict& batch) {

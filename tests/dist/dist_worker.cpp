@@ -1,8 +1,9 @@
 // One rank of the data-parallel tests (distributed_test.cpp starts two, or one): it joins the group
 // its launcher describes, fits a small regression MLP (no dropout, no batch norm) and writes every
 // weight after every step to OUT/weights-rank<R>.pt.
-// Usage: dist_worker OUT BATCH EPOCHS [SLOW]; SLOW: train for a long time, with OUT/started-rank<R>
-// written after the first step (a test kills a rank then).
+// Usage: dist_worker OUT BATCH EPOCHS [slow|prob]; slow: train for a long time, with
+// OUT/started-rank<R> written after the first step (a test kills a rank then); prob: EPOCHS steps of
+// prob::Model::train instead, on p(y|x) = Normal(net(x)), each rank given its share of a BATCH batch.
 #include <torch/torch.h>
 
 #include <fstream>
@@ -13,6 +14,9 @@
 #include "core/runtime.h"
 #include "nn/layers.h"
 #include "nn/model.h"
+#include "prob/distribution.h"
+#include "prob/loss.h"
+#include "prob/model.h"
 
 using namespace dojo;
 
@@ -40,7 +44,8 @@ int main(int argc, char** argv) try {
   if (argc < 4) throw Error("usage: dist_worker OUT BATCH EPOCHS [SLOW]");
   const std::filesystem::path out = argv[1];
   const auto batch = std::stoll(argv[2]), epochs = std::stoll(argv[3]);
-  const bool slow = argc > 4;
+  const std::string mode = argc > 4 ? argv[4] : "";
+  const bool slow = mode == "slow";
   core::DistOptions dist;
   dist.timeout_s = 20;
   core::init_process_group(dist);
@@ -52,6 +57,34 @@ int main(int argc, char** argv) try {
   auto x = torch::randn({n, 5}, gen);
   auto y = (x * torch::arange(1, 6, torch::kFloat)).sum(1, true).tanh() + 0.1 * torch::randn({n, 1}, gen);
 
+  const auto rank = core::dist_rank(), world = core::dist_world_size();
+  if (mode == "prob") {  // Pixyz-style: the loss formula, the distribution, one step per batch
+    auto in = nn::Input({5});
+    auto h = nn::Dense(16, {.activation = "tanh"})(in);
+    nn::Model net(
+        in, std::vector<nn::SymbolicTensor>{nn::Dense(1)(h), nn::Dense(1, {.activation = "softplus"})(h)});
+    if (rank != 0) {  // other weights on rank 1: the model must start from rank 0's
+      torch::NoGradGuard no_grad;
+      for (auto& p : net->parameters()) p.add_(1.0);
+    }
+    auto p = prob::Normal(net, {.var = {"y"}, .cond_var = {"x"}});
+    prob::Model model((-prob::LogProb(p)).mean(), {p}, nn::optimizers::Adam(0.01));
+    std::vector<torch::Tensor> steps;
+    for (std::int64_t step = 0; step < epochs; ++step) {
+      const auto rows = torch::arange(static_cast<std::int64_t>(step * batch),
+                                      static_cast<std::int64_t>((step + 1) * batch), torch::kLong) %
+                        n;
+      const auto mine = rows.slice(0, rank, batch, world);  // this rank's share of the batch
+      model.train(prob::Dict{{"x", x.index_select(0, mine)}, {"y", y.index_select(0, mine)}});
+      std::vector<torch::Tensor> flat;
+      for (const auto& w : net->parameters()) flat.push_back(w.detach().reshape({-1}));
+      steps.push_back(torch::cat(flat));
+    }
+    torch::save(torch::stack(steps), (out / ("weights-rank" + std::to_string(rank) + ".pt")).string());
+    core::destroy_process_group();
+    return 0;
+  }
+
   nn::Sequential model;
   model.add(nn::Dense(16, {.activation = "tanh", .input_shape = {5}}));
   model.add(nn::Dense(1));
@@ -61,7 +94,6 @@ int main(int argc, char** argv) try {
     for (auto& p : model->parameters()) p.add_(1.0);
   }
   model.compile(nn::optimizers::Adam(0.01), "mse");
-  const auto rank = core::dist_rank();
   auto record = std::make_shared<RecordWeights>(slow ? out / ("started-rank" + std::to_string(rank)) : "");
   auto history = model.fit(x, y,
                            {.batch_size = batch,

@@ -65,10 +65,12 @@ int free_port() {
 }
 
 // Fits with `nproc` ranks (batch per rank) through the launcher; returns its exit code.
-int fit(const std::filesystem::path& dir, int nproc, int batch, int epochs) {
+int fit(const std::filesystem::path& dir, int nproc, int batch, int epochs, const std::string& mode = "") {
   std::filesystem::create_directories(dir);
-  return core::launch_local({DOJO_DIST_WORKER, dir.string(), std::to_string(batch), std::to_string(epochs)},
-                            {.nproc = nproc});
+  std::vector<std::string> argv{DOJO_DIST_WORKER, dir.string(), std::to_string(batch),
+                                std::to_string(epochs)};
+  if (!mode.empty()) argv.push_back(mode);
+  return core::launch_local(argv, {.nproc = nproc});
 }
 
 }  // namespace
@@ -209,6 +211,17 @@ TEST(DataParallelFit, ARankWithoutSamplesInTheLastStepStillJoins) {
   ASSERT_EQ(fit(dir / "one", 1, 2, 1), 0);
   const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
   ASSERT_EQ(r0.size(0), 38);
+  EXPECT_TRUE(torch::equal(r0, r1));
+  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DataParallelProbModel, TwoRanksWithHalfABatchEachMatchOneRankWithTheWholeBatch) {
+  const auto dir = test::fresh_path("dist_prob");
+  ASSERT_EQ(fit(dir / "two", 2, 16, 20, "prob"), 0);
+  ASSERT_EQ(fit(dir / "one", 1, 16, 20, "prob"), 0);
+  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
+  ASSERT_EQ(r0.size(0), 20);
   EXPECT_TRUE(torch::equal(r0, r1));
   EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
   std::filesystem::remove_all(dir);
