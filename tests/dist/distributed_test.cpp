@@ -310,7 +310,7 @@ TEST(Launchers, NprocTorchrunAndMpirunRunTheSameDataParallelFit) {
   ASSERT_EQ(code, 0) << torchrun;
   EXPECT_NEAR(final_loss(torchrun), nproc, 1e-6) << torchrun;
   const auto mpirun =
-      run_command("mpirun --allow-run-as-root -np 2 " + dojo + args +
+      run_command("mpirun --allow-run-as-root --oversubscribe -np 2 " + dojo + args +
                       " --dist-url tcp://127.0.0.1:" + std::to_string(free_port()) + " 2>/dev/null",
                   code);
   ASSERT_EQ(code, 0) << mpirun;
