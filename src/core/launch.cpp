@@ -63,6 +63,7 @@ int launch_local(const std::vector<std::string>& argv, const LaunchOptions& o) {
   if (o.nproc < 1) throw Error("--nproc " + std::to_string(o.nproc) + ": expected at least 1 process");
   if (argv.empty()) throw Error("launch_local: no program to run");
   // A private folder for the file store: only this user can reach the rendezvous.
+  // mkdtemp replaces the trailing XXXXXX with a unique name and creates the folder with mode 0700.
   std::string pattern = (std::filesystem::temp_directory_path() / "dojo-dist-XXXXXX").string();
   if (mkdtemp(pattern.data()) == nullptr)
     throw Error("cannot create a folder under " + pattern + ": " + strerror(errno));
