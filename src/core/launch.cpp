@@ -70,6 +70,7 @@ int launch_local(const std::vector<std::string>& argv, const LaunchOptions& o) {
   const std::filesystem::path dir = pattern;
   const auto url = "file://" + (dir / "store").string();
 
+  received_signal = 0;  // a signal to an earlier launch in this process is not this one's
   struct sigaction sa {};
   sa.sa_handler = remember_signal;
   sigemptyset(&sa.sa_mask);
