@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/checkpoint.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "nn/optim.h"
 
@@ -27,6 +28,20 @@ void CallbackList::on_end(Agent& a) {
 double Agent::gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
                             double max_grad_norm) {
   const double value = nn::backward(optimizer, loss);
+  if (gradient_hook_) gradient_hook_(nn::optimizer_params(optimizer));
+  nn::clip_and_step(optimizer, max_grad_norm);
+  return value;
+}
+
+double Agent::gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss,
+                            double max_grad_norm, std::int64_t samples, std::int64_t total_samples) {
+  double value = 0.0;
+  if (loss.defined()) {
+    value = nn::backward(optimizer, loss);
+  } else {
+    optimizer.zero_grad();  // undefined gradients: average_gradients sends zeros for them
+  }
+  core::average_gradients(nn::optimizer_params(optimizer), samples, total_samples);
   if (gradient_hook_) gradient_hook_(nn::optimizer_params(optimizer));
   nn::clip_and_step(optimizer, max_grad_norm);
   return value;

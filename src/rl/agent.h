@@ -127,6 +127,11 @@ class Agent {
   virtual void load_state(core::CheckpointReader& r) = 0;
   // One optimizer step on `loss`: zero grads, backward, the gradient hook, clipping, step.
   double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm);
+  // Data parallel (DD-PPO): the same step with the gradients first averaged over the process group's
+  // ranks, weighted by this rank's `samples` of all ranks' `total_samples`; an undefined `loss` (no
+  // samples here this time) joins with zero gradients. Without a group it is the step above.
+  double gradient_step(torch::optim::Optimizer& optimizer, const torch::Tensor& loss, double max_grad_norm,
+                       std::int64_t samples, std::int64_t total_samples);
   std::int64_t horizon(std::int64_t total_timesteps);  // schedules' horizon (see learn)
 
   Logger logger_;

@@ -19,6 +19,13 @@ namespace dojo::rl {
 
 namespace {
 
+// DD-PPO when the process has a group of several ranks (PPO::learn).
+AlgorithmSpec ppo_spec() {
+  auto s = algorithm_spec<PPO, PPOOptions>("ppo", "Proximal Policy Optimization (Schulman et al. 2017)");
+  s.data_parallel = true;
+  return s;
+}
+
 // A2C is PPO built from A2COptions::to_ppo(): its own keys and checks, PPO's agent.
 AlgorithmSpec a2c_spec() {
   AlgorithmSpec s;
@@ -37,6 +44,7 @@ AlgorithmSpec a2c_spec() {
     core::read_options(config, o);
     return std::make_unique<PPO>(env, o.to_ppo(), seed, "a2c");
   };
+  s.data_parallel = true;
   return s;
 }
 
@@ -72,8 +80,8 @@ core::Registry<AlgorithmSpec>& registry() {
     for (auto spec :
          {algorithm_spec<DQN, DQNOptions>(
               "dqn", "Deep Q-Network (Mnih et al. 2015) with Double, Dueling, PER and n-step"),
-          algorithm_spec<PPO, PPOOptions>("ppo", "Proximal Policy Optimization (Schulman et al. 2017)"),
-          a2c_spec(), algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)"),
+          ppo_spec(), a2c_spec(),
+          algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)"),
           algorithm_spec<SAC, SACOptions>(
               "sac", "Soft Actor-Critic (Haarnoja et al. 2018) with automatic entropy tuning"),
           algorithm_spec<TD3, TD3Options>("td3", "Twin Delayed DDPG (Fujimoto et al. 2018)"),

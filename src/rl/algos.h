@@ -29,6 +29,8 @@ struct AlgorithmSpec {
   std::function<void(const core::Config&, const envs::Env&)> check_env;
   std::function<std::unique_ptr<Agent>(const core::Config&, const envs::EnvFactory&, std::uint64_t seed)>
       make;
+  // Trains as one agent over the ranks of a process group (--nproc, torchrun, mpirun, srun).
+  bool data_parallel = false;
 };
 
 // Adds (or replaces) an entry; thread-safe.

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "core/checkpoint.h"
+#include "core/distributed.h"
 
 namespace dojo::rl {
 
@@ -11,8 +12,19 @@ RunningMeanStd::RunningMeanStd(std::vector<std::int64_t> shape, double epsilon)
 
 void RunningMeanStd::update(const torch::Tensor& batch) {
   const auto x = batch.to(torch::kDouble);
-  const double n = static_cast<double>(x.size(0));
-  const auto batch_mean = x.mean(0), batch_var = x.var(0, /*unbiased=*/false);
+  double n = static_cast<double>(x.size(0));
+  auto batch_mean = x.mean(0), batch_var = x.var(0, /*unbiased=*/false);
+  if (auto* group = core::process_group(); shared_ && group && group->size() > 1) {
+    // The union of every rank's batch from its count, sum and sum of squares.
+    const auto k = batch_mean.numel();
+    std::vector<torch::Tensor> moments{torch::cat(
+        {x.sum(0).reshape({-1}), (x * x).sum(0).reshape({-1}), torch::full({1}, n, torch::kDouble)})};
+    group->allreduce_sum(moments);
+    n = moments[0][2 * k].item<double>();
+    batch_mean = (moments[0].slice(0, 0, k) / n).reshape(batch_mean.sizes());
+    batch_var = (moments[0].slice(0, k, 2 * k) / n).reshape(batch_mean.sizes()) - batch_mean * batch_mean;
+    batch_var.clamp_min_(0.0);
+  }
   const double total = count_ + n;
   const auto delta = batch_mean - mean_;
   mean_ = mean_ + delta * (n / total);

@@ -22,6 +22,10 @@ class RunningMeanStd {
  public:
   explicit RunningMeanStd(std::vector<std::int64_t> shape = {}, double epsilon = 1e-4);
   void update(const torch::Tensor& batch);  // [B, *shape]
+  // Data parallel (DD-PPO): every update merges the batches of all ranks of the process group
+  // (core/distributed.h), so all ranks keep the statistics of the union. Every rank must then update
+  // in step with the others.
+  void share_across_ranks(bool shared) { shared_ = shared; }
   const torch::Tensor& mean() const { return mean_; }
   const torch::Tensor& var() const { return var_; }
   double count() const { return count_; }
@@ -31,6 +35,7 @@ class RunningMeanStd {
  private:
   torch::Tensor mean_, var_;
   double count_;
+  bool shared_ = false;
 };
 
 // Observations: (x − mean) / √(var + 1e−8), clipped to ±clip. Rewards: divided by the standard
@@ -47,6 +52,11 @@ class Normalizer {
   torch::Tensor rewards(const torch::Tensor& rewards, const torch::Tensor& done);
 
   bool enabled() const { return observations_ || rewards_; }
+  // Statistics merged over the ranks of the process group at every update (RunningMeanStd).
+  void share_across_ranks(bool shared) {
+    obs_rms_.share_across_ranks(shared);
+    ret_rms_.share_across_ranks(shared);
+  }
   const RunningMeanStd& obs_stats() const { return obs_rms_; }
   const RunningMeanStd& return_stats() const { return ret_rms_; }
   // Keys obs_rms and ret_rms, after `prefix` (a second normaliser in one checkpoint).

@@ -8,6 +8,7 @@
 
 #include "core/checkpoint.h"
 #include "core/config.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/seed.h"
 #include "nn/mlp.h"
@@ -183,12 +184,25 @@ torch::Tensor PPO::act_batch(const torch::Tensor& obs, bool deterministic) {
 }
 
 Agent::Progress PPO::progress(std::int64_t total_timesteps) const {
-  const auto rollout = opts_.n_steps() * opts_.n_envs();
+  const auto rollout = opts_.n_steps() * opts_.n_envs() * core::dist_world_size();
   const auto rollouts = (std::max(total_timesteps, num_timesteps_) + rollout - 1) / rollout;
   return {num_timesteps_, rollouts * rollout};
 }
 
 void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
+  // Data parallel (DD-PPO, Wijmans et al. 2020): every rank of the process group steps its own
+  // n_envs envs, seeded apart, with its own draws, from rank 0's weights; update() averages the
+  // gradients and the normalisers merge their statistics, so the ranks stay one agent.
+  const int rank = core::dist_rank(), world = core::dist_world_size();
+  if (world > 1) {
+    core::broadcast_module(*actor_);
+    core::broadcast_module(*critic_);
+    if (log_std_.defined()) core::broadcast_tensors({log_std_});
+    if (icm_) core::broadcast_module(*icm_);
+    if (rank > 0) rng_.seed(core::derive_seed(rng_(), "rank", static_cast<std::uint64_t>(rank)));
+  }
+  norm_->share_across_ranks(world > 1);
+  if (icm_scale_) icm_scale_->share_across_ranks(world > 1);
   OnPolicyHooks h;
   h.observe = [&](const torch::Tensor& obs) { return norm_->observations(obs, /*update=*/true); };
   h.reward = [&](const torch::Tensor& reward, const torch::Tensor& done) {
@@ -204,7 +218,8 @@ void PPO::learn(std::int64_t total_timesteps, Callback& callback) {
     return a;
   };
   h.update = [&](const RolloutBatch& batch, double progress) { return update(batch, progress); };
-  const auto env_seed = core::derive_seed(seed_, "env", static_cast<std::uint64_t>(num_timesteps_));
+  auto env_seed = core::derive_seed(seed_, "env", static_cast<std::uint64_t>(num_timesteps_));
+  if (rank > 0) env_seed = core::derive_seed(env_seed, "rank", static_cast<std::uint64_t>(rank));
   on_policy_loop({*this, num_timesteps_, logger_}, *envs_, vec_, env_seed, opts_.n_steps(), h,
                  total_timesteps, horizon(total_timesteps), callback);
 }
@@ -255,6 +270,28 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
   const auto size = keep.numel();
   const auto b_next = icm_ ? valid(next_obs) : torch::Tensor();
 
+  // Minibatches of batch_size (the last one shorter). Data parallel, each rank takes its own from its
+  // own rollout, and as many as the rank with the most valid steps (a rank that has run out joins
+  // with none): each gradient step is the mean over every rank's minibatch.
+  const auto batch_size = opts_.batch_size();
+  auto* group = core::process_group();
+  std::vector<double> sizes(static_cast<std::size_t>(core::dist_world_size()), 0.0);
+  sizes[static_cast<std::size_t>(core::dist_rank())] = static_cast<double>(size);
+  if (sizes.size() > 1) sizes = group->allreduce_sum(sizes);
+  const auto share = [&](double n, std::int64_t start) {  // a rank's samples in the minibatch at `start`
+    return std::clamp<std::int64_t>(static_cast<std::int64_t>(n) - start, 0, batch_size);
+  };
+  const auto largest = static_cast<std::int64_t>(*std::max_element(sizes.begin(), sizes.end()));
+  // SB3 stops before the step that would go past 1.5 × target_kl; data parallel, on the mean KL over
+  // every rank's minibatch, so that all stop at the same step.
+  const auto kl_too_far = [&](double approx_kl, double n) {
+    if (group) {
+      const auto sums = group->allreduce_sum({approx_kl * n, n});
+      approx_kl = sums[1] > 0 ? sums[0] / sums[1] : 0.0;
+    }
+    return approx_kl > 1.5 * opts_.target_kl();
+  };
+
   std::map<std::string, double> m{{"lr", lr}, {"clip_range", clip}};
   double pg_sum = 0, vf_sum = 0, ent_sum = 0, kl = 0, clip_frac = 0, icm_sum = 0;
   std::int64_t updates = 0;
@@ -265,8 +302,15 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng_);
     const auto perm = torch::tensor(order, torch::kLong).to(device_);
-    for (std::int64_t start = 0; start < size && !stop; start += opts_.batch_size()) {
-      const auto mb = perm.slice(0, start, std::min(start + opts_.batch_size(), size));
+    for (std::int64_t start = 0; start < largest && !stop; start += batch_size) {
+      std::int64_t samples = 0;
+      for (const auto n : sizes) samples += share(n, start);
+      if (start >= size) {  // this rank has no samples left: it joins the others' step with none
+        if (opts_.target_kl() > 0) stop = kl_too_far(0.0, 0.0);
+        if (!stop) gradient_step(*optimizer_, torch::Tensor(), opts_.max_grad_norm(), 0, samples);
+        continue;
+      }
+      const auto mb = perm.slice(0, start, std::min(start + batch_size, size));
       auto a = b_adv.index_select(0, mb);
       if (opts_.normalize_advantage() && a.numel() > 1) a = (a - a.mean()) / (a.std() + 1e-8);
       const auto [logp, entropy] = log_prob_entropy(b_obs.index_select(0, mb), b_act.index_select(0, mb));
@@ -279,8 +323,7 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
       }
       const auto value_loss = torch::mse_loss(v, ret);
       const auto entropy_loss = -entropy.mean();
-      // SB3 stops before the step that would go past 1.5 × target_kl.
-      if (opts_.target_kl() > 0 && objective.approx_kl > 1.5 * opts_.target_kl()) {
+      if (opts_.target_kl() > 0 && kl_too_far(objective.approx_kl, static_cast<double>(mb.numel()))) {
         stop = true;
         break;
       }
@@ -292,7 +335,7 @@ std::map<std::string, double> PPO::update(const RolloutBatch& b, double progress
         loss = opts_.icm_lambda() * loss + icm_loss;
         icm_sum += icm_loss.item<double>();
       }
-      gradient_step(*optimizer_, loss, opts_.max_grad_norm());
+      gradient_step(*optimizer_, loss, opts_.max_grad_norm(), mb.numel(), samples);
       pg_sum += objective.loss.item<double>();
       vf_sum += value_loss.item<double>();
       ent_sum += -entropy_loss.item<double>();

@@ -13,6 +13,7 @@
 
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/gif.h"
@@ -121,11 +122,38 @@ double finished_wall_time(const fs::path& dir, std::int64_t step) {
   return wall != j.end() && wall->is_number() ? wall->get<double>() : 0.0;
 }
 
+// Several processes train one agent only where the algorithm is written for it.
+void require_data_parallel(const std::string& algo) {
+  if (core::dist_world_size() <= 1 || algorithm(algo).data_parallel) return;
+  std::vector<std::string> able;
+  for (const auto& name : algorithms()) {
+    if (algorithm(name).data_parallel) able.push_back(name);
+  }
+  throw Error(
+      fmt::format("{} trains in one process: expected one of {} for {} processes (--nproc, torchrun, "
+                  "mpirun)",
+                  algo, core::join(able, ", "), core::dist_world_size()));
+}
+
 // The loop shared by a new and a resumed run.
 TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool resuming) {
   const auto run = run_options(cfg);
   const auto seed = static_cast<std::uint64_t>(run.seed());
   auto agent = make_agent(run.algo(), cfg, env_factory(run, true), seed);
+  if (core::dist_rank() > 0) {
+    // Data parallel: rank 0 speaks for the group (run directory, logs, evaluation, checkpoints, its
+    // callbacks decide when to stop); the other ranks step their envs and join the updates.
+    if (resuming) agent->load(dir / "checkpoints" / "last.ckpt");
+    CallbackList none;
+    agent->learn(run.n_timesteps(), none);
+    TrainSummary s;
+    s.run_dir = dir;
+    s.algo = run.algo();
+    s.env_id = run.env_id();
+    s.seed = run.seed();
+    s.env_steps = agent->num_timesteps();
+    return s;
+  }
   double wall_offset = 0.0, best = std::nan("");
   if (resuming) {
     const auto extra = agent->load(dir / "checkpoints" / "last.ckpt");
@@ -334,6 +362,7 @@ core::Config resolve_config(const TrainRequest& req) {
 
   const std::string algo = cfg.get<std::string>("algo", RunOptions().algo());
   require_algorithm(algo);
+  require_data_parallel(algo);
   core::check_keys(cfg, all_keys(algo));
   auto run = run_options(cfg);
   run.validate();
@@ -352,6 +381,8 @@ TrainSummary train(const TrainRequest& req) {
 
 TrainSummary train(const core::Config& cfg, const fs::path& out) {
   const auto run = run_options(cfg);
+  require_data_parallel(run.algo());
+  if (core::dist_rank() > 0) return run_training(cfg, out, false);  // rank 0 writes the directory
   const auto dir = core::create_run_dir(out, fmt::format("{}-{}-s{}", run.algo(), run.env_id(), run.seed()));
   core::atomic_write_text(dir / "config.yaml", cfg.dump());
   spdlog::info("run directory {}", dir.string());
@@ -369,6 +400,7 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps, cons
   load_plugins(cfg);
   const auto algo = cfg.get<std::string>("algo", "");
   require_algorithm(algo);
+  require_data_parallel(algo);
   core::check_keys(cfg, all_keys(algo));
   auto run = run_options(cfg);
   run.validate();
@@ -381,7 +413,7 @@ TrainSummary resume(const fs::path& dir, std::optional<std::int64_t> steps, cons
     throw Error(fmt::format("run '{}' has finished its {} steps: expected --steps N to train N steps more",
                             dir.string(), run.n_timesteps()));
   }
-  if (steps) core::atomic_write_text(dir / "config.yaml", cfg.dump());
+  if (steps && core::dist_rank() == 0) core::atomic_write_text(dir / "config.yaml", cfg.dump());
   if (!device.empty()) cfg = with_device(cfg, algo, device);  // this session's, not the run's record
   return run_training(cfg, dir, true);
 }
