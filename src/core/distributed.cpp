@@ -281,6 +281,24 @@ void ProcessGroup::barrier() {
   }
 }
 
+void ProcessGroup::release(const std::string& key) {
+  if (size_ <= 1) return;
+  try {
+    impl_->store->set("dojo/release/" + key, {1});
+  } catch (const std::exception& e) {
+    fail("release", e);
+  }
+}
+
+void ProcessGroup::wait_for_main(const std::string& key, std::chrono::seconds timeout) {
+  if (size_ <= 1) return;
+  try {
+    impl_->store->wait({"dojo/release/" + key}, timeout);
+  } catch (const std::exception& e) {
+    fail("waiting for rank 0", e);
+  }
+}
+
 namespace {
 std::unique_ptr<ProcessGroup>& default_group() {
   static std::unique_ptr<ProcessGroup> group;

@@ -77,6 +77,11 @@ class ProcessGroup {
   // In place: every rank gets root's values.
   void broadcast(std::vector<torch::Tensor>& tensors, int root = 0);
   void barrier();
+  // For stretches where rank 0 works alone for longer than a collective may wait (an evaluation, a
+  // ladder of games): the others call wait_for_main(key), which waits up to `timeout` rather than the
+  // collectives' limit, and rank 0 calls release(key) when it is done. A key serves once.
+  void release(const std::string& key);
+  void wait_for_main(const std::string& key, std::chrono::seconds timeout);
 
  private:
   struct Impl;
