@@ -3,6 +3,7 @@
 #include <functional>
 #include <thread>
 
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/seed.h"
 
@@ -115,12 +116,16 @@ void SharedEvaluator::run_batch(std::unique_lock<std::mutex>& lock) {
 
 std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Evaluator> evaluator,
                                           const SelfPlayOptions& options, int count, int actors,
-                                          std::uint64_t seed) {
+                                          std::uint64_t seed, int first, int stride) {
   if (count < 0 || actors < 1)
     throw Error("self-play of " + std::to_string(count) + " games on " + std::to_string(actors) +
                 " actors: expected 0 or more games and 1 or more actors");
-  actors = std::max(1, std::min(actors, count));
-  std::vector<SelfPlayGame> games(static_cast<std::size_t>(count));
+  if (first < 0 || stride < 1) throw Error("self-play: expected first >= 0 and stride >= 1");
+  // This process's games: first, first + stride, ... below count.
+  const int mine = first < count ? (count - first + stride - 1) / stride : 0;
+  if (mine == 0) return {};
+  actors = std::max(1, std::min(actors, mine));
+  std::vector<SelfPlayGame> games(static_cast<std::size_t>(mine));
   SharedEvaluator shared(std::move(evaluator), actors);
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(actors));
   std::vector<std::thread> threads;
@@ -128,9 +133,10 @@ std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Eval
     threads.emplace_back([&, k] {
       try {
         const auto client = shared.client(k);
-        for (int i = k; i < count; i += actors)
-          games[static_cast<std::size_t>(i)] = self_play_game(
-              game, client, options, core::derive_seed(seed, "self-play", static_cast<std::uint64_t>(i)));
+        for (int j = k; j < mine; j += actors)
+          games[static_cast<std::size_t>(j)] = self_play_game(
+              game, client, options,
+              core::derive_seed(seed, "self-play", static_cast<std::uint64_t>(first + j * stride)));
       } catch (...) {
         errors[static_cast<std::size_t>(k)] = std::current_exception();
       }
@@ -141,6 +147,61 @@ std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Eval
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
   return games;
+}
+
+std::vector<SelfPlayGame> gather_games(const Game& game, std::vector<SelfPlayGame> mine, int count) {
+  auto* group = core::process_group();
+  if (group == nullptr || group->size() <= 1) return mine;
+  const int rank = group->rank(), world = group->size();
+  // An allgather as two sums of zero-filled tensors in which each rank writes only its own games:
+  // first each game's length and returns, then one row per position (observation, search policy,
+  // value, move played).
+  const auto shape = game.observation_shape();
+  const std::int64_t size = static_cast<std::int64_t>(shape[0]) * shape[1] * shape[2];
+  const std::int64_t actions = game.num_actions(), width = size + actions + 2;
+  std::vector<torch::Tensor> heads{torch::zeros({count, 3}, torch::kDouble)};
+  for (std::size_t j = 0; j < mine.size(); ++j) {
+    const auto i = rank + static_cast<std::int64_t>(j) * world;
+    heads[0][i][0] = static_cast<double>(mine[j].samples.size());
+    heads[0][i][1] = mine[j].returns[0];
+    heads[0][i][2] = mine[j].returns[1];
+  }
+  group->allreduce_sum(heads);
+  const auto head = heads[0].contiguous();
+  const auto* h = head.data_ptr<double>();
+  std::vector<std::int64_t> offset(static_cast<std::size_t>(count) + 1, 0);
+  for (int i = 0; i < count; ++i)
+    offset[static_cast<std::size_t>(i) + 1] =
+        offset[static_cast<std::size_t>(i)] + static_cast<std::int64_t>(h[3 * i]);
+  std::vector<torch::Tensor> rows{torch::zeros({offset.back(), width})};
+  auto* r = rows[0].data_ptr<float>();
+  for (std::size_t j = 0; j < mine.size(); ++j) {
+    auto* row = r + offset[static_cast<std::size_t>(rank) + j * static_cast<std::size_t>(world)] * width;
+    for (std::size_t t = 0; t < mine[j].samples.size(); ++t, row += width) {
+      const auto& s = mine[j].samples[t];
+      std::copy(s.observation.begin(), s.observation.end(), row);
+      std::copy(s.policy.begin(), s.policy.end(), row + size);
+      row[size + actions] = s.value;
+      row[size + actions + 1] = static_cast<float>(mine[j].moves[t]);
+    }
+  }
+  group->allreduce_sum(rows);
+  r = rows[0].data_ptr<float>();
+  std::vector<SelfPlayGame> all(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    auto& g = all[static_cast<std::size_t>(i)];
+    g.returns = {h[3 * i + 1], h[3 * i + 2]};
+    for (auto k = offset[static_cast<std::size_t>(i)]; k < offset[static_cast<std::size_t>(i) + 1]; ++k) {
+      const float* row = r + k * width;
+      Sample s;
+      s.observation.assign(row, row + size);
+      s.policy.assign(row + size, row + size + actions);
+      s.value = row[size + actions];
+      g.samples.push_back(std::move(s));
+      g.moves.push_back(static_cast<Action>(row[size + actions + 1]));
+    }
+  }
+  return all;
 }
 
 ReplayWindow::ReplayWindow(std::size_t capacity) : capacity_(capacity) {

@@ -76,9 +76,16 @@ class SharedEvaluator {
 
 // `count` games of self-play on `actors` threads sharing one batched evaluator; game i is seeded by
 // (seed, i) and played by actor i mod actors, so the games depend only on the seed. In game order.
+// Several processes share the games: this one plays games first, first + stride, ... (a rank's
+// share: first = rank, stride = world size) and returns those.
 std::vector<SelfPlayGame> self_play_games(const Game& game, std::shared_ptr<Evaluator> evaluator,
                                           const SelfPlayOptions& options, int count, int actors,
-                                          std::uint64_t seed);
+                                          std::uint64_t seed, int first = 0, int stride = 1);
+
+// Distributed self-play: every rank's share of `count` games (self_play_games with first = rank,
+// stride = world size) to every rank of the process group (core/distributed.h), whole and in game
+// order, as if one process had played them all. Without a group: `mine`.
+std::vector<SelfPlayGame> gather_games(const Game& game, std::vector<SelfPlayGame> mine, int count);
 
 struct Batch {
   torch::Tensor observations;  // [B, H, W, C], channels-last as the network takes them

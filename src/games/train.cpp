@@ -12,6 +12,7 @@
 
 #include "core/checkpoint.h"
 #include "core/csv.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/plot.h"
@@ -203,6 +204,52 @@ void write_curves(const fs::path& dir) {
   if (!panels.empty()) core::stacked_plot(dir / "learning_curve.png", panels);
 }
 
+// Distributed self-play (OpenSpiel's actor/learner split, over processes): rank 0 is the learner and
+// every rank, rank 0 too, an actor. Before each iteration rank 0 says whether there is one (and its
+// number, which seeds the games) and sends its latest weights; each rank then plays its share of the
+// games (gather_games brings them all to the learner). Returns false when training is over. One
+// process: `go_on`.
+bool start_iteration(bool go_on, std::int64_t& iteration, nn::Model& model) {
+  auto* group = core::process_group();
+  if (group == nullptr || group->size() <= 1) return go_on;
+  // The actors wait while rank 0 learns, rates its ladder or evaluates: for as long as that takes,
+  // not a collective's limit.
+  static int calls = 0;
+  const auto key = "alphazero/" + std::to_string(calls++);
+  if (group->is_main()) {
+    group->release(key);
+  } else {
+    group->wait_for_main(key, std::chrono::hours(24));
+  }
+  std::vector<torch::Tensor> t{
+      torch::tensor({go_on ? 1.0 : 0.0, static_cast<double>(iteration)}, torch::kDouble)};
+  group->broadcast(t);
+  iteration = static_cast<std::int64_t>(t[0][1].item<double>());
+  if (t[0][0].item<double>() == 0.0) return false;
+  core::broadcast_module(*model);
+  return true;
+}
+
+// An actor rank (not 0): self-play with the learner's weights until it says stop. It writes nothing.
+AlphaZeroSummary act(const AlphaZeroOptions& o, const Game& game, nn::Model model, const SelfPlayOptions& sp,
+                     const fs::path& dir) {
+  const auto seed = static_cast<std::uint64_t>(o.seed());
+  std::int64_t iteration = 0;
+  AlphaZeroSummary s;
+  s.run_dir = dir;
+  while (start_iteration(false, iteration, model)) {
+    const auto played =
+        self_play_games(game, std::make_shared<NetworkEvaluator>(model), sp,
+                        static_cast<int>(o.games_per_iteration()), static_cast<int>(o.actors()),
+                        core::derive_seed(seed, "iteration", static_cast<std::uint64_t>(iteration)),
+                        core::dist_rank(), core::dist_world_size());
+    s.games += static_cast<std::int64_t>(played.size());
+    gather_games(game, played, static_cast<int>(o.games_per_iteration()));
+    s.iterations = iteration + 1;
+  }
+  return s;
+}
+
 AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming) {
   AlphaZeroOptions o;
   core::read_options(cfg, o);
@@ -213,6 +260,11 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
 
   torch::manual_seed(seed);
   auto model = policy_value_network(*g, network_options(o));
+  const auto search = self_play_search(o);
+  SelfPlayOptions sp;
+  sp.mcts = search;
+  sp.temperature_moves = static_cast<int>(o.temperature_moves());
+  if (core::dist_rank() > 0) return act(o, *g, model, sp, dir);
   nn::OptimizerOptions oo;
   oo.learning_rate = o.learning_rate();
   oo.weight_decay = o.weight_decay();
@@ -307,10 +359,6 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
     }
   };
 
-  const auto search = self_play_search(o);
-  SelfPlayOptions sp;
-  sp.mcts = search;
-  sp.temperature_moves = static_cast<int>(o.temperature_moves());
   // The time limit holds: no iteration starts that would, at the last one's pace, end past it.
   double last_iteration_seconds = 0;
   const auto finished = [&] {
@@ -318,13 +366,17 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
            (o.max_minutes() > 0 && p.seconds + last_iteration_seconds > 60 * o.max_minutes());
   };
   auto last_checkpoint = std::chrono::steady_clock::now();
-  while (!finished()) {
-    // Self-play with the current network.
+  while (start_iteration(!finished(), p.iteration, model)) {
+    // Self-play with the current network: data parallel, this rank's share, then every rank's.
     const auto t0 = std::chrono::steady_clock::now();
     auto evaluator = std::make_shared<NetworkEvaluator>(model);
-    const auto played = self_play_games(
-        *g, evaluator, sp, static_cast<int>(o.games_per_iteration()), static_cast<int>(o.actors()),
-        core::derive_seed(seed, "iteration", static_cast<std::uint64_t>(p.iteration)));
+    const auto count = static_cast<int>(o.games_per_iteration());
+    const auto played = gather_games(
+        *g,
+        self_play_games(*g, evaluator, sp, count, static_cast<int>(o.actors()),
+                        core::derive_seed(seed, "iteration", static_cast<std::uint64_t>(p.iteration)), 0,
+                        core::dist_world_size()),
+        count);
     std::int64_t positions = 0;
     for (const auto& game : played) {
       window.add(game.samples);
@@ -388,6 +440,7 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
   j["best_elo"] = std::isfinite(s.best_elo) ? nlohmann::json(s.best_elo) : nlohmann::json();
   j["n_threads"] = o.n_threads();
   j["actors"] = o.actors();
+  j["ranks"] = core::dist_world_size();
   core::atomic_write_text(dir / "summary.json", j.dump(2) + "\n");
   return s;
 }
@@ -396,6 +449,7 @@ AlphaZeroSummary run(const core::Config& cfg, const fs::path& dir, bool resuming
 
 AlphaZeroSummary train_alphazero(const core::Config& resolved, const fs::path& out) {
   const auto game = resolved.get<std::string>("game", "game");
+  if (core::dist_rank() > 0) return run(resolved, out, false);  // an actor: rank 0 writes the run
   const auto dir = core::create_run_dir(out, "alphazero-" + game);
   fs::create_directories(dir / "checkpoints");
   core::atomic_write_text(dir / "config.yaml", resolved.dump());
@@ -411,7 +465,7 @@ AlphaZeroSummary resume_alphazero(const fs::path& dir, std::int64_t iterations) 
   if (iterations > 0) {
     core::CheckpointReader check(dir / "checkpoints" / "last.ckpt");
     cfg.set("iterations", YAML::Node(check.get_int("iteration") + iterations));
-    core::atomic_write_text(dir / "config.yaml", cfg.dump());
+    if (core::dist_rank() == 0) core::atomic_write_text(dir / "config.yaml", cfg.dump());
   }
   return run(cfg, dir, true);
 }

@@ -111,6 +111,15 @@ TEST(SharedEvaluator, GamesDoNotDependOnTheNumberOfActors) {
     return e->calls.load();
   }();
   EXPECT_LT(inner->calls.load(), one_calls);
+  // A rank's share (first, stride) is the same games, and without a process group gather_games hands
+  // back its own.
+  const auto odd = self_play_games(*c4, std::make_shared<PositionEvaluator>(), o, 5, 2, 7, 1, 2);
+  ASSERT_EQ(odd.size(), 2u);
+  EXPECT_EQ(odd[0].moves, one[1].moves);
+  EXPECT_EQ(odd[1].moves, one[3].moves);
+  EXPECT_TRUE(self_play_games(*c4, std::make_shared<PositionEvaluator>(), o, 5, 2, 7, 5, 2).empty());
+  EXPECT_EQ(gather_games(*c4, odd, 5).size(), 2u);
+  EXPECT_THROW(self_play_games(*c4, std::make_shared<PositionEvaluator>(), o, 5, 1, 7, 0, 0), Error);
 }
 
 core::Config tiny(const std::string& game_name) {
