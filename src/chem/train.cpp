@@ -23,6 +23,7 @@
 #include "core/checkpoint.h"
 #include "core/csv.h"
 #include "core/device.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/plot.h"
@@ -122,17 +123,21 @@ struct Batch {
 };
 
 // Batches in a fixed order, read ahead on a thread. The order depends only on the seed and the
-// position in the run, so a resumed run continues it exactly.
+// position in the run, so a resumed run continues it exactly. Data parallel (a distributed sampler),
+// a step takes world × batch images of that order and rank r every world-th of them from the r-th:
+// positions count the group's images, so a run resumes on any number of ranks.
 class Loader {
  public:
   Loader(const std::vector<Sample>& samples, std::int64_t batch, std::int64_t size, bool clean_it,
-         std::uint64_t seed, std::int64_t first_position)
+         std::uint64_t seed, std::int64_t first_position, int rank = 0, int world = 1)
       : samples_(samples),
         batch_(batch),
         size_(size),
         clean_(clean_it),
         seed_(seed),
-        position_(first_position) {
+        position_(first_position),
+        rank_(rank),
+        world_(world) {
     thread_ = std::thread([this] { run(); });
   }
   ~Loader() {
@@ -179,11 +184,12 @@ class Loader {
         std::vector<const Sample*> rows;
         std::size_t longest = 0;
         for (std::int64_t i = 0; i < batch_; ++i) {
-          const auto& s = samples_[index_at(position_++)];
+          const auto& s = samples_[index_at(position_ + rank_ + i * world_)];
           b.images[i].copy_(prepare_image(read_image(s.image), size_, clean_));
           rows.push_back(&s);
           longest = std::max(longest, s.ids.size());
         }
+        position_ += batch_ * world_;
         b.tokens = torch::full({batch_, static_cast<std::int64_t>(longest)}, Vocabulary::kPad, torch::kLong);
         for (std::int64_t i = 0; i < batch_; ++i) {
           const auto& ids = rows[static_cast<std::size_t>(i)]->ids;
@@ -206,6 +212,7 @@ class Loader {
   bool clean_;
   std::uint64_t seed_;
   std::int64_t position_, epoch_ = -1;
+  int rank_, world_;
   std::vector<std::size_t> order_;
   std::deque<Batch> queue_;
   std::mutex mutex_;
@@ -273,6 +280,12 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
 
   torch::manual_seed(static_cast<std::uint64_t>(t.seed()));
   Captioner model(m);
+  // Data parallel (DDP's recipe): rank 0's weights, each rank its share of every batch (Loader),
+  // gradients averaged; rank 0 alone evaluates and writes. Every rank draws its own token noise.
+  const int rank = core::dist_rank(), world = core::dist_world_size();
+  if (rank > 0)
+    torch::manual_seed(
+        core::derive_seed(static_cast<std::uint64_t>(t.seed()), "rank", static_cast<std::uint64_t>(rank)));
   nn::OptimizerOptions oo;
   oo.name = "adamw";
   oo.learning_rate = t.learning_rate();
@@ -289,6 +302,7 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
     s.best = ckpt->get_double("best_mean_distance");
     std::istringstream(ckpt->get_string("rng")) >> rng;
   }
+  core::broadcast_module(*model);
   std::string vocab_text;
   for (const auto& tok : vocab.tokens()) vocab_text += tok + "\n";
 
@@ -309,10 +323,20 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
     w.save(path);
   };
 
-  core::CsvWriter eval_csv(dir / "eval.csv",
-                           {"images", "hours", "train_loss", "mean_distance", "exact", "valid"}, resuming);
+  std::optional<core::CsvWriter> eval_csv;
+  if (rank == 0)
+    eval_csv.emplace(
+        dir / "eval.csv",
+        std::vector<std::string>{"images", "hours", "train_loss", "mean_distance", "exact", "valid"},
+        resuming);
   const auto evaluate = [&](double train_loss) {
     if (val_images.empty()) return;
+    // The other ranks wait for rank 0's evaluation, however long it takes (not a collective's limit).
+    const auto key = "mol-eval/" + std::to_string(s.images_seen);
+    if (rank > 0) return core::process_group()->wait_for_main(key, std::chrono::hours(24));
+    const auto release = [&] {
+      if (world > 1) core::process_group()->release(key);
+    };
     double distance = 0, exact = 0, valid = 0;
     for (std::size_t i = 0; i < val_images.size(); i += 32) {
       const auto end = std::min(val_images.size(), i + 32);
@@ -328,7 +352,7 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
     }
     const auto n = static_cast<double>(val_images.size());
     s.last = distance / n;
-    eval_csv.row(
+    eval_csv->row(
         {static_cast<double>(s.images_seen), s.seconds / 3600, train_loss, s.last, exact / n, valid / n});
     spdlog::info("{} images, {:.2f} h: loss {:.4f}, validation LD {:.2f}, exact {:.1f}%, valid {:.1f}%",
                  s.images_seen, s.seconds / 3600, train_loss, s.last, 100 * exact / n, 100 * valid / n);
@@ -336,10 +360,11 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
       s.best = s.last;
       save(dir / "checkpoints" / "best.ckpt");
     }
+    release();
   };
 
   Loader loader(samples, t.batch_size(), m.image_size(), t.clean(), static_cast<std::uint64_t>(t.seed()),
-                s.images_seen);
+                s.images_seen, rank, world);
   auto last_checkpoint = std::chrono::steady_clock::now();
   auto tick = std::chrono::steady_clock::now();
   double loss_sum = 0;
@@ -369,11 +394,13 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
                                                            torch::nn::functional::CrossEntropyFuncOptions()
                                                                .ignore_index(Vocabulary::kPad)
                                                                .label_smoothing(t.label_smoothing()));
-    loss_sum += nn::gradient_step(*optimizer, loss, t.max_grad_norm());
+    loss_sum += nn::backward(*optimizer, loss);
+    core::average_gradients(nn::optimizer_params(*optimizer), t.batch_size(), t.batch_size() * world);
+    nn::clip_and_step(*optimizer, t.max_grad_norm());
     ++loss_n;
     ++s.steps;
     const auto before = s.images_seen;
-    s.images_seen += t.batch_size();
+    s.images_seen += t.batch_size() * world;
     const auto now = std::chrono::steady_clock::now();
     s.seconds += std::chrono::duration<double>(now - tick).count();
     tick = now;
@@ -383,12 +410,14 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
       loss_n = 0;
       tick = std::chrono::steady_clock::now();  // evaluation time is not training time
     }
-    if (std::chrono::duration<double>(now - last_checkpoint).count() > 60 * t.checkpoint_minutes() ||
-        s.images_seen >= t.images()) {
+    if (rank == 0 &&
+        (std::chrono::duration<double>(now - last_checkpoint).count() > 60 * t.checkpoint_minutes() ||
+         s.images_seen >= t.images())) {
       save(dir / "checkpoints" / "last.ckpt");
       last_checkpoint = std::chrono::steady_clock::now();
     }
   }
+  if (rank > 0) return {dir, s.images_seen, s.steps, s.seconds / 3600, s.best, s.last};
   // The learning curve so far: validation LD against images seen.
   try {
     const auto table = core::read_csv(dir / "eval.csv");
@@ -445,6 +474,7 @@ void export_captioner(const fs::path& checkpoint, const fs::path& out) {
 }
 
 MolTrainSummary train_captioner(const core::Config& resolved, const fs::path& out) {
+  if (core::dist_rank() > 0) return run(resolved, out, false);  // rank 0 writes the run
   const auto dir = core::create_run_dir(out, "mol");
   fs::create_directories(dir / "checkpoints");
   core::atomic_write_text(dir / "config.yaml", resolved.dump());
@@ -460,7 +490,7 @@ MolTrainSummary resume_captioner(const fs::path& dir, std::int64_t images) {
   if (images > 0) {
     core::CheckpointReader check(dir / "checkpoints" / "last.ckpt");
     cfg.set("images", YAML::Node(check.get_int("images_seen") + images));
-    core::atomic_write_text(dir / "config.yaml", cfg.dump());
+    if (core::dist_rank() == 0) core::atomic_write_text(dir / "config.yaml", cfg.dump());
   }
   return run(cfg, dir, true);
 }
