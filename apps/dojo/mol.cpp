@@ -310,7 +310,7 @@ std::vector<Command> add_mol_commands(CLI::App& app) {
              return 0;
            }},
           {make, [a] { return cmd_make_dataset(*a); }},
-          {train, [a] { return cmd_train(*a); }},
+          {train, [a] { return cmd_train(*a); }, /*distributed=*/true},
           {translate, [a] { return cmd_translate(*a); }},
           {eval, [a] { return cmd_eval(*a); }},
           {render, [a] { return cmd_render(*a); }},

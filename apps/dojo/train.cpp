@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "core/config.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/runtime.h"
 #include "core/strings.h"
@@ -220,6 +221,10 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     req.plugins = plugins();
     const bool world_model =
         t->algo == "worldmodel" || (!t->resume_dir.empty() && rl::is_world_model_run(t->resume_dir));
+    if (core::dist_world_size() > 1 && world_model)
+      throw Error(
+          fmt::format("worldmodel trains in one process: expected ppo, a2c or alphazero for {} processes",
+                      core::dist_world_size()));
     if (*t->stage_opt && !world_model)
       throw Error("--stage is for worldmodel runs: expected dojo train worldmodel");
     if (world_model) {
@@ -255,7 +260,7 @@ std::vector<Command> add_train_commands(CLI::App& app) {
     const auto episodes = !e->record.empty() && eval->count("--episodes") == 0 ? 1 : e->episodes;  // one GIF
     return cmd_eval(e->dir, episodes, e->checkpoint, e->seed, e->record, e->force, e->device, e->controller);
   };
-  return {{train, run_train}, {eval, run_eval}};
+  return {{train, run_train, /*distributed=*/true}, {eval, run_eval}};
 }
 
 }  // namespace dojo::app

@@ -3,7 +3,11 @@
 // weight after every step to OUT/weights-rank<R>.pt.
 // Usage: dist_worker OUT BATCH EPOCHS [slow|prob]; slow: train for a long time, with
 // OUT/started-rank<R> written after the first step (a test kills a rank then); prob: EPOCHS steps of
-// prob::Model::train instead, on p(y|x) = Normal(net(x)), each rank given its share of a BATCH batch.
+// prob::Model::train instead, on p(y|x) = Normal(net(x)), each rank given its share of a BATCH batch;
+// ppo: DD-PPO on CartPole for EPOCHS env steps (the group's), minibatches of BATCH, recording every
+// gradient step's weights, averaged gradients and normaliser statistics; selfplay: BATCH games of
+// tic-tac-toe self-play shared between the ranks (seed EPOCHS), this rank's own as OUT/own-rank<R>.txt
+// and everyone's as OUT/all-rank<R>.txt.
 #include <torch/torch.h>
 
 #include <fstream>
@@ -12,11 +16,14 @@
 #include "core/distributed.h"
 #include "core/error.h"
 #include "core/runtime.h"
+#include "games/alphazero.h"
+#include "games/network.h"
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "prob/distribution.h"
 #include "prob/loss.h"
 #include "prob/model.h"
+#include "rl/ppo.h"
 
 using namespace dojo;
 
@@ -58,6 +65,69 @@ int main(int argc, char** argv) try {
   auto y = (x * torch::arange(1, 6, torch::kFloat)).sum(1, true).tanh() + 0.1 * torch::randn({n, 1}, gen);
 
   const auto rank = core::dist_rank(), world = core::dist_world_size();
+  if (mode == "selfplay") {
+    const auto game = games::game("tic_tac_toe");
+    auto model = games::policy_value_network(*game, {1, 8, 8});
+    core::broadcast_module(*model);
+    games::SelfPlayOptions o;
+    o.mcts.rule = "puct";
+    o.mcts.simulations = 16;
+    o.mcts.dirichlet_alpha = 1.0;
+    const auto count = static_cast<int>(batch);
+    const auto own = games::self_play_games(*game, std::make_shared<games::NetworkEvaluator>(model), o, count,
+                                            2, static_cast<std::uint64_t>(epochs), rank, world);
+    const auto all = games::gather_games(*game, own, count);
+    const auto write = [&](const std::string& name, const std::vector<games::SelfPlayGame>& played) {
+      std::ofstream f(out / (name + "-rank" + std::to_string(rank) + ".txt"));
+      f.precision(9);
+      for (const auto& g : played) {
+        f << g.returns[0] << " " << g.returns[1] << " |";
+        for (const auto m : g.moves) f << " " << m;
+        for (const auto& x : g.samples) {
+          f << " | " << x.value;
+          for (const auto v : x.observation) f << " " << v;
+          for (const auto v : x.policy) f << " " << v;
+        }
+        f << "\n";
+      }
+    };
+    write("own", own);
+    write("all", all);
+    core::destroy_process_group();
+    return 0;
+  }
+  if (mode == "ppo") {
+    // Minibatches that split each rank's rollout (64 steps less its autoresets) unevenly, a KL stop,
+    // and both normalisers: every piece that must stay in step across ranks.
+    rl::PPO agent(envs::EnvFactory("CartPole-v1"),
+                  rl::PPOOptions()
+                      .n_envs(2)
+                      .n_steps(32)
+                      .batch_size(batch)
+                      .n_epochs(4)
+                      .target_kl(0.02)
+                      .normalize_observations(true)
+                      .normalize_reward(true),
+                  0);
+    std::vector<torch::Tensor> steps;
+    agent.set_gradient_hook([&](const std::vector<torch::Tensor>& params) {
+      std::vector<torch::Tensor> flat;
+      for (const auto& p : params) {
+        flat.push_back(p.detach().reshape({-1}));
+        flat.push_back(p.grad().reshape({-1}));
+      }
+      const auto& norm = agent.normalizer();
+      for (const auto& t : {norm.obs_stats().mean(), norm.obs_stats().var(), norm.return_stats().var()})
+        flat.push_back(t.to(torch::kFloat).reshape({-1}));
+      steps.push_back(torch::cat(flat));
+    });
+    rl::CallbackList none;
+    agent.learn(epochs, none);
+    torch::save(torch::stack(steps), (out / ("weights-rank" + std::to_string(rank) + ".pt")).string());
+    std::ofstream(out / ("logs-rank" + std::to_string(rank) + ".txt")) << agent.num_timesteps() << "\n";
+    core::destroy_process_group();
+    return 0;
+  }
   if (mode == "prob") {  // Pixyz-style: the loss formula, the distribution, one step per batch
     auto in = nn::Input({5});
     auto h = nn::Dense(16, {.activation = "tanh"})(in);

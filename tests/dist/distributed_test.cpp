@@ -227,6 +227,48 @@ TEST(DataParallelProbModel, TwoRanksWithHalfABatchEachMatchOneRankWithTheWholeBa
   std::filesystem::remove_all(dir);
 }
 
+TEST(DataParallelPPO, TwoRanksStayOneAgentThroughEveryGradientStep) {
+  const auto dir = test::fresh_path("dist_ppo");
+  // 2 ranks × 2 envs × 32 steps a rollout, 4 rollouts; minibatches of 30 split a rank's 60-64 valid
+  // steps into 2 or 3, so one rank sometimes joins a step with no samples.
+  ASSERT_EQ(fit(dir, 2, 30, 512, "ppo"), 0);
+  const auto r0 = weights(dir, 0), r1 = weights(dir, 1);
+  ASSERT_GE(r0.size(0), 4);
+  ASSERT_EQ(r0.sizes(), r1.sizes());
+  // Weights, averaged gradients and both normalisers' statistics, bit for bit, at every step.
+  for (std::int64_t step = 0; step < r0.size(0); ++step)
+    ASSERT_TRUE(torch::equal(r0[step], r1[step])) << "step " << step;
+  EXPECT_FALSE(torch::equal(r0[0], r0[r0.size(0) - 1]));  // it did learn something
+  // The group's steps, counted alike on both.
+  EXPECT_EQ(read_text(dir / "logs-rank0.txt"), "512\n");
+  EXPECT_EQ(read_text(dir / "logs-rank1.txt"), "512\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DistributedSelfPlay, EveryRankGetsEveryGameWholeAndInOrder) {
+  const auto dir = test::fresh_path("dist_selfplay");
+  ASSERT_EQ(fit(dir / "two", 2, 5, 11, "selfplay"), 0);
+  ASSERT_EQ(fit(dir / "one", 1, 5, 11, "selfplay"), 0);
+  const auto lines = [](const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) out.push_back(line);
+    return out;
+  };
+  const auto own0 = lines(read_text(dir / "two" / "own-rank0.txt")),
+             own1 = lines(read_text(dir / "two" / "own-rank1.txt"));
+  const auto all0 = lines(read_text(dir / "two" / "all-rank0.txt"));
+  ASSERT_EQ(own0.size(), 3u);  // games 0, 2, 4
+  ASSERT_EQ(own1.size(), 2u);  // games 1, 3
+  ASSERT_EQ(all0.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i)
+    EXPECT_EQ(all0[i], i % 2 == 0 ? own0[i / 2] : own1[i / 2]) << "game " << i;
+  EXPECT_EQ(read_text(dir / "two" / "all-rank1.txt"), read_text(dir / "two" / "all-rank0.txt"));
+  // The same seed's games, whoever played them: one process plays the same five.
+  EXPECT_EQ(read_text(dir / "one" / "all-rank0.txt"), read_text(dir / "two" / "all-rank0.txt"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DataParallelFit, KillingOneRankEndsTheOtherWithALineNamingIt) {
   const auto dir = test::fresh_path("dist_kill");
   std::filesystem::create_directories(dir);
@@ -330,4 +372,134 @@ TEST(Launchers, AOneProcessCommandRefusesSeveral) {
   const auto zero = run_command(dojo + " example seed-mlp --nproc 0 2>&1", code);
   EXPECT_EQ(code, 2);
   EXPECT_NE(zero.find("--nproc 0: expected at least 1 process"), std::string::npos) << zero;
+}
+
+TEST(Launchers, TrainRefusesSeveralProcessesForAOneProcessAlgorithm) {
+  const std::string dojo = std::getenv("DOJO_BIN");
+  int code = -1;
+  const auto out = run_command(dojo + " train dqn --steps 100 --nproc 2 --out /nonexistent/x 2>&1", code);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("error: dqn trains in one process: expected one of a2c, ppo for 2 processes"),
+            std::string::npos)
+      << out;
+}
+
+namespace {
+
+// The step a resumed run starts from, from its log line "resuming RUN at step X of N".
+std::int64_t resumed_at(const std::string& log) {
+  const auto at = log.find(" at step ");
+  return at == std::string::npos ? -1 : std::stoll(log.substr(at + 9));
+}
+
+std::int64_t summary_steps(const std::filesystem::path& run) {
+  const auto text = read_text(run / "summary.json");
+  const auto at = text.find("\"env_steps\": ");
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + 13));
+}
+
+}  // namespace
+
+TEST(DataParallelPPO, ARunKilledOnTwoRanksResumesOnOneAndGrowsOnTwo) {
+  const std::string dojo = std::getenv("DOJO_BIN");
+  const auto dir = test::fresh_path("dist_ppo_resume");
+  const auto run = dir / "run";
+  std::filesystem::create_directories(dir);
+  // DD-PPO through --nproc 2, far from done when it is killed (SIGTERM to the launcher, which
+  // passes it on) after its first checkpoint.
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  const auto log = (dir / "log").string();
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<std::string> args{dojo,
+                                "train",
+                                "ppo",
+                                "--env",
+                                "CartPole-v1",
+                                "--steps",
+                                "1000000",
+                                "--set",
+                                "n_envs=2",
+                                "--set",
+                                "n_steps=64",
+                                "--set",
+                                "eval_freq=1024",
+                                "--set",
+                                "n_eval_episodes=2",
+                                "--out",
+                                run.string(),
+                                "--nproc",
+                                "2"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  const auto last = run / "checkpoints" / "last.ckpt";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (!std::filesystem::exists(last) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_TRUE(std::filesystem::exists(last)) << read_text(log);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_FALSE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_text(log);
+  EXPECT_FALSE(std::filesystem::exists(run / "summary.json"));
+
+  // One process takes over from the checkpoint: the group's step count goes on.
+  int code = -1;
+  const auto one = run_command(dojo + " train --resume " + run.string() + " --steps 1024 2>&1", code);
+  ASSERT_EQ(code, 0) << one;
+  const auto killed_at = resumed_at(one);
+  EXPECT_GE(killed_at, 1024) << one;
+  EXPECT_EQ(killed_at % 1024, 0) << one;  // checkpoints come with the evaluations
+  EXPECT_EQ(summary_steps(run), killed_at + 1024);
+  // And two again, from one's checkpoint.
+  const auto two =
+      run_command(dojo + " train --resume " + run.string() + " --steps 1024 --nproc 2 2>&1", code);
+  ASSERT_EQ(code, 0) << two;
+  EXPECT_EQ(resumed_at(two), killed_at + 1024) << two;
+  EXPECT_EQ(summary_steps(run), killed_at + 2048);
+  // Evaluations in order, one per 1024 steps, none repeated from before the kill.
+  const auto evals = read_text(run / "eval.csv");
+  std::istringstream lines(evals);
+  std::string line;
+  std::getline(lines, line);  // header
+  std::int64_t expected = 1024;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(std::stoll(line), expected) << evals;
+    expected += 1024;
+  }
+  EXPECT_EQ(expected, killed_at + 2048 + 1024) << evals;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DataParallelCaptioner, TrainsOnTwoRanksAndResumesOnOne) {
+  const std::string dojo = std::getenv("DOJO_BIN");
+  const auto dir = test::fresh_path("dist_mol");
+  std::filesystem::create_directories(dir);
+  const auto d = dir.string();
+  int code = -1;
+  const auto made =
+      run_command(dojo + " mol make-dataset --n 24 --generated 0 --out " + d + "/set 2>&1", code);
+  ASSERT_EQ(code, 0) << made;
+  const std::string tiny =
+      " --set image_size=64 --set widths=[8,16,16,32] --set stem=8 --set d_model=32 --set heads=4 --set "
+      "layers=1 --set ff=64 --set max_len=128 --set batch_size=8 --set eval_every=16 --set validation=" +
+      d + "/set --set validation_images=4 --set warmup_images=0";
+  // Two ranks of 8 images a step: 16 of the group's images a step.
+  const auto two = run_command(
+      dojo + " mol train --data " + d + "/set --images 32 --out " + d + "/run" + tiny + " --nproc 2 2>&1",
+      code);
+  ASSERT_EQ(code, 0) << two;
+  EXPECT_NE(two.find("32 images seen in 2 steps"), std::string::npos) << two;
+  const auto evals = read_text(dir / "run" / "eval.csv");
+  EXPECT_EQ(std::count(evals.begin(), evals.end(), '\n'), 3) << evals;  // header, 16, 32
+  // One process continues the count.
+  const auto one = run_command(dojo + " mol train --resume " + d + "/run --images 16 2>&1", code);
+  ASSERT_EQ(code, 0) << one;
+  EXPECT_NE(one.find("48 images seen in 4 steps"), std::string::npos) << one;
+  std::filesystem::remove_all(dir);
 }
