@@ -22,10 +22,9 @@ fashion() {  # fashion NPROC: seconds of fit's one epoch (rank 0's line)
 }
 mol() {  # mol NPROC: training images/s over 1024 images
   rm -rf "$work/mol-$1"
-  "$dojo" mol train --config mol/captioner --data "$work/mol-bench" --set validation= --set n_threads=1 \
+  "$dojo" mol train --config mol/captioner --data "$work/mol-bench" --set "validation=''" --set n_threads=1 \
     --images 1024 --out "$work/mol-$1" --nproc "$1" > "$work/mol-$1.log" 2>&1
-  sed -nE 's/^([0-9]+) images seen in [0-9]+ steps, ([0-9.]+) h of training.*/\1 \2/p' "$work/mol-$1.log" |
-    awk '{ printf "%.2f\n", $1 / ($2 * 3600) }'
+  sed -nE 's/.* h of training \(([0-9.]+) images\/s\).*/\1/p' "$work/mol-$1.log"
 }
 alphazero() {  # alphazero NPROC: self-play games/s, mean of iterations 2 and 3
   rm -rf "$work/az-$1"

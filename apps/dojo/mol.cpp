@@ -121,9 +121,12 @@ int cmd_train(const MolArgs& a) {
     s = chem::train_captioner(chem::resolve_mol_config(cfg), a.out);
   }
   std::cout << fmt::format(
-      "{} images seen in {} steps, {:.2f} h of training; validation LD last {:.2f}, best {:.2f}\n"
+      "{} images seen in {} steps, {:.2f} h of training ({:.1f} images/s); validation LD last {:.2f}, best "
+      "{:.2f}\n"
       "run: {}\n",
-      s.images_seen, s.steps, s.hours, s.last_mean_distance, s.best_mean_distance, s.run_dir.string());
+      s.images_seen, s.steps, s.hours,
+      s.hours > 0 ? static_cast<double>(s.images_seen) / (3600 * s.hours) : 0.0, s.last_mean_distance,
+      s.best_mean_distance, s.run_dir.string());
   return 0;
 }
 
