@@ -140,12 +140,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   const auto run = run_options(cfg);
   const auto seed = static_cast<std::uint64_t>(run.seed());
   auto agent = make_agent(run.algo(), cfg, env_factory(run, true), seed);
-  if (core::dist_rank() > 0) {
-    // Data parallel: rank 0 speaks for the group (run directory, logs, evaluation, checkpoints, its
-    // callbacks decide when to stop); the other ranks step their envs and join the updates.
-    if (resuming) agent->load(dir / "checkpoints" / "last.ckpt");
-    CallbackList none;
-    agent->learn(run.n_timesteps(), none);
+  const auto summary = [&] {
     TrainSummary s;
     s.run_dir = dir;
     s.algo = run.algo();
@@ -153,6 +148,14 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
     s.seed = run.seed();
     s.env_steps = agent->num_timesteps();
     return s;
+  };
+  if (core::dist_rank() > 0) {
+    // Data parallel: rank 0 speaks for the group (run directory, logs, evaluation, checkpoints, its
+    // callbacks decide when to stop); the other ranks step their envs and join the updates.
+    if (resuming) agent->load(dir / "checkpoints" / "last.ckpt");
+    CallbackList none;
+    agent->learn(run.n_timesteps(), none);
+    return summary();
   }
   double wall_offset = 0.0, best = std::nan("");
   if (resuming) {
@@ -190,12 +193,7 @@ TrainSummary run_training(const core::Config& cfg, const fs::path& dir, bool res
   final_env->reset(core::derive_seed(seed, "final_eval_env"));
   const auto final_eval = evaluate(*agent, *final_env, run.final_eval_episodes());
 
-  TrainSummary s;
-  s.run_dir = dir;
-  s.algo = run.algo();
-  s.env_id = run.env_id();
-  s.seed = run.seed();
-  s.env_steps = agent->num_timesteps();
+  auto s = summary();
   s.episodes = count_episodes(dir / "metrics.csv");
   s.n_threads = at::get_num_threads();
   s.wall_time_s = wall;
