@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "core/distributed.h"
 #include "core/error.h"
 #include "core/strings.h"
 #include "nn/model.h"
@@ -104,6 +105,7 @@ void ModelCheckpoint::on_epoch_end(std::int64_t epoch, const Logs& logs) {
     if (best_ && !improved(value, *best_, 0.0, max_)) return;
     best_ = value;
   }
+  if (core::dist_rank() != 0) return;  // data parallel: the ranks hold the same weights; rank 0 writes
   std::string path = path_;
   const std::string tag = "{epoch}";
   if (auto at = path.find(tag); at != std::string::npos)
@@ -163,7 +165,9 @@ void LearningRateScheduler::on_epoch_begin(std::int64_t epoch, const Logs&) {
 
 CSVLogger::CSVLogger(std::filesystem::path path, bool append) : path_(std::move(path)), append_(append) {}
 
+// Data parallel, the epoch's logs are the group's on every rank: rank 0 alone writes them.
 void CSVLogger::on_train_begin(const Logs&) {
+  if (core::dist_rank() != 0) return;
   header_written_ = append_ && std::filesystem::exists(path_) && std::filesystem::file_size(path_) > 0;
   if (!append_) {
     std::ofstream(path_, std::ios::trunc);
@@ -171,6 +175,7 @@ void CSVLogger::on_train_begin(const Logs&) {
 }
 
 void CSVLogger::on_epoch_end(std::int64_t epoch, const Logs& logs) {
+  if (core::dist_rank() != 0) return;
   std::ofstream out(path_, std::ios::app);
   if (!out) throw Error("CSVLogger: cannot write '" + path_.string() + "'");
   if (!header_written_) {

@@ -18,6 +18,7 @@
 #include "core/runtime.h"
 #include "games/alphazero.h"
 #include "games/network.h"
+#include "nn/callbacks.h"
 #include "nn/layers.h"
 #include "nn/model.h"
 #include "prob/distribution.h"
@@ -170,7 +171,7 @@ int main(int argc, char** argv) try {
                             .epochs = slow ? 100000 : epochs,
                             .verbose = 0,
                             .validation_split = 0.25,
-                            .callbacks = {record}});
+                            .callbacks = {record, std::make_shared<nn::CSVLogger>(out / "log.csv")}});
   torch::save(torch::stack(record->steps), (out / ("weights-rank" + std::to_string(rank) + ".pt")).string());
   std::ofstream(out / ("logs-rank" + std::to_string(rank) + ".txt"))
       << history["loss"].back() << " " << history["val_loss"].back() << "\n";

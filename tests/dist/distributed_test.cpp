@@ -201,6 +201,9 @@ TEST(DataParallelFit, TwoRanksKeepIdenticalWeightsAndMatchOneRankWithTwiceTheBat
   l1 >> loss1 >> val1;
   EXPECT_NEAR(loss0, loss1, 1e-4);
   EXPECT_NEAR(val0, val1, 1e-4);
+  // A CSVLogger on every rank: rank 0 alone writes, one row an epoch.
+  const auto csv = read_text(dir / "two" / "log.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 4) << csv;
   std::filesystem::remove_all(dir);
 }
 
