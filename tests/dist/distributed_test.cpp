@@ -73,6 +73,16 @@ int fit(const std::filesystem::path& dir, int nproc, int batch, int epochs, cons
   return core::launch_local(argv, {.nproc = nproc});
 }
 
+// The weights after every step of a two-rank run (dir/two) are equal on both ranks and match
+// a one-process run's (dir/one) to float tolerance, over `steps` steps.
+void expect_two_ranks_match_one(const std::filesystem::path& dir, std::int64_t steps) {
+  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
+  ASSERT_EQ(r0.size(0), steps);
+  ASSERT_EQ(single.size(0), steps);
+  EXPECT_TRUE(torch::equal(r0, r1)) << "rank 1's weights differ from rank 0's after a step";
+  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+}
+
 }  // namespace
 
 TEST(DistOptions, ComeFromEachLaunchersVariables) {
@@ -187,12 +197,8 @@ TEST(DataParallelFit, TwoRanksKeepIdenticalWeightsAndMatchOneRankWithTwiceTheBat
   const auto dir = test::fresh_path("dist_fit");
   ASSERT_EQ(fit(dir / "two", 2, 8, 3), 0);
   ASSERT_EQ(fit(dir / "one", 1, 16, 3), 0);
-  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
   // 75 training samples, 16 a step: 5 steps an epoch, the last one 11 samples (6 on rank 0, 5 on 1).
-  ASSERT_EQ(r0.size(0), 15);
-  ASSERT_EQ(single.size(0), 15);
-  EXPECT_TRUE(torch::equal(r0, r1)) << "rank 1's weights differ from rank 0's after a step";
-  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  expect_two_ranks_match_one(dir, 15);
   // The epoch's loss and val_loss are the means over all samples, the same as one process's.
   std::istringstream l0(read_text(dir / "two" / "logs-rank0.txt")),
       l1(read_text(dir / "one" / "logs-rank0.txt"));
@@ -212,10 +218,7 @@ TEST(DataParallelFit, ARankWithoutSamplesInTheLastStepStillJoins) {
   // Batch 1 a rank: the 38th step holds the 75th sample alone, so rank 1 has none.
   ASSERT_EQ(fit(dir / "two", 2, 1, 1), 0);
   ASSERT_EQ(fit(dir / "one", 1, 2, 1), 0);
-  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
-  ASSERT_EQ(r0.size(0), 38);
-  EXPECT_TRUE(torch::equal(r0, r1));
-  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  expect_two_ranks_match_one(dir, 38);
   std::filesystem::remove_all(dir);
 }
 
@@ -223,10 +226,7 @@ TEST(DataParallelProbModel, TwoRanksWithHalfABatchEachMatchOneRankWithTheWholeBa
   const auto dir = test::fresh_path("dist_prob");
   ASSERT_EQ(fit(dir / "two", 2, 16, 20, "prob"), 0);
   ASSERT_EQ(fit(dir / "one", 1, 16, 20, "prob"), 0);
-  const auto r0 = weights(dir / "two", 0), r1 = weights(dir / "two", 1), single = weights(dir / "one", 0);
-  ASSERT_EQ(r0.size(0), 20);
-  EXPECT_TRUE(torch::equal(r0, r1));
-  EXPECT_TRUE(torch::allclose(r0, single, 1e-4, 1e-5)) << (r0 - single).abs().max().item<double>();
+  expect_two_ranks_match_one(dir, 20);
   std::filesystem::remove_all(dir);
 }
 
