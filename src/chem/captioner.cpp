@@ -30,6 +30,9 @@ namespace {
 nn::Model backbone(const CaptionerOptions& o) {
   const auto s = o.image_size();
   const std::vector<int> blocks(o.blocks().begin(), o.blocks().end());
+  // Its parameters are saved by layer name: the same names in every process, however many captioners
+  // it built before (a Python session translating with two models).
+  const nn::FreshNames fresh;
   return nn::zoo::resnet_backbone({s, s, 1}, blocks, o.widths(), o.stem(), "encoder", o.bn_momentum());
 }
 

@@ -226,6 +226,16 @@ void reset_names() {
   name_counts().clear();
 }
 
+FreshNames::FreshNames() {
+  std::lock_guard lock(names_mutex());
+  saved_.swap(name_counts());
+}
+
+FreshNames::~FreshNames() {
+  std::lock_guard lock(names_mutex());
+  name_counts().swap(saved_);
+}
+
 std::string snake_case(const std::string& type) {
   std::string out;
   for (std::size_t i = 0; i < type.size(); ++i) {

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -172,6 +173,21 @@ class Layer {
 // process until reset_names() (Keras' clear_session).
 std::string unique_name(const std::string& base);
 void reset_names();
+// Within its scope names count afresh; the process's count is restored after. A model built inside
+// one ("dense", "dense_1", … whatever was built before it) gets the same layer names, and so the same
+// parameter names in a checkpoint, in every process: the second model of a long-lived process (a
+// Python session, a server) loads a checkpoint the first one wrote. Layers built on other threads
+// meanwhile share the fresh count.
+class FreshNames {
+ public:
+  FreshNames();
+  ~FreshNames();
+  FreshNames(const FreshNames&) = delete;
+  FreshNames& operator=(const FreshNames&) = delete;
+
+ private:
+  std::map<std::string, int> saved_;
+};
 // "input_1", "input_2", …: Keras numbers some names from 1.
 std::string numbered_name(const std::string& base);
 // "Dense" -> "dense", "Conv2D" -> "conv2d", "BatchNormalization" -> "batch_normalization".

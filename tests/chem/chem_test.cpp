@@ -13,6 +13,7 @@
 #include "chem/score.h"
 #include "chem/sources.h"
 #include "chem/tokens.h"
+#include "chem/train.h"
 #include "cli_util.h"
 #include "core/error.h"
 #include "core/files.h"
@@ -440,6 +441,11 @@ TEST(Cli, MolTrainResumesTranslatesAndEvaluates) {
   EXPECT_EQ(slim.out, full.out);
   expect_bad_input("mol export " + d + "/set/train_labels.csv --out " + d + "/shipped/x.ckpt",
                    "train_labels.csv");
+  // One process loads the model more than once (a Python session, a server): its layer names, and so
+  // its parameter names, do not depend on what the process built before.
+  const auto first = load_captioner(dir / "shipped" / "m.ckpt");
+  const auto second = load_captioner(dir / "shipped" / "m.ckpt");
+  EXPECT_TRUE(second.model->parameters()[0].equal(first.model->parameters()[0]));
 
   core::atomic_write_text(dir / "text.png", "no picture");
   expect_bad_input("mol translate " + d + "/text.png" + model, "text.png");

@@ -38,6 +38,18 @@ TEST(Summary, SequentialMatchesKeras) {
   EXPECT_EQ(model.summary_string(), expected);
 }
 
+TEST(Names, FreshNamesCountAfreshAndRestoreTheProcessCount) {
+  reset_names();
+  EXPECT_EQ(Dense(4)->name(), "dense");
+  EXPECT_EQ(Dense(4)->name(), "dense_1");
+  {
+    const FreshNames fresh;
+    EXPECT_EQ(Dense(4)->name(), "dense");  // as in a process that built nothing before
+    EXPECT_EQ(Dense(4)->name(), "dense_1");
+  }
+  EXPECT_EQ(Dense(4)->name(), "dense_2");  // the outer count goes on
+}
+
 TEST(Summary, FunctionalShowsConnections) {
   reset_names();
   auto a = Input({16});
