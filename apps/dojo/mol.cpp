@@ -67,19 +67,9 @@ void add_reading_options(CLI::App* sub, MolArgs& a) {
   sub->add_option("--threads", a.eval_threads, "Threads (default: all cores)");
 }
 
-// The shipped model: $DOJO_MOL_MODEL, else share/dojo/models/mol-captioner.ckpt beside the program.
+// --model, else the shipped model ($DOJO_MOL_MODEL, else share/dojo/models/mol-captioner.ckpt).
 std::string model_path(const std::string& given) {
-  if (!given.empty()) return given;
-  if (const char* env = std::getenv("DOJO_MOL_MODEL")) return env;
-  std::error_code ec;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
-  for (const auto& p : {exe / ".." / "share" / "dojo" / "models" / "mol-captioner.ckpt",
-                        exe / "models" / "mol-captioner.ckpt"}) {
-    if (!ec && std::filesystem::is_regular_file(p)) return p.string();
-  }
-  throw Error(
-      "no captioner model: expected --model CKPT (a dojo mol train run's checkpoints/best.ckpt) or "
-      "$DOJO_MOL_MODEL; no shipped model is installed yet");
+  return given.empty() ? chem::shipped_captioner().string() : given;
 }
 
 // Heavy atoms of an InChI, from its formula layer ("C9H8O4" -> 13).

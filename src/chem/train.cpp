@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -457,6 +458,16 @@ TrainedCaptioner load_captioner(const fs::path& path, const std::string& device)
   t.clean = cfg.get<bool>("clean", true);
   t.images_seen = r.get_int("images_seen");
   return t;
+}
+
+fs::path shipped_captioner() {
+  if (const char* env = std::getenv("DOJO_MOL_MODEL")) return env;
+  const auto dir = core::find_data_dir(reinterpret_cast<const void*>(&shipped_captioner), "models");
+  std::error_code ec;
+  if (!dir.empty() && fs::is_regular_file(dir / "mol-captioner.ckpt", ec)) return dir / "mol-captioner.ckpt";
+  throw Error(
+      "no captioner model: expected --model CKPT (a dojo mol train run's checkpoints/best.ckpt) or "
+      "$DOJO_MOL_MODEL; no shipped model is installed yet");
 }
 
 void export_captioner(const fs::path& checkpoint, const fs::path& out) {

@@ -91,6 +91,11 @@ struct TrainedCaptioner {
 // Throws dojo::Error naming the file when it is missing, corrupt or not a captioner checkpoint.
 TrainedCaptioner load_captioner(const std::filesystem::path& checkpoint, const std::string& device = "cpu");
 
+// The shipped model: $DOJO_MOL_MODEL, else mol-captioner.ckpt where this library finds it — the
+// installed prefix's share/dojo/models, or the build tree's models link — so the dojo command and the
+// Python package find the same file. Throws dojo::Error when there is none.
+std::filesystem::path shipped_captioner();
+
 // A checkpoint reduced to what translating needs (weights, config, vocabulary, images seen and hours
 // trained): no optimizer moments, a third of the size. The shipped model is one. Written atomically.
 void export_captioner(const std::filesystem::path& checkpoint, const std::filesystem::path& out);

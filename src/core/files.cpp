@@ -1,5 +1,6 @@
 #include "core/files.h"
 
+#include <dlfcn.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -41,6 +42,19 @@ std::string read_text(const fs::path& path, const std::string& what) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::filesystem::path find_data_dir(const void* symbol, const std::string& what) {
+  namespace fs = std::filesystem;
+  Dl_info info{};
+  if (dladdr(symbol, &info) == 0 || info.dli_fname == nullptr) return {};
+  std::error_code ec;
+  const auto lib = fs::weakly_canonical(fs::path(info.dli_fname), ec).parent_path();
+  if (ec) return {};
+  for (const auto& dir : {lib / ".." / "share" / "dojo" / what, lib / ".." / ".." / what}) {
+    if (fs::is_directory(dir, ec)) return fs::weakly_canonical(dir, ec);
+  }
+  return {};
 }
 
 }  // namespace dojo::core

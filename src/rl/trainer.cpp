@@ -274,8 +274,10 @@ LoadedRun load_run(const fs::path& dir, const std::string& checkpoint, std::uint
 
 fs::path config_dir() {
   if (const char* dir = std::getenv("DOJO_CONFIG_DIR")) return dir;
-  // Beside the running program: <prefix>/bin/dojo finds <prefix>/share/dojo/configs once installed,
-  // build/dojo finds build/configs (copied there by the build).
+  // Where this library finds them: <prefix>/share/dojo/configs installed, build/configs (copied there by
+  // the build) in the build tree; then beside the running program.
+  if (auto dir = core::find_data_dir(reinterpret_cast<const void*>(&config_dir), "configs"); !dir.empty())
+    return dir;
   std::error_code ec;
   const auto exe_dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
   for (const auto& dir : {exe_dir / ".." / "share" / "dojo" / "configs", exe_dir / "configs"}) {
