@@ -30,6 +30,26 @@ test -s "$work/gifs/episode_000.gif"
 "$dojo" train dqn --env CartPole-v1 --steps 200 --set learning_starts=100 --set eval_freq=0 \
   --set stop_on_reward_threshold=false --set final_eval_episodes=1 --out "$work/cartpole" 2>&1 | grep "preset .*share/dojo/configs/dqn/cartpole.yaml" > /dev/null
 
+# Python: the installed package, from the prefix's site folder; its module finds the libraries by its
+# rpath and the presets under share/dojo/configs (found from the library, not from python3's place).
+site=$(dirname "$(find "$prefix" -type f -name '_dojo*.so' | head -1)")
+test -f "$site/__init__.py"
+PYTHONPATH=$(dirname "$site") /usr/bin/python3 - 2>&1 > "$work/python.txt" <<'PY' | grep "preset .*share/dojo/configs/dqn/cartpole.yaml" > /dev/null
+import os, sys, tempfile
+import dojo
+assert os.path.dirname(dojo.__file__) != "", dojo.__file__
+env = dojo.make("CartPole-v1")
+obs, info = env.reset(seed=0)
+assert obs.shape == (4,)
+summary, run_dir = dojo.train("dqn", "CartPole-v1", steps=200, out=tempfile.mkdtemp() + "/run",
+                              config={"learning_starts": 100, "eval_freq": 0, "final_eval_episodes": 1,
+                                      "stop_on_reward_threshold": False})
+assert summary["env_steps"] == 200
+print("python ok", dojo.__version__, dojo.__file__)
+PY
+grep -q "python ok" "$work/python.txt" || { cat "$work/python.txt"; exit 1; }
+grep -q "$prefix" "$work/python.txt" || { cat "$work/python.txt"; exit 1; }
+
 # pkg-config
 cat > "$work/pc.cpp" <<'CPP'
 #include <dojo/envs/registry.h>
