@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/gif.h"
 #include "envs/registry.h"
+#include "envs/toy_text/toy_text.h"
 #include "games/game.h"
 
 namespace dojo::app {
@@ -239,6 +240,7 @@ int play(const PlayOptions& o) {
   std::vector<torch::Tensor> frames;
 
   const auto tick = std::chrono::duration<double>(1.0 / o.fps);
+  const bool turn_based = !envs::render_text(*env).empty();
   for (std::int64_t e = 0; e < o.episodes && !quit; ++e) {
     auto obs = env->reset(o.seed + static_cast<std::uint64_t>(e)).obs;
     frames.clear();
@@ -250,6 +252,11 @@ int play(const PlayOptions& o) {
       if (!terminal) return;
       const auto status =
           fmt::format("{}  episode {}  step {}  return {:g}   ({})", o.env_id, e, steps, ret, help);
+      // The toy-text envs draw themselves as text (Gymnasium's ansi mode).
+      if (const auto text = envs::render_text(*env); !text.empty()) {
+        std::cout << "\x1b[H\x1b[J" << text << status << "\n" << std::flush;
+        return;
+      }
       const auto frame = env->render();
       if (frame.defined())
         draw(frame, status);
@@ -265,6 +272,8 @@ int play(const PlayOptions& o) {
         quit = true;
         break;
       }
+      // A turn-based toy-text game waits for a key rather than repeating the last move each tick.
+      if (turn_based && press.key == Key::None) continue;
       const auto s = env->step(controls.action(press));
       ret += s.reward;
       ++steps;

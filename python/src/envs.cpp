@@ -9,6 +9,7 @@
 #include "convert.h"
 #include "core/error.h"
 #include "envs/registry.h"
+#include "envs/toy_text/toy_text.h"
 #include "envs/vector.h"
 
 namespace dojo::python {
@@ -114,7 +115,7 @@ class PyEnv {
       py::gil_scoped_release free;
       r = env_->reset(seed);
     }
-    return py::make_tuple(to_numpy(r.obs), to_python(r.info));
+    return py::make_tuple(observation(r.obs), to_python(r.info));
   }
 
   py::tuple step(const py::handle& action) {
@@ -124,7 +125,13 @@ class PyEnv {
       py::gil_scoped_release free;
       s = env_->step(a);
     }
-    return py::make_tuple(to_numpy(s.obs), s.reward, s.terminated, s.truncated, to_python(s.info));
+    return py::make_tuple(observation(s.obs), s.reward, s.terminated, s.truncated, to_python(s.info));
+  }
+
+  // Gymnasium's render_mode="ansi": the toy-text envs' text picture, None for the others.
+  py::object render_text() const {
+    auto text = envs::render_text(*env_);
+    return text.empty() ? py::none() : py::object(py::str(text));
   }
 
   py::object render() const {
@@ -142,6 +149,10 @@ class PyEnv {
   const envs::Env& env() const { return *env_; }
 
  private:
+  // A Discrete space's observation is a Python int (FrozenLake's state), as in Gymnasium.
+  py::object observation(const torch::Tensor& obs) const {
+    return from_point(env_->observation_space(), obs);
+  }
   std::unique_ptr<envs::Env> env_;
   std::shared_ptr<PySpace> observation_space_, action_space_;
   py::object render_mode_;
@@ -241,8 +252,9 @@ envs::MakeOptions make_options(const std::string& id, const py::kwargs& kwargs, 
       render_mode = py::reinterpret_borrow<py::object>(value);
     } else if (k == "disable_env_checker") {  // Gymnasium's; dojo's envs check their own contract
     } else {
-      throw Error("make('" + id + "'): unknown keyword '" + k +
-                  "': expected max_episode_steps, render_mode or disable_env_checker");
+      // The env's own keyword (FrozenLake's is_slippery): its value as YAML (JSON is YAML).
+      const auto text = py::module_::import("json").attr("dumps")(value).cast<std::string>();
+      options.kwargs.set(k, YAML::Load(text));
     }
   }
   return options;
@@ -321,6 +333,7 @@ void bind_envs(py::module_& m) {
            py::arg("options") = py::none(), "(obs, info); a seed restarts the env's generator")
       .def("step", &PyEnv::step, py::arg("action"), "(obs, reward, terminated, truncated, info)")
       .def("render", &PyEnv::render, "The current frame as an [H, W, 3] uint8 array, or None")
+      .def("render_text", &PyEnv::render_text, "The state as text (toy-text envs), or None")
       .def("close", [](PyEnv&) {})
       .def("__enter__", [](py::object self) { return self; })
       .def("__exit__", [](PyEnv&, py::args) { return false; })

@@ -155,7 +155,7 @@ def test_bad_input_raises_dojo_error():
     assert issubclass(dojo.Error, ValueError)
     with pytest.raises(dojo.Error, match="unknown env id 'CartPol-v1'"):
         dojo.make("CartPol-v1")
-    with pytest.raises(dojo.Error, match="unknown keyword 'gravity'"):
+    with pytest.raises(dojo.Error, match="unknown keyword argument 'gravity'"):
         dojo.make("CartPole-v1", gravity=3)
     with pytest.raises(dojo.Error, match="render_mode='human'"):
         dojo.make("CartPole-v1", render_mode="human")
@@ -183,3 +183,26 @@ def test_observations_are_not_copied_twice():
     env = dojo.make("CartPole-v1")
     obs, _ = env.reset(seed=0)
     assert obs.base is not None and not obs.flags.owndata
+
+
+def test_toy_text_with_keyword_arguments():
+    env = dojo.make("FrozenLake-v1", is_slippery=False)
+    obs, info = env.reset(seed=0)
+    assert obs == 0 and isinstance(obs, int) and info["prob"] == 1.0
+    assert env.observation_space.n == 16 and env.action_space.n == 4
+    total = 0.0
+    for a in (2, 2, 1, 1, 1, 2):  # right, right, down, down, down, right: the goal
+        obs, reward, terminated, truncated, info = env.step(a)
+        total += reward
+    assert (obs, total, terminated) == (15, 1.0, True)
+    assert "G" in env.render_text()
+    lake = dojo.make("FrozenLake-v1", desc=["SFH", "FFG"], is_slippery=False)
+    assert lake.observation_space.n == 6
+    with pytest.raises(dojo.Error, match="no goal tile G"):
+        dojo.make("FrozenLake-v1", desc=["SF", "FF"])
+    with pytest.raises(dojo.Error, match="unknown keyword argument 'slippery'"):
+        dojo.make("FrozenLake-v1", slippery=False)
+    taxi = dojo.make("Taxi-v3")
+    _, info = taxi.reset(seed=1)
+    assert info["action_mask"].dtype == np.bool_ and info["action_mask"].shape == (6,)
+    assert dojo.make("CartPole-v1").render_text() is None

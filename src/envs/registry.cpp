@@ -10,6 +10,7 @@
 #include "envs/minatar/minatar.h"
 #include "envs/minatar/pixels.h"
 #include "envs/mujoco/locomotion.h"
+#include "envs/toy_text/toy_text.h"
 #include "envs/wrappers.h"
 
 namespace dojo::envs {
@@ -36,6 +37,19 @@ core::Registry<EnvSpec>& registry() {
     add({"MountainCarContinuous-v0", [] { return std::make_unique<MountainCarContinuous>(); }, 999, 90.0});
     add({"Acrobot-v1", [] { return std::make_unique<Acrobot>(); }, 500, -100.0});
     add({"Pendulum-v1", [] { return std::make_unique<Pendulum>(); }, 200, std::nullopt});
+    // Toy text (gymnasium/envs/toy_text), v0.29's ids, limits and thresholds.
+    add({"FrozenLake-v1", [] { return std::make_unique<FrozenLake>(); }, 100, 0.70,
+         [](const core::Config& kw) -> std::unique_ptr<Env> { return FrozenLake::from_kwargs(kw); }});
+    add({"FrozenLake8x8-v1", [] { return std::make_unique<FrozenLake>(FrozenLake::map("8x8")); }, 200, 0.85,
+         [](const core::Config& kw) -> std::unique_ptr<Env> {
+           auto with_map = kw;
+           if (!with_map.has("map_name")) with_map.set("map_name", YAML::Node("8x8"));
+           return FrozenLake::from_kwargs(with_map);
+         }});
+    add({"Taxi-v3", [] { return std::make_unique<Taxi>(); }, 200, 8.0});
+    add({"CliffWalking-v0", [] { return std::make_unique<CliffWalking>(); }, std::nullopt, std::nullopt});
+    add({"Blackjack-v1", [] { return std::make_unique<Blackjack>(); }, std::nullopt, std::nullopt,
+         [](const core::Config& kw) -> std::unique_ptr<Env> { return Blackjack::from_kwargs(kw); }});
     add({"CarRacing-v2", [] { return std::make_unique<CarRacing>(); }, 1000, 900.0});
     add({"CarRacingDiscrete-v2", [] { return std::make_unique<CarRacing>(false); }, 1000, 900.0});
     // MuJoCo locomotion, Gymnasium's v4 ids, time limits and reward thresholds.
@@ -79,7 +93,11 @@ const EnvSpec& spec(const std::string& id) { return registry().get(id); }
 
 std::unique_ptr<Env> make(const std::string& id, const MakeOptions& options) {
   const auto& s = spec(id);
-  auto base = s.entry_point();
+  const auto kwargs = options.kwargs.keys();
+  if (!kwargs.empty() && !s.kwargs_entry_point)
+    throw Error("make('" + id + "'): unknown keyword argument '" + kwargs.front() + "': " + id +
+                " takes none");
+  auto base = kwargs.empty() ? s.entry_point() : s.kwargs_entry_point(options.kwargs);
   base->set_id(id);
   std::unique_ptr<Env> env = std::make_unique<OrderEnforcing>(std::move(base));
   if (auto limit = options.max_episode_steps ? options.max_episode_steps : s.max_episode_steps) {
