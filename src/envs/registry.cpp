@@ -48,8 +48,14 @@ core::Registry<EnvSpec>& registry() {
          }});
     add({"Taxi-v3", [] { return std::make_unique<Taxi>(); }, 200, 8.0});
     add({"CliffWalking-v0", [] { return std::make_unique<CliffWalking>(); }, std::nullopt, std::nullopt});
-    add({"Blackjack-v1", [] { return std::make_unique<Blackjack>(); }, std::nullopt, std::nullopt,
-         [](const core::Config& kw) -> std::unique_ptr<Env> { return Blackjack::from_kwargs(kw); }});
+    // Gymnasium registers Blackjack-v1 with Sutton & Barto's rules on (sab=True); the class's own
+    // default is off.
+    add({"Blackjack-v1", [] { return std::make_unique<Blackjack>(false, true); }, std::nullopt, std::nullopt,
+         [](const core::Config& kw) -> std::unique_ptr<Env> {
+           auto with_sab = kw;
+           if (!with_sab.has("sab")) with_sab.set("sab", YAML::Node(true));
+           return Blackjack::from_kwargs(with_sab);
+         }});
     add({"CarRacing-v2", [] { return std::make_unique<CarRacing>(); }, 1000, 900.0});
     add({"CarRacingDiscrete-v2", [] { return std::make_unique<CarRacing>(false); }, 1000, 900.0});
     // MuJoCo locomotion, Gymnasium's v4 ids, time limits and reward thresholds.

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "envs/registry.h"
+#include "envs/wrappers.h"
 
 namespace dojo::envs {
 namespace {
@@ -242,7 +243,15 @@ TEST(Blackjack, DealerDrawsToSeventeenAndNaturalsPay) {
   game.set_hands({1, 6}, {4, 10});
   EXPECT_EQ(Blackjack::sum_hand(game.player()), 17);
   EXPECT_TRUE(Blackjack::usable_ace(game.player()));
-  auto env = make("Blackjack-v1", {.kwargs = kwargs("natural: true")});
+  // The registered id plays by Sutton & Barto's rules (Gymnasium's kwargs sab=True).
+  auto sab_env = make("Blackjack-v1");
+  sab_env->reset(0);
+  auto& sab_game = dynamic_cast<Blackjack&>(dynamic_cast<Wrapper&>(*sab_env).unwrapped());
+  sab_game.set_hands({1, 10}, {10, 7});
+  EXPECT_EQ(sab_env->step(0).reward, 1.0);
+  sab_game.set_hands({1, 10}, {1, 10});
+  EXPECT_EQ(sab_env->step(0).reward, 0.0);
+  auto env = make("Blackjack-v1", {.kwargs = kwargs("natural: true\nsab: false")});
   const auto r = env->reset(3);
   EXPECT_EQ(r.obs.sizes(), (std::vector<std::int64_t>{3}));
   EXPECT_TRUE(contains(env->observation_space(), r.obs));

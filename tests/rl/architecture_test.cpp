@@ -46,7 +46,10 @@ class Endless final : public envs::Env {
 };
 
 TEST(Evaluation, EveryArcadeIdHasAStepLimit) {
+  // Gymnasium registers two toy-text ids without one: Blackjack ends within a few cards, and a
+  // CliffWalking policy that walks into a wall forever is cut by evaluation's own cap.
   for (const auto& id : envs::registered_ids()) {
+    if (id == "Blackjack-v1" || id == "CliffWalking-v0") continue;
     EXPECT_TRUE(envs::spec(id).max_episode_steps.has_value()) << id;
   }
   EXPECT_EQ(*envs::spec("MinAtar/Breakout-v1").max_episode_steps, 108'000);
