@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <cstring>
 #include <vector>
 
 #include "core/error.h"
