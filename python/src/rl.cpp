@@ -7,6 +7,7 @@
 #include "convert.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/runtime.h"
 #include "rl/trainer.h"
 
@@ -14,20 +15,12 @@ namespace dojo::python {
 
 namespace {
 
+// The run's own summary.json (written by the trainer, one list of keys for the command, the files and
+// Python), with the run folder added.
 py::dict summary_dict(const rl::TrainSummary& s) {
-  py::dict d;
+  const auto text = core::read_text(s.run_dir / "summary.json", "run summary");
+  py::dict d = py::module_::import("json").attr("loads")(text);
   d["run_dir"] = s.run_dir.string();
-  d["algo"] = s.algo;
-  d["env_id"] = s.env_id;
-  d["seed"] = s.seed;
-  d["env_steps"] = s.env_steps;
-  d["episodes"] = s.episodes;
-  d["n_threads"] = s.n_threads;
-  d["wall_time_s"] = s.wall_time_s;
-  d["final_eval_mean"] = s.final_eval_mean;
-  d["final_eval_std"] = s.final_eval_std;
-  d["final_eval_episodes"] = s.final_eval_episodes;
-  d["best_eval_mean"] = s.best_eval_mean;
   return d;
 }
 
