@@ -93,6 +93,19 @@ std::string Config::dump() const {
 
 YAML::Node Config::at(const std::string& key) const { return root_[key]; }
 
+YAML::Node Config::node() const { return YAML::Clone(root_); }
+
+void Config::read(const std::string& key, Config& value) const {
+  const auto n = at(key);
+  if (!n) return;
+  if (n.IsNull()) {  // `key:` or `key: ~` with nothing after it: no entries
+    value = Config();
+    return;
+  }
+  if (!n.IsMap()) type_error(key, "a mapping of key: value like {is_slippery: false}");
+  value = section(key);
+}
+
 void Config::type_error(const std::string& key, const std::string& expected) const {
   YAML::Emitter e;
   e << YAML::Flow << at(key);
@@ -191,6 +204,8 @@ YAML::Node yaml_value(double value) {
   // The shortest text that reads back as the same double (0.99, not 0.98999999999999999).
   return YAML::Node(fmt::format("{}", value));
 }
+
+YAML::Node yaml_value(const Config& value) { return value.node(); }
 
 void check_keys(const Config& config, const std::vector<std::string>& known) {
   for (const auto& key : config.keys()) {

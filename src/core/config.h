@@ -48,6 +48,10 @@ class Config {
   void read(const std::string& key, std::vector<std::int64_t>& value) const;
   void read(const std::string& key, std::vector<std::string>& value) const;
   void read(const std::string& key, std::vector<double>& value) const;
+  // A mapping (`env_kwargs: {is_slippery: false}`) as a Config of its own.
+  void read(const std::string& key, Config& value) const;
+  // The whole mapping as YAML (a copy).
+  YAML::Node node() const;
 
   template <class T>
   T get(const std::string& key, T fallback) const {
@@ -75,6 +79,7 @@ YAML::Node yaml_value(const T& value) {
   return YAML::Node(value);
 }
 YAML::Node yaml_value(double value);
+YAML::Node yaml_value(const Config& value);
 
 template <class Options>
 void write_options(Options options, Config& config) {

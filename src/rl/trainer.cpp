@@ -241,7 +241,7 @@ void RunOptions::validate() const {
 }
 
 envs::EnvFactory run_env_factory(const RunOptions& run, bool training) {
-  envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training});
+  envs::EnvFactory f(run.env_id(), {.record_episode_statistics = training, .kwargs = run.env_kwargs()});
   if (!run.srl_run().empty()) f.wrap(srl_state_wrapper(run.srl_run()));
   if (run.pixels() > 0)
     f.wrap(envs::pixel_wrapper({.size = run.pixels(),

@@ -25,6 +25,8 @@ namespace dojo::rl {
 struct RunOptions {
   TORCH_ARG(std::string, algo) = "dqn";
   TORCH_ARG(std::string, env_id) = "CartPole-v1";
+  // The env's own keyword arguments, as gym.make(id, **kwargs): {is_slippery: false, map_name: 8x8}.
+  TORCH_ARG(core::Config, env_kwargs) = {};
   TORCH_ARG(std::int64_t, seed) = 0;
   TORCH_ARG(std::int64_t, n_timesteps) = 50'000;      // env steps
   TORCH_ARG(std::int64_t, eval_freq) = 5'000;         // env steps between evaluations; 0 = only at the end
@@ -59,6 +61,7 @@ struct RunOptions {
   void visit(F&& f) {
     f("algo", algo_);
     f("env_id", env_id_);
+    f("env_kwargs", env_kwargs_);
     f("seed", seed_, core::non_negative());
     f("n_timesteps", n_timesteps_, core::positive());
     f("eval_freq", eval_freq_, core::non_negative("0: only at the end"));
