@@ -78,9 +78,9 @@ torch::Tensor parse_action(const std::string& line, const envs::Space& space, co
   return a;
 }
 
-int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
-                const std::string& actions_file) {
-  auto env = envs::make(id);
+int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps, const std::string& actions_file,
+                const std::vector<std::string>& kwargs) {
+  auto env = envs::make(id, {.kwargs = env_kwargs(kwargs)});
   if (steps < 0) throw Error("--steps " + std::to_string(steps) + ": expected >= 0");
   std::vector<torch::Tensor> actions;
   if (!actions_file.empty()) {
@@ -118,9 +118,10 @@ int cmd_rollout(const std::string& id, std::int64_t seed, std::int64_t steps,
 
 // Uniform random actions for whole episodes: the baseline scores are normalised against (D4RL's
 // "random" reference), and the env's speed with nothing else running. One JSON line.
-int cmd_random(const std::string& id, std::int64_t seed, std::int64_t episodes) {
+int cmd_random(const std::string& id, std::int64_t seed, std::int64_t episodes,
+               const std::vector<std::string>& kwargs) {
   if (episodes <= 0) throw Error("--episodes " + std::to_string(episodes) + ": expected > 0");
-  auto env = envs::make(id);
+  auto env = envs::make(id, {.kwargs = env_kwargs(kwargs)});
   std::mt19937_64 rng(static_cast<std::uint64_t>(seed));
   env->reset(static_cast<std::uint64_t>(seed));
   const auto t0 = std::chrono::steady_clock::now();
@@ -145,7 +146,14 @@ int cmd_random(const std::string& id, std::int64_t seed, std::int64_t episodes) 
 struct RolloutArgs {
   std::string id, actions_file;
   std::int64_t seed = 0, steps = 100;
+  std::vector<std::string> kwargs;
 };
+
+void add_kwarg_option(CLI::App* cmd, std::vector<std::string>& kwargs) {
+  cmd->add_option(
+      "--kwarg", kwargs,
+      "The env's keyword argument as gym.make takes it, KEY=VALUE (repeatable): is_slippery=false");
+}
 
 }  // namespace
 
@@ -160,6 +168,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   rollout->add_option("--seed", r->seed, "Seed of the reset and of sampled actions (default 0)");
   add_count(rollout, "--steps", r->steps, "Steps at most (default 100)");
   rollout->add_option("--actions", r->actions_file, "File with one action per line (default: sampled)");
+  add_kwarg_option(rollout, r->kwargs);
 
   auto rnd = std::make_shared<RolloutArgs>();
   rnd->steps = 100;  // episodes
@@ -167,6 +176,7 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   random->add_option("id", rnd->id, "Environment id")->required();
   random->add_option("--seed", rnd->seed, "Seed of the first reset and of the actions (default 0)");
   add_count(random, "--episodes", rnd->steps, "Episodes (default 100)");
+  add_kwarg_option(random, rnd->kwargs);
 
   auto p = std::make_shared<PlayOptions>();
   auto* play_cmd = app.add_subcommand(
@@ -179,10 +189,11 @@ std::vector<Command> add_env_commands(CLI::App& app) {
   play_cmd->add_option("--fps", p->fps, "Steps per second at a terminal (default 8)");
   add_count(play_cmd, "--episodes", p->episodes, "Episodes (default 1)");
   play_cmd->add_option("--record", p->record, "Write each episode as DIR/episode_NNN.gif");
+  add_kwarg_option(play_cmd, p->kwargs);
 
   return {{list, [] { return cmd_envs(); }},
-          {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file); }},
-          {random, [rnd] { return cmd_random(rnd->id, rnd->seed, rnd->steps); }},
+          {rollout, [r] { return cmd_rollout(r->id, r->seed, r->steps, r->actions_file, r->kwargs); }},
+          {random, [rnd] { return cmd_random(rnd->id, rnd->seed, rnd->steps, rnd->kwargs); }},
           {play_cmd, [p] { return play(*p); }}};
 }
 

@@ -180,12 +180,22 @@ void draw_text(const torch::Tensor& obs, const std::string& status) {
 
 }  // namespace
 
+core::Config env_kwargs(const std::vector<std::string>& assignments) {
+  core::Config kwargs;
+  for (const auto& a : assignments) {
+    if (a.find('=') == std::string::npos || a.front() == '=')
+      throw Error("--kwarg '" + a + "': expected KEY=VALUE");
+    kwargs.set(a);
+  }
+  return kwargs;
+}
+
 int play(const PlayOptions& o) {
   const auto games = games::game_names();
   if (std::find(games.begin(), games.end(), o.env_id) != games.end()) return play_board_game(o);
   // Keys pick discrete actions: an env with continuous controls is played through its discrete twin.
   const auto id = o.env_id == "CarRacing-v2" ? std::string("CarRacingDiscrete-v2") : o.env_id;
-  auto env = envs::make(id);
+  auto env = envs::make(id, {.kwargs = env_kwargs(o.kwargs)});
   const auto* discrete = std::get_if<envs::Discrete>(&env->action_space());
   if (!discrete) {
     throw Error("dojo play: " + id + " has a " + envs::to_string(env->action_space()) +

@@ -2,6 +2,9 @@
 #pragma once
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "core/config.h"
 
 namespace dojo::app {
 
@@ -13,8 +16,12 @@ struct PlayOptions {
   // Board games (`dojo play connect4`): the opponent (a player spec) and which side the person takes.
   std::string vs = "mcts:1000";
   bool second = false;
-  std::string record;  // a folder for one GIF per episode (empty: none)
+  std::string record;               // a folder for one GIF per episode (empty: none)
+  std::vector<std::string> kwargs;  // the env's keyword arguments, KEY=VALUE (--kwarg)
 };
+
+// --kwarg KEY=VALUE assignments as make()'s keyword arguments (values parsed as YAML).
+core::Config env_kwargs(const std::vector<std::string>& assignments);
 
 // At a terminal: the env's rendered frame is drawn with coloured half-blocks and the game ticks at
 // `fps`, taking the last key pressed in each tick (none: NOOP). Otherwise (keys piped in): one step
