@@ -12,6 +12,7 @@
 #include "rl/ppo.h"
 #include "rl/reinforce.h"
 #include "rl/sac.h"
+#include "rl/tabular_control.h"
 #include "rl/td3.h"
 #include "rl/td3bc.h"
 
@@ -26,24 +27,38 @@ AlgorithmSpec ppo_spec() {
   return s;
 }
 
+// An entry whose agent is not built as A(env, options, seed): `check` and `make` take the options read
+// from the config (keys, resolution and reading are O's as in algorithm_spec).
+template <class O>
+AlgorithmSpec options_spec(
+    std::string name, std::string summary, std::function<void(const O&, const envs::Env&)> check,
+    std::function<std::unique_ptr<Agent>(const O&, const envs::EnvFactory&, std::uint64_t)> make) {
+  AlgorithmSpec s;
+  s.name = std::move(name);
+  s.summary = std::move(summary);
+  s.keys = core::option_keys<O>();
+  s.resolve = resolve_options<O>;
+  s.check_env = [check](const core::Config& config, const envs::Env& env) {
+    O o;
+    core::read_options(config, o);
+    check(o, env);
+  };
+  s.make = [make](const core::Config& config, const envs::EnvFactory& env, std::uint64_t seed) {
+    O o;
+    core::read_options(config, o);
+    return make(o, env, seed);
+  };
+  return s;
+}
+
 // A2C is PPO built from A2COptions::to_ppo(): its own keys and checks, PPO's agent.
 AlgorithmSpec a2c_spec() {
-  AlgorithmSpec s;
-  s.name = "a2c";
-  s.summary = "Advantage Actor-Critic (Mnih et al. 2016), synchronous";
-  s.keys = core::option_keys<A2COptions>();
-  s.resolve = resolve_options<A2COptions>;
-  s.check_env = [](const core::Config& config, const envs::Env& env) {
-    A2COptions o;
-    core::read_options(config, o);
-    PPO::check_env(o.to_ppo(), env, "a2c");
-  };
-  s.make = [](const core::Config& config, const envs::EnvFactory& env,
-              std::uint64_t seed) -> std::unique_ptr<Agent> {
-    A2COptions o;
-    core::read_options(config, o);
-    return std::make_unique<PPO>(env, o.to_ppo(), seed, "a2c");
-  };
+  auto s = options_spec<A2COptions>(
+      "a2c", "Advantage Actor-Critic (Mnih et al. 2016), synchronous",
+      [](const A2COptions& o, const envs::Env& env) { PPO::check_env(o.to_ppo(), env, "a2c"); },
+      [](const A2COptions& o, const envs::EnvFactory& env, std::uint64_t seed) -> std::unique_ptr<Agent> {
+        return std::make_unique<PPO>(env, o.to_ppo(), seed, "a2c");
+      });
   s.data_parallel = true;
   return s;
 }
@@ -51,27 +66,26 @@ AlgorithmSpec a2c_spec() {
 // BRAC under its own name and as KL-control (Jaques et al. 2019: BRAC-v with the KL divergence, the
 // behaviour policy as the prior): the same agent and keys, the checkpoint and run named as chosen.
 AlgorithmSpec brac_spec(const std::string& name, const std::string& summary) {
-  AlgorithmSpec s;
-  s.name = name;
-  s.summary = summary;
-  s.keys = core::option_keys<BRACOptions>();
-  s.resolve = resolve_options<BRACOptions>;
-  s.check_env = [name](const core::Config& config, const envs::Env& env) {
-    BRACOptions o;
-    core::read_options(config, o);
-    if (name == "kl_control" && (!o.value_penalty() || o.divergence() != "kl"))
-      throw Error(
-          "kl_control is BRAC-v with the KL divergence: expected value_penalty true and divergence kl "
-          "(use `dojo train brac` for the other variants)");
-    BRAC::check_env(o, env, name);
-  };
-  s.make = [name](const core::Config& config, const envs::EnvFactory& env,
-                  std::uint64_t seed) -> std::unique_ptr<Agent> {
-    BRACOptions o;
-    core::read_options(config, o);
-    return std::make_unique<BRAC>(env, o, seed, name);
-  };
-  return s;
+  return options_spec<BRACOptions>(
+      name, summary,
+      [name](const BRACOptions& o, const envs::Env& env) {
+        if (name == "kl_control" && (!o.value_penalty() || o.divergence() != "kl"))
+          throw Error(
+              "kl_control is BRAC-v with the KL divergence: expected value_penalty true and divergence kl "
+              "(use `dojo train brac` for the other variants)");
+        BRAC::check_env(o, env, name);
+      },
+      [name](const BRACOptions& o, const envs::EnvFactory& env, std::uint64_t seed)
+          -> std::unique_ptr<Agent> { return std::make_unique<BRAC>(env, o, seed, name); });
+}
+
+// The tabular rules: one agent, TabularAgent, told which rule to run.
+AlgorithmSpec tabular_spec(const std::string& name, const std::string& summary) {
+  return options_spec<TabularOptions>(
+      name, summary,
+      [name](const TabularOptions& o, const envs::Env& env) { TabularAgent::check_env(name, o, env); },
+      [name](const TabularOptions& o, const envs::EnvFactory& env, std::uint64_t seed)
+          -> std::unique_ptr<Agent> { return std::make_unique<TabularAgent>(name, env, o, seed); });
 }
 
 // Built-ins are added on first use rather than by static initialisers.
@@ -80,7 +94,8 @@ core::Registry<AlgorithmSpec>& registry() {
     for (auto spec :
          {algorithm_spec<DQN, DQNOptions>(
               "dqn", "Deep Q-Network (Mnih et al. 2015) with Double, Dueling, PER and n-step"),
-          ppo_spec(), a2c_spec(),
+          ppo_spec(),
+          a2c_spec(),
           algorithm_spec<REINFORCE, REINFORCEOptions>("reinforce", "REINFORCE (Williams 1992)"),
           algorithm_spec<SAC, SACOptions>(
               "sac", "Soft Actor-Critic (Haarnoja et al. 2018) with automatic entropy tuning"),
@@ -97,8 +112,14 @@ core::Registry<AlgorithmSpec>& registry() {
           algorithm_spec<CQL, CQLOptions>("cql",
                                           "Conservative Q-Learning (Kumar et al. 2020) on SAC, offline"),
           algorithm_spec<IQL, IQLOptions>("iql", "Implicit Q-Learning (Kostrikov et al. 2021), offline"),
-          brac_spec("kl_control",
-                    "KL-control (Jaques et al. 2019), offline: BRAC-v with the KL divergence")}) {
+          brac_spec("kl_control", "KL-control (Jaques et al. 2019), offline: BRAC-v with the KL divergence"),
+          tabular_spec("qlearning", "Q-learning (Watkins 1989), tabular"),
+          tabular_spec("sarsa", "SARSA (Rummery & Niranjan 1994), tabular"),
+          tabular_spec("expected_sarsa", "Expected SARSA (van Seijen et al. 2009), tabular"),
+          tabular_spec("double_qlearning", "Double Q-learning (van Hasselt 2010), tabular"),
+          tabular_spec("monte_carlo",
+                       "On-policy first-visit Monte Carlo control (Sutton & Barto 5.4), tabular"),
+          tabular_spec("nstep_sarsa", "n-step SARSA (Sutton & Barto 7.2), tabular")}) {
       const auto name = spec.name;  // copied: the entry argument is moved from before add() runs
       r.add(name, std::move(spec));
     }

@@ -17,6 +17,7 @@
 #include "rl/loops.h"
 #include "rl/ppo.h"
 #include "rl/reinforce.h"
+#include "rl/tabular_control.h"
 #include "rl/trainer.h"
 #include "test_util.h"
 
@@ -155,13 +156,16 @@ TEST(REINFORCE, ATruncatedEpisodeBootstrapsFromTheBaselineATerminatedOneDoesNot)
 TEST(Registry, UnknownAlgorithmsAreErrorsAndEveryEntryBuildsItsAgent) {
   EXPECT_THROW(algorithm("dqm"), Error);
   const std::set<std::string> offline{"bc", "bcq", "bear", "brac", "cql", "iql", "kl_control", "td3bc"};
+  std::set<std::string> tabular;
+  for (const auto& rule : tabular_rules()) tabular.insert(rule.name);
   for (const auto& name : algorithms()) {
     const auto& spec = algorithm(name);
     auto config = spec.resolve({});
-    // The actor-critics for Box actions refuse CartPole; every other agent takes it. Offline agents
+    // The actor-critics for Box actions refuse CartPole; the tabular agents refuse its Box
+    // observations and take FrozenLake's states; every other agent takes CartPole. Offline agents
     // need a dataset that fits the env.
     const bool box_only = name == "sac" || name == "td3" || offline.count(name);
-    const std::string env = box_only ? "Pendulum-v1" : "CartPole-v1";
+    const std::string env = box_only ? "Pendulum-v1" : tabular.count(name) ? "FrozenLake-v1" : "CartPole-v1";
     if (offline.count(name)) {
       EXPECT_THROW(spec.check_env(config, *envs::make(env)), Error) << name << " without a dataset";
       config.set(
@@ -170,8 +174,8 @@ TEST(Registry, UnknownAlgorithmsAreErrorsAndEveryEntryBuildsItsAgent) {
               (std::filesystem::path(DOJO_TEST_DATA_DIR) / "offline" / "minari_pendulum_tiny").string()));
     }
     spec.check_env(config, *envs::make(env));
-    if (box_only) {
-      EXPECT_THROW(spec.check_env(config, *envs::make("CartPole-v1")), Error);
+    if (box_only || tabular.count(name)) {
+      EXPECT_THROW(spec.check_env(config, *envs::make("CartPole-v1")), Error) << name;
     }
     EXPECT_EQ(spec.make(config, env, 0)->algo(), name);
   }

@@ -41,6 +41,26 @@ void expect_solves_pendulum(const std::string& preset) {
   fs::remove_all(dir);
 }
 
+// Issue 29's bars for the Q-learning presets, seeds 0-2, 1,000 greedy evaluation episodes each: the
+// slippery lake's goal reached ≥ 70% of the time (the optimum is ~74%), Taxi ≥ 7.5 (the optimum is 7.93).
+TEST(QLearning, PresetsReachTheOptimumsNeighbourhoodOnFrozenLakeAndTaxi) {
+  for (const auto& [preset, bar] :
+       {std::pair{"qlearning/frozenlake", 0.70}, std::pair{"qlearning/taxi", 7.5}}) {
+    for (std::int64_t seed = 0; seed < 3; ++seed) {
+      const auto dir = fs::temp_directory_path() / ("dojo_learn_tabular_" + std::to_string(::getpid()));
+      fs::remove_all(dir);
+      TrainRequest r;
+      r.config_file = config_dir() / (std::string(preset) + ".yaml");
+      r.seed = seed;
+      r.out = dir;
+      const auto s = train(r);
+      EXPECT_EQ(s.final_eval_episodes, 1000);
+      EXPECT_GE(s.final_eval_mean, bar) << preset << " seed " << seed;
+      fs::remove_all(dir);
+    }
+  }
+}
+
 TEST(SACLearning, RlZooPresetSolvesPendulum) { expect_solves_pendulum("sac/pendulum"); }
 TEST(TD3Learning, RlZooPresetSolvesPendulum) { expect_solves_pendulum("td3/pendulum"); }
 
