@@ -134,6 +134,27 @@ class PyEnv {
     return text.empty() ? py::none() : py::object(py::str(text));
   }
 
+  // Gymnasium's env.unwrapped.P of a toy-text grid: {s: {a: [(prob, next, reward, terminated)]}}.
+  py::dict transitions() const {
+    const auto* tabular = envs::tabular(*env_);
+    if (!tabular)
+      throw Error(env_->id() +
+                  " has no transition table: P is the toy-text grids' (FrozenLake, Taxi, CliffWalking)");
+    py::dict P;
+    const auto& table = tabular->P();
+    for (std::size_t s = 0; s < table.size(); ++s) {
+      py::dict row;
+      for (std::size_t a = 0; a < table[s].size(); ++a) {
+        py::list outcomes;
+        for (const auto& t : table[s][a])
+          outcomes.append(py::make_tuple(t.prob, t.next, t.reward, t.terminated));
+        row[py::int_(a)] = outcomes;
+      }
+      P[py::int_(s)] = row;
+    }
+    return P;
+  }
+
   py::object render() const {
     torch::Tensor frame;
     {
@@ -342,6 +363,7 @@ void bind_envs(py::module_& m) {
       .def_property_readonly("render_mode", &PyEnv::render_mode)
       .def_property_readonly("id", [](const PyEnv& e) { return e.env().id(); })
       .def_property_readonly("unwrapped", [](py::object self) { return self; })
+      .def_property_readonly("P", &PyEnv::transitions, "A toy-text grid's transition table, as Gymnasium's")
       .def("__repr__", [](const PyEnv& e) { return "<" + e.env().name() + ">"; });
 
   py::class_<PyVecEnv>(m, "VectorEnv", "N environments stepped as one (dojo.make_vec)")

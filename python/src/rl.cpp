@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/runtime.h"
+#include "rl/tabular_control.h"
 #include "rl/trainer.h"
 
 namespace dojo::python {
@@ -51,8 +52,11 @@ class PyAgent {
   py::object act(const py::handle& obs, bool deterministic) {
     auto x = to_tensor(obs);
     if (const auto* box = std::get_if<envs::Box>(&obs_space_)) x = x.to(box->dtype);
-    const auto rank = static_cast<std::int64_t>(
-        std::holds_alternative<envs::Box>(obs_space_) ? std::get<envs::Box>(obs_space_).shape.size() : 0);
+    // An observation's dimensions: a Box's shape, a MultiDiscrete's one vector, a Discrete's scalar.
+    std::int64_t rank = 0;
+    if (const auto* box = std::get_if<envs::Box>(&obs_space_))
+      rank = static_cast<std::int64_t>(box->shape.size());
+    if (std::holds_alternative<envs::MultiDiscrete>(obs_space_)) rank = 1;
     const bool batch = x.dim() == rank + 1;
     if (x.dim() != rank && !batch)
       throw Error("act(): an observation of " + std::to_string(x.dim()) + " dimensions: expected " +
@@ -68,6 +72,14 @@ class PyAgent {
     if (!batch && std::holds_alternative<envs::Discrete>(action_space_))
       return py::int_(a.item<std::int64_t>());
     return to_numpy(a.contiguous());
+  }
+
+  // A tabular agent's Q[s][a] (Double Q-learning: the sum of its two tables, which it acts on).
+  py::object q_table() const {
+    const auto* tabular = dynamic_cast<const rl::TabularAgent*>(run_.agent.get());
+    if (!tabular)
+      throw Error(algo() + " has no table: q_table is the tabular agents' (qlearning, sarsa, ...)");
+    return to_numpy(tabular->tables().sum(0).contiguous());
   }
 
   std::string algo() const { return run_.run.algo(); }
@@ -126,6 +138,8 @@ void bind_rl(py::module_& m) {
       .def_property_readonly("algo", &PyAgent::algo)
       .def_property_readonly("env_id", &PyAgent::env_id)
       .def_property_readonly("config", &PyAgent::config)
+      .def_property_readonly("q_table", &PyAgent::q_table,
+                             "A tabular agent's Q[s][a] as [n_states, n_actions]")
       .def("__repr__", [](const PyAgent& a) { return "<Agent " + a.algo() + " on " + a.env_id() + ">"; });
   m.def(
       "load",

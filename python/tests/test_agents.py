@@ -78,3 +78,27 @@ def test_train_errors_are_dojo_errors(tmp_path):
     with pytest.raises(dojo.Error):
         dojo.load(str(tmp_path / "nope"))
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_tabular_agent_with_env_kwargs(tmp_path):
+    # gym.make's keyword arguments ride along as the run's env_kwargs; the table comes back as NumPy.
+    summary, run_dir = dojo.train("qlearning", "FrozenLake-v1", steps=20000, seed=0, out=str(tmp_path / "q"),
+                                  config={"env_kwargs": {"is_slippery": False}, "learning_rate": 0.5,
+                                          "eval_freq": 0, "final_eval_episodes": 5})
+    assert summary["final_eval_mean"] == 1.0
+    agent = dojo.load(run_dir)
+    assert agent.config["env_kwargs"] == {"is_slippery": False}
+    q = agent.q_table
+    assert q.shape == (16, 4) and q.dtype == np.float64
+    assert agent.act(0) == int(np.argmax(q[0]))
+    assert agent.act(np.array([0, 4])).tolist() == [int(np.argmax(q[0])), int(np.argmax(q[4]))]
+    assert q[0].max() == pytest.approx(0.99 ** 5, abs=1e-3)  # six moves to the goal, undiscounted reward 1
+
+
+def test_a_tabular_agent_acts_on_blackjacks_tuple(tmp_path):
+    _, run_dir = dojo.train("monte_carlo", "Blackjack-v1", steps=20000, out=str(tmp_path / "mc"),
+                            config={"lr_schedule": "average", "eval_freq": 0, "final_eval_episodes": 5})
+    agent = dojo.load(run_dir)
+    assert agent.q_table.shape == (32 * 11 * 2, 2)
+    assert agent.act((21, 10, 0)) == 0  # stick on 21
+    assert agent.act(np.array([[21, 10, 0], [4, 10, 0]])).shape == (2,)

@@ -206,3 +206,14 @@ def test_toy_text_with_keyword_arguments():
     _, info = taxi.reset(seed=1)
     assert info["action_mask"].dtype == np.bool_ and info["action_mask"].shape == (6,)
     assert dojo.make("CartPole-v1").render_text() is None
+
+
+def test_toy_text_transition_tables_as_gymnasium_gives_them():
+    P = dojo.make("FrozenLake-v1").unwrapped.P
+    assert len(P) == 16 and sorted(P[0]) == [0, 1, 2, 3]
+    # LEFT from the start slips up, goes left or slips down: walls keep the first two in place.
+    assert P[0][0] == [(1 / 3, 0, 0.0, False), (1 / 3, 0, 0.0, False), (1 / 3, 4, 0.0, False)]
+    assert P[14][2][1] == (1 / 3, 15, 1.0, True)  # RIGHT into the goal
+    assert dojo.make("FrozenLake-v1", is_slippery=False).unwrapped.P[14][2] == [(1.0, 15, 1.0, True)]
+    with pytest.raises(dojo.Error, match="CartPole-v1 has no transition table"):
+        dojo.make("CartPole-v1").unwrapped.P
