@@ -154,6 +154,9 @@ class TabularAgent final : public Agent {
   // rule: one of tabular_rules()'s names; env: Discrete actions, Discrete or MultiDiscrete observations.
   TabularAgent(const std::string& rule, const envs::EnvFactory& env, TabularOptions options,
                std::uint64_t seed);
+  // The learner points at this agent's counters, generator and logger: the agent stays where it was built.
+  TabularAgent(const TabularAgent&) = delete;
+  TabularAgent& operator=(const TabularAgent&) = delete;
   static void check_env(const std::string& rule, const TabularOptions& options, const envs::Env& env);
 
   std::string algo() const override { return rule_.name; }
