@@ -86,6 +86,7 @@ TabularLearner::TabularLearner(const std::string& algo, const envs::EnvFactory& 
   const auto entries = static_cast<std::size_t>(n_states_ * n_actions_);
   q_.assign(static_cast<std::size_t>(n_tables), std::vector<double>(entries, opts_.initial_value()));
   if (opts_.lr_schedule() == "average") visits_.assign(entries, 0);
+  linear_lr_ = opts_.lr_schedule() == "linear";
 }
 
 TabularAgent::TabularAgent(const std::string& name, const envs::EnvFactory& env, TabularOptions options,
@@ -182,11 +183,11 @@ double TabularLearner::expected_q(std::int64_t s) const {
 }
 
 double TabularLearner::alpha(std::int64_t s, std::int64_t a) {
-  if (opts_.lr_schedule() == "average") {
+  if (!visits_.empty()) {  // lr_schedule average
     auto& n = visits_[static_cast<std::size_t>(s * n_actions_ + a)];
     return 1.0 / static_cast<double>(++n);
   }
-  if (opts_.lr_schedule() == "linear") {
+  if (linear_lr_) {
     const double progress = static_cast<double>(*steps_) / static_cast<double>(horizon_);
     return opts_.learning_rate() * std::max(0.0, 1.0 - progress);
   }

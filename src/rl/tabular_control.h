@@ -117,7 +117,8 @@ class TabularLearner {
   envs::Space observation_space_;
   std::int64_t n_states_ = 0, n_actions_ = 0;
   std::vector<std::vector<double>> q_;  // [table][s * n_actions + a]
-  std::vector<std::int64_t> visits_;    // N(s, a), for lr_schedule average
+  std::vector<std::int64_t> visits_;    // N(s, a), for lr_schedule average (empty otherwise)
+  bool linear_lr_ = false;              // lr_schedule linear: read once, not a string compare a step
   LinearSchedule exploration_;
   double epsilon_ = 1.0;
   std::int64_t episodes_ = 0;
