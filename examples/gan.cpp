@@ -21,7 +21,7 @@
 namespace dojo::examples {
 
 namespace {
-constexpr std::int64_t kNoise = 64, kBatch = 64, kSamples = 10'000;
+constexpr std::int64_t kNoise = 64, kGanBatch = 64, kSamples = 10'000;
 }
 
 nlohmann::json gan(const ExampleOptions& o) {
@@ -75,16 +75,16 @@ nlohmann::json gan(const ExampleOptions& o) {
     auto perm = torch::randperm(n, torch::kLong);
     double g_sum = 0, d_sum = 0;
     std::int64_t batches = 0;
-    for (std::int64_t b = 0; b + kBatch <= n; b += kBatch, ++batches) {
-      auto [g, dl] = model.train({{"x", train_x.index_select(0, perm.slice(0, b, b + kBatch))}});
+    for (std::int64_t b = 0; b + kGanBatch <= n; b += kGanBatch, ++batches) {
+      auto [g, dl] = model.train({{"x", train_x.index_select(0, perm.slice(0, b, b + kGanBatch))}});
       g_sum += g;
       d_sum += dl;
     }
     // Test loss: the generator's objective against the test images' batch size (no gradients).
     double test_sum = 0;
     std::int64_t test_batches = 0;
-    for (std::int64_t b = 0; b + kBatch <= test_x.size(0); b += kBatch, ++test_batches) {
-      test_sum += model.generator().test({{"x", test_x.slice(0, b, b + kBatch)}});
+    for (std::int64_t b = 0; b + kGanBatch <= test_x.size(0); b += kGanBatch, ++test_batches) {
+      test_sum += model.generator().test({{"x", test_x.slice(0, b, b + kGanBatch)}});
     }
     shares = histogram();
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -29,7 +29,7 @@ namespace dojo::examples {
 
 namespace {
 
-constexpr std::int64_t kViews = 10, kContext = 5, kBatch = 32;
+constexpr std::int64_t kViews = 10, kContext = 5, kGqnBatch = 32;
 
 // uint8 [N, V, S, S, 3] -> float [N, V, 3, S, S] in [0, 1].
 torch::Tensor to_float(const torch::Tensor& images) {
@@ -125,7 +125,8 @@ nlohmann::json gqn(const ExampleOptions& o) {
                       /*append=*/first_epoch > 1);
   // An epoch shows each training scene once, as a query with 1..5 of its other views as context.
   const std::int64_t epochs = o.epochs > 0 ? o.epochs : 60;
-  const std::int64_t steps_per_epoch = (train_scenes + kBatch - 1) / kBatch, total = epochs * steps_per_epoch;
+  const std::int64_t steps_per_epoch = (train_scenes + kGqnBatch - 1) / kGqnBatch,
+                     total = epochs * steps_per_epoch;
   std::int64_t step = (first_epoch - 1) * steps_per_epoch;
   Baselines last;
   for (std::int64_t epoch = first_epoch; epoch <= epochs; ++epoch) {
@@ -137,9 +138,9 @@ nlohmann::json gqn(const ExampleOptions& o) {
     }
     auto perm = torch::randperm(train_scenes, torch::kLong);
     double loss_sum = 0;
-    for (std::int64_t b = 0; b < train_scenes; b += kBatch, ++step) {
+    for (std::int64_t b = 0; b < train_scenes; b += kGqnBatch, ++step) {
       gqn_model->set_sigma(std::max(0.1, 0.5 - 0.4 * static_cast<double>(step) / static_cast<double>(total)));
-      auto rows = perm.slice(0, b, std::min(train_scenes, b + kBatch));
+      auto rows = perm.slice(0, b, std::min(train_scenes, b + kGqnBatch));
       const auto n = rows.size(0);
       const auto k = torch::randint(1, kContext + 1, {1}, torch::kLong).item<std::int64_t>();
       auto order = torch::rand({n, kViews})

@@ -14,7 +14,6 @@ using detail::make;
 
 namespace {
 
-constexpr double kLog2Pi = 1.8378770664093453;
 constexpr double kLog2 = 0.6931471805599453;
 constexpr std::int64_t kQuadrature = 2048;  // quantile midpoints for 1-D expectations
 constexpr std::int64_t kMonteCarlo = 8192;  // samples for expectations without either

@@ -11,9 +11,7 @@
 
 namespace dojo::prob {
 
-namespace {
-constexpr double kLog2Pi = 1.8378770664093453;
-}
+namespace {}
 
 Distribution::Distribution(DistOptions o, Params constants)
     : o_(std::move(o)), constants_(std::move(constants)) {

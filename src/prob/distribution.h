@@ -18,6 +18,9 @@
 DOJO_PUBLIC_BEGIN
 namespace dojo::prob {
 
+// log(2π), the normal density's constant.
+inline constexpr double kLog2Pi = 1.8378770664093453;
+
 using Dict = std::map<std::string, torch::Tensor>;
 using Params = std::map<std::string, torch::Tensor>;
 

@@ -9,7 +9,6 @@ namespace dojo::prob {
 namespace {
 using Tensors = std::vector<torch::Tensor>;
 
-std::string shape(const torch::Tensor& t) { return std::string(c10::str(t.sizes())); }
 }  // namespace
 
 std::vector<torch::Tensor> TdVaeImpl::DBlock::operator()(const torch::Tensor& x) {
@@ -95,7 +94,8 @@ TdVaeImpl::TdVaeImpl(TdVaeOptions o) : o_(o) {
 
 torch::Tensor TdVaeImpl::beliefs(const torch::Tensor& xs) {
   if (xs.dim() != 3 || xs.size(2) != o_.x_dim) {
-    throw Error("TD-VAE: sequences " + shape(xs) + ": expected [T, batch, " + std::to_string(o_.x_dim) + "]");
+    throw Error("TD-VAE: sequences " + c10::str(xs.sizes()) + ": expected [T, batch, " +
+                std::to_string(o_.x_dim) + "]");
   }
   auto features = frame_->forward(xs.reshape({-1, o_.x_dim})).view({xs.size(0), xs.size(1), o_.features});
   return std::get<0>(lstm_->forward(features));
@@ -103,8 +103,8 @@ torch::Tensor TdVaeImpl::beliefs(const torch::Tensor& xs) {
 
 Dict TdVaeImpl::batch(const torch::Tensor& xs) const {
   if (xs.dim() != 3 || xs.size(2) != o_.x_dim || xs.size(0) <= o_.max_jump) {
-    throw Error("TD-VAE: sequences " + shape(xs) + ": expected [T, batch, " + std::to_string(o_.x_dim) +
-                "] with T > max_jump " + std::to_string(o_.max_jump));
+    throw Error("TD-VAE: sequences " + c10::str(xs.sizes()) + ": expected [T, batch, " +
+                std::to_string(o_.x_dim) + "] with T > max_jump " + std::to_string(o_.max_jump));
   }
   const auto n = xs.size(1), pairs = xs.size(0) - o_.max_jump;
   auto jump = torch::randint(1, o_.max_jump + 1, {n}, torch::kLong);
@@ -139,7 +139,7 @@ torch::Tensor TdVaeImpl::predict(const torch::Tensor& xs, std::int64_t horizon, 
 
 std::pair<torch::Tensor, torch::Tensor> shifting_sequences(const torch::Tensor& images, std::int64_t steps) {
   if (images.dim() != 3 || steps < 1) {
-    throw Error("shifting_sequences: images " + shape(images) + " and " + std::to_string(steps) +
+    throw Error("shifting_sequences: images " + c10::str(images.sizes()) + " and " + std::to_string(steps) +
                 " steps: expected [N, H, W] and steps >= 1");
   }
   const auto n = images.size(0), h = images.size(1), w = images.size(2);

@@ -13,8 +13,9 @@
 namespace dojo::rl {
 
 namespace {
-constexpr double kLogStdMin = -4.0, kLogStdMax = 15.0;  // the encoder's σ bounds (the paper's code)
-constexpr double kLatentClip = 0.5;                     // prior samples of z are clipped to ±0.5
+constexpr double kEncoderLogStdMin = -4.0,
+                 kEncoderLogStdMax = 15.0;  // the encoder's σ bounds (the paper's code)
+constexpr double kLatentClip = 0.5;         // prior samples of z are clipped to ±0.5
 }  // namespace
 
 ActionVAEImpl::ActionVAEImpl(std::int64_t obs_dim, std::int64_t action_dim,
@@ -30,7 +31,7 @@ ActionVAEImpl::Out ActionVAEImpl::forward(const torch::Tensor& obs, const torch:
   const auto h = encoder->forward(torch::cat({obs, action}, -1));
   Out o;
   o.mean = mean->forward(h);
-  o.log_std = torch::clamp(log_std->forward(h), kLogStdMin, kLogStdMax);
+  o.log_std = torch::clamp(log_std->forward(h), kEncoderLogStdMin, kEncoderLogStdMax);
   o.reconstruction = decode(obs, o.mean + o.log_std.exp() * noise);
   return o;
 }

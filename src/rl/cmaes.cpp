@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numbers>
 #include <numeric>
 #include <sstream>
 #include <thread>
@@ -12,8 +13,6 @@
 namespace dojo::rl {
 
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
 
 torch::Tensor to_tensor(const std::vector<double>& v) {
   return torch::tensor(v, torch::TensorOptions().dtype(torch::kDouble));
@@ -245,7 +244,7 @@ double rosenbrock(const std::vector<double>& x) {
 
 double rastrigin(const std::vector<double>& x) {
   double f = 10.0 * static_cast<double>(x.size());
-  for (const double v : x) f += v * v - 10 * std::cos(2 * kPi * v);
+  for (const double v : x) f += v * v - 10 * std::cos(2 * std::numbers::pi * v);
   return f;
 }
 

@@ -32,14 +32,18 @@ EvalResult evaluate(const Policy& policy, envs::Env& env, std::int64_t n_episode
     r.returns.push_back(ret);
     r.lengths.push_back(len);
   }
-  if (!r.returns.empty()) {
-    const double n = static_cast<double>(r.returns.size());
-    r.mean = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
-    double var = 0.0;
-    for (double x : r.returns) var += (x - r.mean) * (x - r.mean);
-    r.std = std::sqrt(var / n);
-  }
+  if (!r.returns.empty()) std::tie(r.mean, r.std) = mean_std(r.returns);
   return r;
+}
+
+std::pair<double, double> mean_std(const std::vector<double>& v) {
+  if (v.empty()) return {std::nan(""), std::nan("")};
+  double m = 0;
+  for (double x : v) m += x;
+  m /= static_cast<double>(v.size());
+  double s = 0;
+  for (double x : v) s += (x - m) * (x - m);
+  return {m, std::sqrt(s / static_cast<double>(v.size()))};
 }
 
 }  // namespace dojo::rl

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/export.h"
@@ -20,6 +21,9 @@ struct EvalResult {
 
 // Called after each reset (step 0) and after each step, e.g. to record the env's frames.
 using EvalObserver = std::function<void(std::int64_t episode, std::int64_t step, const envs::Env& env)>;
+
+// The mean and population standard deviation of `v` (NaN, NaN when empty).
+std::pair<double, double> mean_std(const std::vector<double>& v);
 
 // An action for an observation.
 using Policy = std::function<torch::Tensor(const torch::Tensor& obs)>;

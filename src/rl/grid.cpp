@@ -20,6 +20,7 @@
 #include "core/strings.h"
 #include "rl/algos.h"
 #include "rl/dataset.h"
+#include "rl/evaluation.h"
 #include "rl/trainer.h"
 
 namespace dojo::rl {
@@ -38,16 +39,6 @@ nlohmann::json read_summary(const fs::path& dir) {
   if (!fs::exists(dir / "summary.json")) return nullptr;
   auto j = nlohmann::json::parse(core::read_text(dir / "summary.json"), nullptr, false);
   return j.is_object() ? j : nlohmann::json(nullptr);
-}
-
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  if (v.empty()) return {std::nan(""), std::nan("")};
-  double m = 0;
-  for (double x : v) m += x;
-  m /= static_cast<double>(v.size());
-  double s = 0;
-  for (double x : v) s += (x - m) * (x - m);
-  return {m, std::sqrt(s / static_cast<double>(v.size()))};
 }
 
 void write_table(const fs::path& out, const std::vector<GridRow>& rows, std::int64_t steps) {

@@ -19,7 +19,7 @@ namespace dojo::rl {
 
 namespace {
 
-constexpr double kLogStdMin = -5.0, kLogStdMax = 2.0;
+constexpr double kActorLogStdMin = -5.0, kActorLogStdMax = 2.0;
 // Data actions are pulled this far inside ±1 before atanh: a tanh-Gaussian gives ±1 itself density 0.
 constexpr double kActionClip = 1e-3;
 
@@ -59,7 +59,7 @@ TanhGaussianPolicyImpl::TanhGaussianPolicyImpl(std::int64_t obs_dim, std::int64_
 
 TanhGaussianPolicyImpl::Params TanhGaussianPolicyImpl::forward(const torch::Tensor& obs) {
   const auto h = trunk->forward(obs);
-  return {mu->forward(h), torch::clamp(log_std->forward(h), kLogStdMin, kLogStdMax)};
+  return {mu->forward(h), torch::clamp(log_std->forward(h), kActorLogStdMin, kActorLogStdMax)};
 }
 
 TanhGaussianPolicyImpl::Draw TanhGaussianPolicyImpl::sample(const torch::Tensor& obs, std::mt19937_64& rng,

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <numbers>
 
 #include "core/error.h"
 #include "prob/loss.h"
@@ -12,10 +13,9 @@ namespace dojo::rl {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 // −log N(x; μ, √½) = (x − μ)² + ½ log π per pixel: the constant that separates the reconstruction
 // likelihood from the paper's squared error.
-const double kPixelConstant = 0.5 * std::log(kPi);
+const double kPixelConstant = 0.5 * std::log(std::numbers::pi);
 const double kPixelScale = std::sqrt(0.5);
 
 }  // namespace
@@ -197,8 +197,8 @@ torch::Tensor MdnRnnImpl::latent_nll(const Output& out, const torch::Tensor& z_n
                                      const torch::Tensor& mask) const {
   // log Σ_k π_k N(z; μ_k, σ_k) per dimension, with log π from log_softmax for accuracy.
   const auto x = z_next.unsqueeze(-1);
-  const auto comp =
-      -(x - out.loc).square() / (2 * (2 * out.log_scale).exp()) - out.log_scale - 0.5 * std::log(2 * kPi);
+  const auto comp = -(x - out.loc).square() / (2 * (2 * out.log_scale).exp()) - out.log_scale -
+                    0.5 * std::log(2 * std::numbers::pi);
   const auto log_p = torch::logsumexp(torch::log_softmax(out.logits, -1) + comp, -1);  // [N, T, z]
   const auto m = mask.unsqueeze(-1).to(log_p.dtype());
   return -(log_p * m).sum() / (m.sum() * static_cast<double>(o_.z_size)).clamp_min(1.0);

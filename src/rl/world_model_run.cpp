@@ -10,6 +10,7 @@
 #include <exception>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <numbers>
 #include <numeric>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "core/strings.h"
 #include "envs/registry.h"
 #include "rl/cmaes.h"
+#include "rl/evaluation.h"
 
 namespace dojo::rl {
 
@@ -35,7 +37,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-constexpr double kPi = 3.14159265358979323846;
 const char* const kCollect = "collect";
 const char* const kVae = "vae";
 const char* const kEncode = "encode";
@@ -537,7 +538,7 @@ double copy_baseline_nll(const std::vector<SequenceBatch>& train, const std::vec
   double nll = 0, n = 0;
   for (const auto& s : val) {
     const auto d = (s.z_next - s.z).square();
-    const auto per = 0.5 * torch::log(2 * kPi * var) + d / (2 * var);  // [N, T, z]
+    const auto per = 0.5 * torch::log(2 * std::numbers::pi * var) + d / (2 * var);  // [N, T, z]
     nll += (per * s.mask.unsqueeze(-1)).sum().item<double>();
     n += s.mask.sum().item<double>() * static_cast<double>(var.size(0));
   }
@@ -787,13 +788,6 @@ Episodes dream_episodes(MdnRnn& mdn, const WorldModelOptions& o, const torch::Te
   ep.returns.assign(returns.data_ptr<double>(), returns.data_ptr<double>() + N);
   ep.lengths.assign(lengths.data_ptr<std::int64_t>(), lengths.data_ptr<std::int64_t>() + N);
   return ep;
-}
-
-std::pair<double, double> mean_std(const std::vector<double>& v) {
-  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
-  double var = 0;
-  for (const double x : v) var += (x - mean) * (x - mean);
-  return {mean, std::sqrt(var / static_cast<double>(v.size()))};
 }
 
 std::vector<std::uint64_t> track_seeds(const WorldModelOptions& o, const std::string& stream,

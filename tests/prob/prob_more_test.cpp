@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <iostream>
+#include <numbers>
 
 #include "core/error.h"
 #include "nn/layers.h"
@@ -16,7 +17,6 @@
 namespace dojo::prob {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 using Tensors = std::vector<torch::Tensor>;
 
 torch::Tensor f64(std::initializer_list<double> v) {
@@ -194,8 +194,9 @@ TEST(MultivariateNormal, ClosedFormsMomentsAndKL) {
   auto inv = torch::tensor({{1.0, -0.6}, {-0.6, 2.0}}, torch::kFloat64) / det;
   const double maha = diff.dot(inv.matmul(diff)).item<double>();
   EXPECT_NEAR(d->log_prob({{"x", x.view({1, 2})}}).item<double>(),
-              -0.5 * (2 * std::log(2 * kPi) + std::log(det) + maha), 1e-9);
-  EXPECT_NEAR(d->entropy().item<double>(), 0.5 * (2 * (1 + std::log(2 * kPi)) + std::log(det)), 1e-9);
+              -0.5 * (2 * std::log(2 * std::numbers::pi) + std::log(det) + maha), 1e-9);
+  EXPECT_NEAR(d->entropy().item<double>(), 0.5 * (2 * (1 + std::log(2 * std::numbers::pi)) + std::log(det)),
+              1e-9);
   EXPECT_TRUE(torch::allclose(d->variance(), f64({2.0, 1.0})));
   torch::manual_seed(0);
   const std::int64_t n = 100'000;
@@ -241,7 +242,7 @@ TEST(MixtureOfNormal, ClosedFormsMomentsAndErrors) {
        scale = torch::tensor({{0.5}, {1.0}}, torch::kFloat64);
   auto d = MixtureOfNormal(w, loc, scale, {.var = {"x"}});
   auto normal = [](double x, double m, double s) {
-    return std::exp(-(x - m) * (x - m) / (2 * s * s)) / (s * std::sqrt(2 * kPi));
+    return std::exp(-(x - m) * (x - m) / (2 * s * s)) / (s * std::sqrt(2 * std::numbers::pi));
   };
   const double x = 0.4;
   EXPECT_NEAR(d->log_prob({{"x", f64({x}).view({1, 1})}}).item<double>(),
@@ -274,7 +275,7 @@ TEST(TanhNormal, DensityMomentsAndLogDet) {
   EXPECT_NEAR(integrate(density, -1 + 1e-9, 1 - 1e-9), 1.0, 1e-3);
   // Moments over u ~ N(0.4, 0.8²) by the trapezoid-free midpoint rule on a wide grid.
   auto gauss = [](const torch::Tensor& u) {
-    return (-(u - 0.4).square() / (2 * 0.64)).exp() / (0.8 * std::sqrt(2 * kPi));
+    return (-(u - 0.4).square() / (2 * 0.64)).exp() / (0.8 * std::sqrt(2 * std::numbers::pi));
   };
   const double mean = integrate([&](const torch::Tensor& u) { return torch::tanh(u) * gauss(u); }, -8, 8);
   const double second =
@@ -463,7 +464,7 @@ TEST(Losses, IterativeLossCarriesState) {
   auto total = loss.eval({{"x", xs}, {"h", torch::zeros({1, 1}, torch::kFloat64)}}).item<double>();
   double h = 0, expected = 0;
   for (double x : {0.5, -1.0, 2.0}) {
-    expected += -0.5 * (x - h) * (x - h) - 0.5 * std::log(2 * kPi);
+    expected += -0.5 * (x - h) * (x - h) - 0.5 * std::log(2 * std::numbers::pi);
     h += x;
   }
   EXPECT_NEAR(total, expected, 1e-9);
@@ -538,7 +539,7 @@ TEST(Models, M2AndCvaeFormulas) {
     auto px = Normal(torch::zeros({1}), torch::ones({1}), {.var = {"x"}});
     auto inner = LogProb(px) * Loss(torch::tensor({1.0}), "1");
     EXPECT_NEAR(E(f, inner, {.enumerate = true}).eval({{"x", torch::zeros({1, 1})}}).item<double>(),
-                -0.5 * std::log(2 * kPi), 1e-6);
+                -0.5 * std::log(2 * std::numbers::pi), 1e-6);
     EXPECT_THROW(E(px, inner, {.enumerate = true}), Error);
   }
   auto model = M2(m);

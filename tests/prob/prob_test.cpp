@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <numbers>
 
 #include "core/error.h"
 #include "nn/layers.h"
@@ -12,17 +13,16 @@
 namespace dojo::prob {
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
-
 TEST(Normal, ClosedFormsOnAGrid) {
   for (double loc : {-2.0, 0.0, 1.5}) {
     for (double scale : {0.3, 1.0, 2.5}) {
       auto d = Normal(torch::tensor({loc}), torch::tensor({scale}), {.var = {"x"}});
       const double x = 0.7;
-      const double expected =
-          -std::pow(x - loc, 2) / (2 * scale * scale) - std::log(scale) - 0.5 * std::log(2 * kPi);
+      const double expected = -std::pow(x - loc, 2) / (2 * scale * scale) - std::log(scale) -
+                              0.5 * std::log(2 * std::numbers::pi);
       EXPECT_NEAR(d->log_prob({{"x", torch::tensor({{x}})}}).item<double>(), expected, 1e-5);
-      EXPECT_NEAR(d->entropy().item<double>(), 0.5 * std::log(2 * kPi * std::exp(1.0) * scale * scale), 1e-5);
+      EXPECT_NEAR(d->entropy().item<double>(),
+                  0.5 * std::log(2 * std::numbers::pi * std::exp(1.0) * scale * scale), 1e-5);
       EXPECT_NEAR(d->mean().item<double>(), loc, 1e-6);
       EXPECT_NEAR(d->variance().item<double>(), scale * scale, 1e-5);
     }

@@ -26,7 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-DQNOptions small() { return DQNOptions().net_arch({16}).learning_starts(50).buffer_size(1000); }
+DQNOptions small_dqn() { return DQNOptions().net_arch({16}).learning_starts(50).buffer_size(1000); }
 
 // An env without a time limit whose episodes never end.
 class Endless final : public envs::Env {
@@ -74,10 +74,10 @@ TEST(Seeding, StreamsAreIndependentAndStable) {
 
 TEST(Seeding, NetworksAreInitialisedFromTheAgentsSeedNotTheGlobalGenerator) {
   torch::manual_seed(1);
-  DQN a("CartPole-v1", small(), 3);
+  DQN a("CartPole-v1", small_dqn(), 3);
   torch::manual_seed(2);
-  DQN b("CartPole-v1", small(), 3);
-  DQN c("CartPole-v1", small(), 4);
+  DQN b("CartPole-v1", small_dqn(), 3);
+  DQN c("CartPole-v1", small_dqn(), 4);
   const auto pa = a.q_net()->parameters(), pb = b.q_net()->parameters(), pc = c.q_net()->parameters();
   for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << i;
   EXPECT_FALSE(torch::equal(pa[0], pc[0]));
@@ -86,10 +86,10 @@ TEST(Seeding, NetworksAreInitialisedFromTheAgentsSeedNotTheGlobalGenerator) {
 TEST(Checkpoint, AFailedLoadLeavesTheAgentAsItWas) {
   const auto path = test::fresh_path("half_load") / "a.ckpt";
   fs::create_directories(path.parent_path());
-  DQN a("CartPole-v1", small().net_arch({16, 16}), 0);
+  DQN a("CartPole-v1", small_dqn().net_arch({16, 16}), 0);
   a.save(path);
   // The first layer fits (4 -> 16), the second does not (16 -> 8 against 16 -> 16).
-  DQN b("CartPole-v1", small().net_arch({16, 8}), 1);
+  DQN b("CartPole-v1", small_dqn().net_arch({16, 8}), 1);
   std::vector<torch::Tensor> before;
   for (const auto& p : b.q_net()->parameters()) before.push_back(p.clone());
   EXPECT_THROW(b.load(path), Error);
@@ -110,7 +110,7 @@ struct FirstEpsilon final : Callback {
 TEST(Schedules, ResumingWithMoreStepsContinuesThemInsteadOfStretchingThem) {
   const auto path = test::fresh_path("horizon") / "a.ckpt";
   fs::create_directories(path.parent_path());
-  const auto o = small().exploration_fraction(0.8).exploration_final_eps(0.05);
+  const auto o = small_dqn().exploration_fraction(0.8).exploration_final_eps(0.05);
   {
     DQN a("CartPole-v1", o, 0);
     Callback none;
@@ -183,7 +183,7 @@ TEST(Registry, UnknownAlgorithmsAreErrorsAndEveryEntryBuildsItsAgent) {
 }
 
 TEST(GradientHook, RunsBetweenBackwardAndTheStep) {
-  DQN agent("CartPole-v1", small().batch_size(8).learning_starts(1000), 0);
+  DQN agent("CartPole-v1", small_dqn().batch_size(8).learning_starts(1000), 0);
   Callback none;
   agent.learn(60, none);  // fills the replay memory without an update: Adam's moments are still 0
   int calls = 0;

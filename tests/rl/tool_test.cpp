@@ -114,7 +114,7 @@ TEST(ResolveConfig, PresetNamesWorkFromAnyDirectory) {
   EXPECT_NE(error_of([&] { resolve_config(r); }).find("dqn/acrobat"), std::string::npos);
 }
 
-TrainRequest tiny(const fs::path& out) {
+TrainRequest tiny_request(const fs::path& out) {
   TrainRequest r;
   r.algo = "dqn";
   r.out = out;
@@ -125,7 +125,7 @@ TrainRequest tiny(const fs::path& out) {
 
 TEST(Train, WritesTensorBoardScalarsAndAShortConfig) {
   const auto dir = fresh_path("tb_run");
-  train(tiny(dir));
+  train(tiny_request(dir));
   EXPECT_NE(core::read_text(dir / "config.yaml").find("gamma: 0.99\n"), std::string::npos);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir))

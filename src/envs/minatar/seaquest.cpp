@@ -12,8 +12,8 @@ namespace dojo::envs::minatar {
 
 namespace {
 
-constexpr int kMaxOxygen = 200, kInitSpawnPeriod = 20, kDiverSpawnPeriod = 30, kInitMovePeriod = 5;
-constexpr int kShotCooldown = 5, kEnemyShotInterval = 10, kDiverMovePeriod = 5, kMaxDivers = 6;
+constexpr int kMaxOxygen = 200, kEnemySpawnPeriod = 20, kDiverSpawnPeriod = 30, kEnemyMovePeriod = 5;
+constexpr int kTorpedoCooldown = 5, kEnemyShotInterval = 10, kDiverMovePeriod = 5, kMaxDivers = 6;
 
 struct Mover {
   int x, y;
@@ -45,9 +45,9 @@ class Seaquest final : public Game {
     fish_.clear();
     subs_.clear();
     divers_.clear();
-    spawn_period_ = spawn_timer_ = kInitSpawnPeriod;
+    spawn_period_ = spawn_timer_ = kEnemySpawnPeriod;
     diver_timer_ = kDiverSpawnPeriod;
-    move_period_ = kInitMovePeriod;
+    move_period_ = kEnemyMovePeriod;
     ramp_index_ = 0;
     cooldown_ = 0;
     surfaced_ = true;
@@ -67,7 +67,7 @@ class Seaquest final : public Game {
     }
     if (a == kFire && cooldown_ == 0) {
       shots_.push_back({x_, y_, facing_right_});
-      cooldown_ = kShotCooldown;
+      cooldown_ = kTorpedoCooldown;
     } else if (a == kLeft) {
       x_ = std::max(0, x_ - 1);
       facing_right_ = false;
@@ -267,8 +267,8 @@ class Seaquest final : public Game {
   std::vector<Mover> shots_, bombs_, fish_, subs_, divers_;
   int oxygen_ = kMaxOxygen, divers_carried_ = 0, x_ = 5, y_ = 0;
   bool facing_right_ = false, surfaced_ = true, terminal_ = false;
-  int spawn_period_ = kInitSpawnPeriod, spawn_timer_ = kInitSpawnPeriod, diver_timer_ = kDiverSpawnPeriod;
-  int move_period_ = kInitMovePeriod, ramp_index_ = 0, cooldown_ = 0;
+  int spawn_period_ = kEnemySpawnPeriod, spawn_timer_ = kEnemySpawnPeriod, diver_timer_ = kDiverSpawnPeriod;
+  int move_period_ = kEnemyMovePeriod, ramp_index_ = 0, cooldown_ = 0;
 };
 
 }  // namespace
