@@ -56,6 +56,10 @@ core::Registry<EnvSpec>& registry() {
            if (!with_sab.has("sab")) with_sab.set("sab", YAML::Node(true));
            return Blackjack::from_kwargs(with_sab);
          }});
+    // LPG's meta-training grids (kwargs family, seed; or a whole grid).
+    add({"GridWorld-v0", [] { return std::make_unique<GridWorld>(grid_family("tabular", 0)); }, 50,
+         std::nullopt,
+         [](const core::Config& kw) -> std::unique_ptr<Env> { return GridWorld::from_kwargs(kw); }});
     add({"CarRacing-v2", [] { return std::make_unique<CarRacing>(); }, 1000, 900.0});
     add({"CarRacingDiscrete-v2", [] { return std::make_unique<CarRacing>(false); }, 1000, 900.0});
     // MuJoCo locomotion, Gymnasium's v4 ids, time limits and reward thresholds.

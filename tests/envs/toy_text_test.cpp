@@ -284,5 +284,90 @@ TEST(ToyText, SameSeedAndActionsGiveTheSameEpisodes) {
   EXPECT_FALSE(render_text(*make("FrozenLake-v1")).empty());
 }
 
+// LPG's grids: the families are reproducible, every row of P is a distribution, and the object rules
+// (reward, termination, respawn, slip) are what toy_text.h says.
+TEST(GridWorld, FamiliesAreSeededValidAndDiffer) {
+  const auto a = grid_family("tabular", 3), b = grid_family("tabular", 3), c = grid_family("tabular", 4);
+  EXPECT_EQ(a.map, b.map);
+  EXPECT_TRUE(a.map != c.map || a.objects.size() != c.objects.size() ||
+              a.objects[0].row != c.objects[0].row || a.objects[0].col != c.objects[0].col);
+  for (const std::string family : {"tabular", "random"}) {
+    for (std::uint64_t seed = 0; seed < 20; ++seed) {
+      const auto g = grid_family(family, seed);
+      EXPECT_GE(g.map.size(), 4u);
+      EXPECT_LE(g.map.size(), 6u);
+      EXPECT_GE(g.objects.size(), 1u);
+      EXPECT_LE(g.objects.size(), 3u);
+      EXPECT_GT(g.objects[0].reward, 0.0);
+      EXPECT_EQ(g.slip > 0, family == "random");
+      const GridWorld env(g);
+      for (const auto& row : env.P()) {
+        for (const auto& outcomes : row) {
+          double total = 0;
+          for (const auto& t : outcomes) total += t.prob;
+          EXPECT_NEAR(total, 1.0, 1e-12);
+        }
+      }
+    }
+  }
+  EXPECT_THROW(grid_family("maze", 0), Error);
+}
+
+TEST(GridWorld, ObjectsPayEndRespawnAndSlip) {
+  // Start at (0, 0); a goal at (0, 1) that ends the episode, a coin at (1, 0) that comes back at 0.5.
+  GridSpec g;
+  g.map = {"S..", "...", "..#"};
+  g.objects = {{0, 1, 1.0, 1.0, 0.0}, {1, 0, 0.5, 0.0, 0.5}};
+  const GridWorld env(g);
+  ASSERT_EQ(env.n_states(), 9 * 4);
+  const std::int64_t start = 0 * 4 + 3;  // cell 0, both objects present
+  EXPECT_DOUBLE_EQ(env.initial_distribution()[static_cast<std::size_t>(start)], 1.0);
+  const auto& right = env.P()[static_cast<std::size_t>(start)][1];
+  ASSERT_EQ(right.size(), 1u);
+  EXPECT_TRUE(right[0].terminated);
+  EXPECT_DOUBLE_EQ(right[0].reward, 1.0);
+  // DOWN takes the coin (mask loses bit 1); it cannot come back on the step it was taken.
+  const auto& down = env.P()[static_cast<std::size_t>(start)][2];
+  ASSERT_EQ(down.size(), 1u);
+  EXPECT_FALSE(down[0].terminated);
+  EXPECT_EQ(down[0].next, 3 * 4 + 1);
+  EXPECT_DOUBLE_EQ(down[0].reward, 0.5);
+  // From there, UP back to the start: the coin comes back with probability 0.5.
+  const auto& up = env.P()[static_cast<std::size_t>(3 * 4 + 1)][0];
+  ASSERT_EQ(up.size(), 2u);
+  EXPECT_DOUBLE_EQ(up[0].prob, 0.5);
+  EXPECT_EQ(up[0].next, 0 * 4 + 1);
+  EXPECT_EQ(up[1].next, 0 * 4 + 3);
+  // LEFT off the grid stays put; a wall stops a move too.
+  EXPECT_EQ(env.P()[static_cast<std::size_t>(start)][3][0].next, start);
+  EXPECT_EQ(env.P()[static_cast<std::size_t>((5 * 4) + 3)][2][0].next, 5 * 4 + 3);
+  // Slip 0.4: the intended way 0.6 + 0.1, each other way 0.1.
+  g.slip = 0.4;
+  const GridWorld slippery(g);
+  double to_goal = 0;
+  for (const auto& t : slippery.P()[static_cast<std::size_t>(start)][1])
+    if (t.terminated) to_goal += t.prob;
+  EXPECT_NEAR(to_goal, 0.7, 1e-12);
+}
+
+TEST(GridWorld, KwargsAndBadGrids) {
+  const auto env = make("GridWorld-v0", {.kwargs = kwargs("{family: random, seed: 5}")});
+  const auto* grid = dynamic_cast<const GridWorld*>(tabular(*env));
+  ASSERT_NE(grid, nullptr);
+  EXPECT_EQ(grid->spec().map, grid_family("random", 5).map);
+  const auto custom =
+      make("GridWorld-v0", {.kwargs = kwargs("{map: [S., ..], objects: [{row: 1, col: 1}]}")});
+  EXPECT_EQ(tabular(*custom)->n_states(), 8);
+  EXPECT_THROW(make("GridWorld-v0", {.kwargs = kwargs("{map: [S., .x], objects: [{row: 1, col: 1}]}")}),
+               Error);
+  EXPECT_THROW(make("GridWorld-v0", {.kwargs = kwargs("{map: [.., ..], objects: [{row: 1, col: 1}]}")}),
+               Error);
+  EXPECT_THROW(make("GridWorld-v0", {.kwargs = kwargs("{map: [S., .#], objects: [{row: 1, col: 1}]}")}),
+               Error);
+  EXPECT_THROW(make("GridWorld-v0", {.kwargs = kwargs("{map: [S., ..], objects: []}")}), Error);
+  EXPECT_THROW(make("GridWorld-v0", {.kwargs = kwargs("{colour: red}")}), Error);
+  EXPECT_EQ(spec("GridWorld-v0").max_episode_steps, 50);
+}
+
 }  // namespace
 }  // namespace dojo::envs

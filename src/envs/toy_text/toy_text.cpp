@@ -583,3 +583,250 @@ torch::Tensor Blackjack::render() const {
 }
 
 }  // namespace dojo::envs
+
+// ---- GridWorld (LPG's grid families) ----
+
+namespace dojo::envs {
+
+namespace {
+
+constexpr std::array<std::array<int, 2>, 4> kGridMoves{
+    {{-1, 0}, {0, 1}, {1, 0}, {0, -1}}};  // UP RIGHT DOWN LEFT
+
+void check_grid(const GridSpec& g) {
+  if (g.map.empty() || g.map[0].empty())
+    throw Error("GridWorld map: expected at least one row of '#', '.', 'S'");
+  bool start = false;
+  for (std::size_t r = 0; r < g.map.size(); ++r) {
+    if (g.map[r].size() != g.map[0].size())
+      throw Error(fmt::format("GridWorld map: row {} has {} cells: expected {}, as row 0", r, g.map[r].size(),
+                              g.map[0].size()));
+    for (std::size_t c = 0; c < g.map[r].size(); ++c) {
+      const char t = g.map[r][c];
+      if (t != '#' && t != '.' && t != 'S')
+        throw Error(
+            fmt::format("GridWorld map: '{}' at row {}, column {}: expected '#', '.' or 'S'", t, r, c));
+      start = start || t == 'S';
+    }
+  }
+  if (!start) throw Error("GridWorld map: no start cell S: expected at least one");
+  if (g.objects.empty() || g.objects.size() > 4)
+    throw Error(fmt::format("GridWorld: {} objects: expected 1 to 4", g.objects.size()));
+  for (const auto& o : g.objects) {
+    if (o.row < 0 || o.col < 0 || o.row >= static_cast<std::int64_t>(g.map.size()) ||
+        o.col >= static_cast<std::int64_t>(g.map[0].size()) ||
+        g.map[static_cast<std::size_t>(o.row)][static_cast<std::size_t>(o.col)] != '.')
+      throw Error(
+          fmt::format("GridWorld: object at ({}, {}): expected a floor cell '.' of the map", o.row, o.col));
+    if (o.terminate_prob < 0 || o.terminate_prob > 1 || o.respawn_prob < 0 || o.respawn_prob > 1)
+      throw Error(fmt::format(
+          "GridWorld: object at ({}, {}): terminate_prob and respawn_prob must be in [0, 1]", o.row, o.col));
+  }
+  if (g.slip < 0 || g.slip > 1)
+    throw Error(fmt::format("GridWorld: slip {}: expected a value in [0, 1]", g.slip));
+}
+
+// P[s][a] of a grid: every (direction, termination, respawns) outcome with its probability.
+TransitionTable grid_table(const GridSpec& g) {
+  const auto rows = static_cast<std::int64_t>(g.map.size()),
+             cols = static_cast<std::int64_t>(g.map[0].size());
+  const auto n = static_cast<int>(g.objects.size());
+  const std::int64_t masks = std::int64_t{1} << n;
+  const auto wall = [&](std::int64_t r, std::int64_t c) {
+    return r < 0 || c < 0 || r >= rows || c >= cols ||
+           g.map[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] == '#';
+  };
+  TransitionTable P(static_cast<std::size_t>(rows * cols * masks), std::vector<std::vector<Transition>>(4));
+  for (std::int64_t cell = 0; cell < rows * cols; ++cell) {
+    for (std::int64_t mask = 0; mask < masks; ++mask) {
+      for (int a = 0; a < 4; ++a) {
+        auto& outcomes = P[static_cast<std::size_t>(cell * masks + mask)][static_cast<std::size_t>(a)];
+        for (int d = 0; d < 4; ++d) {
+          const double p_dir = (d == a ? 1.0 - g.slip : 0.0) + g.slip / 4.0;
+          if (p_dir <= 0) continue;
+          std::int64_t r = cell / cols + kGridMoves[static_cast<std::size_t>(d)][0];
+          std::int64_t c = cell % cols + kGridMoves[static_cast<std::size_t>(d)][1];
+          if (wall(r, c)) r = cell / cols, c = cell % cols;
+          const std::int64_t next_cell = r * cols + c;
+          double reward = 0.0, p_end = 0.0;
+          std::int64_t after = mask;
+          int taken = -1;
+          for (int i = 0; i < n; ++i) {
+            const auto& o = g.objects[static_cast<std::size_t>(i)];
+            if ((mask >> i & 1) && o.row == r && o.col == c) {
+              reward = o.reward, p_end = o.terminate_prob, taken = i;
+              after &= ~(std::int64_t{1} << i);
+            }
+          }
+          if (p_end > 0) outcomes.push_back({p_dir * p_end, next_cell * masks + after, reward, true});
+          if (p_end >= 1) continue;
+          // Absent objects (not the one just taken) come back independently.
+          std::vector<int> absent;
+          for (int i = 0; i < n; ++i)
+            if (!(after >> i & 1) && i != taken && g.objects[static_cast<std::size_t>(i)].respawn_prob > 0)
+              absent.push_back(i);
+          for (std::int64_t subset = 0; subset < (std::int64_t{1} << absent.size()); ++subset) {
+            double p = p_dir * (1.0 - p_end);
+            std::int64_t next_mask = after;
+            for (std::size_t j = 0; j < absent.size(); ++j) {
+              const double rho = g.objects[static_cast<std::size_t>(absent[j])].respawn_prob;
+              const bool back = subset >> j & 1;
+              p *= back ? rho : 1.0 - rho;
+              if (back) next_mask |= std::int64_t{1} << absent[j];
+            }
+            if (p > 0) outcomes.push_back({p, next_cell * masks + next_mask, reward, false});
+          }
+        }
+      }
+    }
+  }
+  return P;
+}
+
+std::vector<double> grid_starts(const GridSpec& g) {
+  const auto masks = std::int64_t{1} << g.objects.size();
+  const auto cols = static_cast<std::int64_t>(g.map[0].size());
+  std::vector<double> isd(g.map.size() * static_cast<std::size_t>(cols * masks), 0.0);
+  double count = 0;
+  for (std::size_t r = 0; r < g.map.size(); ++r)
+    for (std::size_t c = 0; c < g.map[r].size(); ++c) count += g.map[r][c] == 'S';
+  for (std::size_t r = 0; r < g.map.size(); ++r)
+    for (std::size_t c = 0; c < g.map[r].size(); ++c)
+      if (g.map[r][c] == 'S')
+        isd[static_cast<std::size_t>(
+            (static_cast<std::int64_t>(r) * cols + static_cast<std::int64_t>(c)) * masks + masks - 1)] =
+            1.0 / count;
+  return isd;
+}
+
+// Every floor cell reachable from the first start (walls must not cut the grid).
+bool grid_connected(const std::vector<std::string>& map) {
+  const auto rows = static_cast<int>(map.size()), cols = static_cast<int>(map[0].size());
+  std::vector<int> seen(static_cast<std::size_t>(rows * cols), 0), stack;
+  int open = 0;
+  for (int i = 0; i < rows * cols; ++i) {
+    if (map[static_cast<std::size_t>(i / cols)][static_cast<std::size_t>(i % cols)] == '#') continue;
+    ++open;
+    if (stack.empty() && seen[static_cast<std::size_t>(i)] == 0)
+      stack.push_back(i), seen[static_cast<std::size_t>(i)] = 1;
+  }
+  int reached = 0;
+  while (!stack.empty()) {
+    const int i = stack.back();
+    stack.pop_back();
+    ++reached;
+    for (const auto& m : kGridMoves) {
+      const int r = i / cols + m[0], c = i % cols + m[1];
+      if (r < 0 || c < 0 || r >= rows || c >= cols) continue;
+      const auto j = static_cast<std::size_t>(r * cols + c);
+      if (map[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] == '#' || seen[j]) continue;
+      seen[j] = 1;
+      stack.push_back(r * cols + c);
+    }
+  }
+  return reached == open;
+}
+
+}  // namespace
+
+GridSpec grid_family(const std::string& family, std::uint64_t seed) {
+  if (family != "tabular" && family != "random")
+    throw Error(fmt::format("GridWorld family '{}': expected tabular or random", family));
+  const bool random = family == "random";
+  // Another stream per family: seed 3 of "tabular" and of "random" are unrelated grids.
+  std::mt19937_64 rng(seed * 2 + (random ? 1 : 0));
+  const auto uniform = [&](double lo, double hi) {
+    return std::uniform_real_distribution<double>(lo, hi)(rng);
+  };
+  const auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+  const int size = 4 + static_cast<int>(pick(3));
+  GridSpec g;
+  do {
+    g.map.assign(static_cast<std::size_t>(size), std::string(static_cast<std::size_t>(size), '.'));
+    for (auto& row : g.map)
+      for (auto& cell : row)
+        if (uniform(0, 1) < 0.12) cell = '#';
+  } while (!grid_connected(g.map) ||
+           std::count(g.map.begin(), g.map.end(), std::string(static_cast<std::size_t>(size), '#')) == size);
+  std::vector<std::array<std::int64_t, 2>> floor;
+  for (int r = 0; r < size; ++r)
+    for (int c = 0; c < size; ++c)
+      if (g.map[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] == '.') floor.push_back({r, c});
+  std::shuffle(floor.begin(), floor.end(), rng);
+  const std::size_t n = 1 + pick(3);
+  static const std::array<double, 5> rewards{1.0, 1.0, 0.5, -0.5, -1.0};
+  static const std::array<double, 3> ends{0.0, 0.5, 1.0};
+  static const std::array<double, 4> respawns{0.0, 0.05, 0.2, 1.0};
+  for (std::size_t i = 0; i < n; ++i) {
+    GridObject o{floor[i][0], floor[i][1], 0, 0, 0};
+    // The first object is always worth reaching, so no grid is best left alone.
+    o.reward = random ? (i == 0 ? uniform(0.2, 1.0) : uniform(-1.0, 1.0)) : (i == 0 ? 1.0 : rewards[pick(5)]);
+    o.terminate_prob = random ? (uniform(0, 1) < 0.5 ? 1.0 : 0.0) : ends[pick(3)];
+    o.respawn_prob = o.terminate_prob >= 1 ? 0.0 : respawns[1 + pick(3)];
+    g.objects.push_back(o);
+  }
+  if (random) {
+    g.slip = uniform(0.0, 0.3);
+    for (std::size_t i = n; i < floor.size(); ++i)
+      g.map[static_cast<std::size_t>(floor[i][0])][static_cast<std::size_t>(floor[i][1])] = 'S';
+  } else {
+    g.map[static_cast<std::size_t>(floor[n][0])][static_cast<std::size_t>(floor[n][1])] = 'S';
+  }
+  return g;
+}
+
+GridWorld::GridWorld(GridSpec spec)
+    : TabularEnv((check_grid(spec), grid_table(spec)), grid_starts(spec), 4), spec_(std::move(spec)) {}
+
+std::unique_ptr<GridWorld> GridWorld::from_kwargs(const core::Config& kwargs) {
+  check_kwargs(kwargs, "GridWorld", {"family", "seed", "map", "objects", "slip"});
+  if (!kwargs.has("map"))
+    return std::make_unique<GridWorld>(
+        grid_family(kwargs.get<std::string>("family", "tabular"),
+                    static_cast<std::uint64_t>(kwargs.get<std::int64_t>("seed", 0))));
+  GridSpec g;
+  g.map = kwargs.get<std::vector<std::string>>("map", {});
+  g.slip = kwargs.get<double>("slip", 0.0);
+  for (const auto& o : kwargs.node()["objects"]) {
+    g.objects.push_back({o["row"].as<std::int64_t>(), o["col"].as<std::int64_t>(),
+                         o["reward"].as<double>(1.0), o["terminate_prob"].as<double>(1.0),
+                         o["respawn_prob"].as<double>(0.0)});
+  }
+  return std::make_unique<GridWorld>(std::move(g));
+}
+
+std::string GridWorld::render_text() const {
+  const auto masks = std::int64_t{1} << spec_.objects.size();
+  const auto cols = static_cast<std::int64_t>(spec_.map[0].size());
+  const std::int64_t cell = state() / masks, mask = state() % masks;
+  auto rows = spec_.map;
+  for (auto& row : rows) std::replace(row.begin(), row.end(), 'S', '.');
+  for (std::size_t i = 0; i < spec_.objects.size(); ++i)
+    if (mask >> i & 1)
+      rows[static_cast<std::size_t>(spec_.objects[i].row)][static_cast<std::size_t>(spec_.objects[i].col)] =
+          static_cast<char>('a' + i);
+  rows[static_cast<std::size_t>(cell / cols)][static_cast<std::size_t>(cell % cols)] = '@';
+  std::string out;
+  for (const auto& row : rows) out += row + "\n";
+  return out;
+}
+
+torch::Tensor GridWorld::render() const {
+  const auto masks = std::int64_t{1} << spec_.objects.size();
+  const auto cols = static_cast<std::int64_t>(spec_.map[0].size());
+  const std::int64_t cell = state() / masks, mask = state() % masks;
+  return draw_grid(static_cast<std::int64_t>(spec_.map.size()), cols,
+                   [&](int r, int c) -> core::Rgb {
+                     if (spec_.map[static_cast<std::size_t>(r)][static_cast<std::size_t>(c)] == '#')
+                       return {80, 80, 80};
+                     for (std::size_t i = 0; i < spec_.objects.size(); ++i) {
+                       const auto& o = spec_.objects[i];
+                       if ((mask >> i & 1) && o.row == r && o.col == c)
+                         return o.reward >= 0 ? core::Rgb{250, 200, 40} : core::Rgb{200, 60, 60};
+                     }
+                     return {220, 220, 220};
+                   },
+                   cell / cols, cell % cols, {40, 40, 200});
+}
+
+}  // namespace dojo::envs

@@ -163,6 +163,47 @@ class Blackjack final : public Env {
   std::vector<int> player_, dealer_;
 };
 
+// The grid worlds LPG is meta-trained on (Oh et al. 2020, "Discovering Reinforcement Learning
+// Algorithms", appendix: objects with a reward, a probability of ending the episode when taken and a
+// probability of coming back each step), small enough for tables. Cells are '#' wall, '.' floor or
+// 'S' a start (the episode starts on one of them, uniformly). Actions UP 0, RIGHT 1, DOWN 2, LEFT 3; a
+// move into a wall or off the grid stays put, and with probability `slip` the move goes a uniformly
+// random way instead. Entering a cell whose object is present pays its reward and takes it; the
+// episode then ends with the object's terminate_prob; each absent object reappears each step with its
+// respawn_prob. State: cell·2^n + the mask of present objects (n objects, at most 4). GridWorld-v0
+// ends an episode after 50 steps.
+struct GridObject {
+  std::int64_t row = 0, col = 0;
+  double reward = 1.0, terminate_prob = 1.0, respawn_prob = 0.0;
+};
+struct GridSpec {
+  std::vector<std::string> map;
+  std::vector<GridObject> objects;
+  double slip = 0.0;
+};
+
+// One grid of a family, the same for the same seed: "tabular" (a fixed start, moves as intended,
+// rewards from a few values: the paper's tabular grids) or "random" (random starts, slippery moves,
+// rewards uniform in [-1, 1]: varied rewards and dynamics). 4x4 to 6x6, one to three objects, a few
+// walls, every floor cell reachable. dojo::Error for another family.
+GridSpec grid_family(const std::string& family, std::uint64_t seed);
+
+class GridWorld final : public TabularEnv {
+ public:
+  explicit GridWorld(GridSpec spec);
+  // Keyword arguments: family ("tabular") and seed (0), or a whole grid: map, objects (a list of
+  // {row, col, reward, terminate_prob, respawn_prob}), slip.
+  static std::unique_ptr<GridWorld> from_kwargs(const core::Config& kwargs);
+  std::string name() const override { return "GridWorld"; }
+  std::vector<std::string> action_meanings() const override { return {"UP", "RIGHT", "DOWN", "LEFT"}; }
+  std::string render_text() const override;
+  torch::Tensor render() const override;
+  const GridSpec& spec() const { return spec_; }
+
+ private:
+  GridSpec spec_;
+};
+
 // The env's state as text when it has a text form (the toy-text envs), else "".
 std::string render_text(const Env& env);
 
