@@ -41,5 +41,6 @@ std::vector<Command> add_mol_commands(CLI::App& app);      // mol               
 std::vector<Command> add_dataset_commands(CLI::App& app);  // dataset         (dataset.cpp)
 std::vector<Command> add_games_commands(CLI::App& app);    // games           (games.cpp)
 std::vector<Command> add_srl_commands(CLI::App& app);      // srl             (srl.cpp)
+std::vector<Command> add_lpg_commands(CLI::App& app);      // lpg             (lpg.cpp)
 
 }  // namespace dojo::app

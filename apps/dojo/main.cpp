@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   std::vector<dojo::app::Command> commands;
   for (auto add : {dojo::app::add_train_commands, dojo::app::add_env_commands, dojo::app::add_model_commands,
                    dojo::app::add_mol_commands, dojo::app::add_dataset_commands,
-                   dojo::app::add_games_commands, dojo::app::add_srl_commands}) {
+                   dojo::app::add_games_commands, dojo::app::add_srl_commands, dojo::app::add_lpg_commands}) {
     for (auto& c : add(app)) commands.push_back(std::move(c));
   }
 
