@@ -6,9 +6,10 @@ include(CMakePackageConfigHelpers)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/src/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/dojo
         FILES_MATCHING PATTERN "*.h")
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/configs/ DESTINATION ${CMAKE_INSTALL_DATADIR}/dojo/configs)
-# Shipped models (models/*.ckpt, weights only) under share/dojo/models, where `dojo mol` looks.
+# Shipped models (models/*.ckpt, weights only; a rule folder with its config and curve) under
+# share/dojo/models, where `dojo mol` and `dojo lpg` look.
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_DATADIR}/dojo/models
-        FILES_MATCHING PATTERN "*.ckpt")
+        FILES_MATCHING PATTERN "*.ckpt" PATTERN "*.yaml" PATTERN "*.csv")
 install(TARGETS dojo RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 set(dojo_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/dojo)

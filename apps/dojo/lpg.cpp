@@ -16,6 +16,8 @@ namespace dojo::app {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct LpgArgs {
   std::string config, out, rule;
   std::vector<std::string> overrides, envs;
@@ -55,7 +57,8 @@ int cmd_evaluate(const LpgArgs& a) {
   e.grids = a.grids, e.agents = a.agents, e.episodes = a.episodes, e.updates = a.updates;
   e.envs = a.envs, e.env_updates = a.env_updates,
   e.seed = static_cast<std::uint64_t>(std::max<std::int64_t>(a.seed, 0));
-  const auto r = rl::evaluate_lpg_rule(a.rule, e, print_score);
+  const auto r =
+      rl::evaluate_lpg_rule(a.rule.empty() ? rl::shipped_lpg_rule() : fs::path(a.rule), e, print_score);
   const auto normalised = [](double x, double lo, double hi) { return (x - lo) / (hi - lo); };
   std::cout << fmt::format(
       "held-out grids ({}, {} agents each, {} env steps an agent): LPG {:.3f}  A2C {:.3f} (policy_lr {}, "
@@ -84,7 +87,8 @@ std::vector<Command> add_lpg_commands(CLI::App& app) {
   train->add_option("--out", a->out, "Run directory (rule.ckpt, curve.csv, config.yaml)")->required();
   auto* evaluate = lpg->add_subcommand(
       "evaluate", "Train fresh agents with a rule on held-out grids (and --env tasks) beside tuned A2C");
-  evaluate->add_option("--rule", a->rule, "A meta-train run directory")->required();
+  evaluate->add_option("--rule", a->rule,
+                       "A meta-train run directory (default: the shipped rule, models/lpg-grids)");
   evaluate->add_option("--grids", a->grids, "Held-out grids (default 16)");
   evaluate->add_option("--agents", a->agents, "Agents (seeds) per grid (default 4)");
   evaluate->add_option("--episodes", a->episodes, "Episodes scoring each final policy (default 50)");
@@ -92,7 +96,17 @@ std::vector<Command> add_lpg_commands(CLI::App& app) {
   evaluate->add_option("--env", a->envs, "A toy-text env never seen in meta-training (repeatable)");
   add_count(evaluate, "--env-updates", a->env_updates, "Agent updates on each --env (default 2000)");
   evaluate->add_option("--seed", a->seed, "Seed (default 0)");
-  return {{train, [a] { return cmd_meta_train(*a); }}, {evaluate, [a] { return cmd_evaluate(*a); }}};
+  auto* exp =
+      lpg->add_subcommand("export", "Write a run's rule as a model: weights only, its config and curve");
+  exp->add_option("--rule", a->rule, "A meta-train run directory")->required();
+  exp->add_option("--out", a->out, "Directory to write (e.g. models/lpg-grids)")->required();
+  return {{train, [a] { return cmd_meta_train(*a); }},
+          {evaluate, [a] { return cmd_evaluate(*a); }},
+          {exp, [a] {
+             rl::export_lpg_rule(a->rule, a->out);
+             std::cout << "rule: " << (fs::path(a->out) / "rule.ckpt").string() << "\n";
+             return 0;
+           }}};
 }
 
 }  // namespace dojo::app

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <optional>
 #include <random>
 #include <utility>
@@ -394,6 +395,31 @@ std::pair<LpgNet, LpgOptions> load_lpg_rule(const fs::path& dir) {
   r.get("rule", *net);
   net->eval();
   return {net, o};
+}
+
+void export_lpg_rule(const fs::path& run, const fs::path& out) {
+  const auto [net, o] = load_lpg_rule(run);
+  core::CheckpointReader r(run / "rule.ckpt");
+  fs::create_directories(out);
+  core::Config config;
+  core::write_options(o, config);
+  core::atomic_write_text(out / "config.yaml", config.dump());
+  core::CheckpointWriter w;
+  w.put("kind", std::string("dojo-lpg"));
+  w.put("rule", *net);
+  w.put("iteration", r.get_int("iteration"));
+  w.put("seconds", r.get_double("seconds"));
+  w.save(out / "rule.ckpt");
+  if (fs::exists(run / "curve.csv"))
+    core::atomic_write_text(out / "curve.csv", core::read_text(run / "curve.csv"));
+}
+
+fs::path shipped_lpg_rule() {
+  if (const char* env = std::getenv("DOJO_LPG_RULE")) return env;
+  const auto dir = core::find_data_dir(reinterpret_cast<const void*>(&shipped_lpg_rule), "models");
+  std::error_code ec;
+  if (!dir.empty() && fs::is_regular_file(dir / "lpg-grids" / "rule.ckpt", ec)) return dir / "lpg-grids";
+  throw Error("no LPG rule: expected --rule DIR (a dojo lpg meta-train run) or $DOJO_LPG_RULE");
 }
 
 LpgNet meta_train_lpg(const core::Config& config, const fs::path& dir,

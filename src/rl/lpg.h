@@ -187,6 +187,13 @@ LpgOptions lpg_options(const core::Config& config);
 // A trained rule and its options; dojo::Error when `dir` has no readable rule.ckpt.
 std::pair<LpgNet, LpgOptions> load_lpg_rule(const std::filesystem::path& dir);
 
+// A run's rule as a shipped model: config.yaml, rule.ckpt with the weights only (no optimizer state)
+// and curve.csv, written into `out` (each file atomically).
+void export_lpg_rule(const std::filesystem::path& run, const std::filesystem::path& out);
+// The shipped rule: $DOJO_LPG_RULE, else models/lpg-grids where this library finds dojo's models;
+// dojo::Error when there is none.
+std::filesystem::path shipped_lpg_rule();
+
 // A2C's settings tuned on the training grids (a grid of policy_lr × entropy, the best mean return at
 // the given budget).
 TabularA2C tune_tabular_a2c(const std::vector<TabularTask>& tasks, const LpgOptions& options,

@@ -103,6 +103,13 @@ TEST(Lpg, MetaTrainingMovesEveryParameterAndResumes) {
   other.set("hidden", YAML::Node(16));
   EXPECT_THROW(meta_train_lpg(other, dir), Error);
   EXPECT_EQ(load_lpg_rule(dir).second.hidden(), 8);
+  // Exported as a model: the same weights, no optimizer state, the curve beside them.
+  const auto model = test::fresh_path("lpg_model");
+  export_lpg_rule(dir, model);
+  EXPECT_LT(fs::file_size(model / "rule.ckpt"), fs::file_size(dir / "rule.ckpt"));
+  EXPECT_TRUE(fs::exists(model / "curve.csv"));
+  const auto exported = load_lpg_rule(model).first->parameters(), trained = loaded->parameters();
+  for (std::size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(torch::equal(exported[i], trained[i]));
 }
 
 TEST(Lpg, BadInputIsRefused) {
