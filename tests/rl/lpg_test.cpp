@@ -64,7 +64,7 @@ TEST(Lpg, RuleReadsTheTrajectoryBackwards) {
   EXPECT_DOUBLE_EQ(a[4][0].item<double>(), c[4][0].item<double>());
 }
 
-core::Config tiny_config() {
+core::Config tiny_lpg_config() {
   return core::Config::parse(
       "{lifetimes: 4, envs_per_lifetime: 2, rollout: 5, unroll: 2, lifetime_updates: 6, prediction_size: 4, "
       "hidden: 8, iterations: 3, eval_every: 2}",
@@ -79,7 +79,7 @@ TEST(Lpg, MetaTrainingMovesEveryParameterAndResumes) {
     LpgNet init(4, 8);
     before = init;
   }
-  auto rule = meta_train_lpg(tiny_config(), dir);
+  auto rule = meta_train_lpg(tiny_lpg_config(), dir);
   const auto p0 = before->parameters(), p1 = rule->parameters();
   ASSERT_EQ(p0.size(), p1.size());
   for (std::size_t i = 0; i < p0.size(); ++i) {
@@ -87,7 +87,7 @@ TEST(Lpg, MetaTrainingMovesEveryParameterAndResumes) {
     EXPECT_FALSE(torch::equal(p0[i], p1[i])) << "parameter " << i << " did not move";
   }
   // Curve rows at meta-updates 2 and 3 (the last); resuming to 5 appends 4 and 5.
-  auto more = tiny_config();
+  auto more = tiny_lpg_config();
   more.set("iterations", YAML::Node(5));
   meta_train_lpg(more, dir);
   std::ifstream in(dir / "curve.csv");
