@@ -571,6 +571,9 @@ LpgEvaluation evaluate_lpg_rule(const fs::path& dir, const LpgEvaluationOptions&
                                 const std::function<void(const LpgScore&)>& on_score) {
   auto [net, o] = load_lpg_rule(dir);
   const auto updates = e.updates > 0 ? e.updates : o.lifetime_updates();
+  // The envs first: a wrong id fails before any training.
+  std::vector<TabularTask> env_tasks;
+  for (const auto& id : e.envs) env_tasks.push_back(tabular_task(id));
   LpgEvaluation out;
   out.env_steps_per_agent = updates * o.envs_per_lifetime() * o.rollout();
   TabularRule lpg;
@@ -607,8 +610,7 @@ LpgEvaluation evaluate_lpg_rule(const fs::path& dir, const LpgEvaluationOptions&
   }
   out.grid_lpg = mean_std(l).first, out.grid_a2c = mean_std(a).first;
   out.grid_random = mean_std(r).first, out.grid_optimal = mean_std(opt).first;
-  for (const auto& id : e.envs) {
-    const auto task = tabular_task(id);
+  for (const auto& task : env_tasks) {
     out.envs.push_back(
         score(task, tune_tabular_a2c({task}, o, e.env_updates, e.agents, e.seed + 1), e.env_updates));
   }
