@@ -299,7 +299,7 @@ LpgUpdate lpg_update(LpgNet& rule, const TabularRollout& ro, const Tensor& logit
           pi_hat, log_y_hat};
 }
 
-double train_tabular_agents(const TabularTask& task, const TabularRule& rule, const LpgOptions& o,
+double train_tabular_agents(const TabularTask& task, const LpgAgentRule& rule, const LpgOptions& o,
                             std::int64_t updates, std::int64_t agents, std::int64_t episodes,
                             std::uint64_t seed) {
   torch::NoGradGuard no_grad;
@@ -345,7 +345,7 @@ TabularA2C tune_tabular_a2c(const std::vector<TabularTask>& tasks, const LpgOpti
   double best_score = -1e300;
   for (const double lr : {0.1, 0.3, 1.0, 3.0}) {
     for (const double ent : {0.0, 0.01, 0.1}) {
-      TabularRule rule;
+      LpgAgentRule rule;
       rule.a2c = {lr, o.value_lr(), ent};
       std::vector<double> scores;
       for (const auto& task : tasks)
@@ -538,7 +538,7 @@ LpgNet meta_train_lpg(const core::Config& config, const fs::path& dir,
     p.pi_hat = pi_hat_sum / static_cast<double>(since);
     p.episode_return = mean_std(returns).first;
     {
-      TabularRule frozen;
+      LpgAgentRule frozen;
       frozen.lpg = rule;
       std::vector<double> scores;
       for (std::size_t i = 0; i < validation.size(); ++i)
@@ -576,7 +576,7 @@ LpgEvaluation evaluate_lpg_rule(const fs::path& dir, const LpgEvaluationOptions&
   for (const auto& id : e.envs) env_tasks.push_back(tabular_task(id));
   LpgEvaluation out;
   out.env_steps_per_agent = updates * o.envs_per_lifetime() * o.rollout();
-  TabularRule lpg;
+  LpgAgentRule lpg;
   lpg.lpg = net;
   const auto score = [&](const TabularTask& task, const TabularA2C& a2c, std::int64_t n_updates) {
     LpgScore s;
@@ -584,7 +584,7 @@ LpgEvaluation evaluate_lpg_rule(const fs::path& dir, const LpgEvaluationOptions&
     auto t0 = std::chrono::steady_clock::now();
     s.lpg = train_tabular_agents(task, lpg, o, n_updates, e.agents, e.episodes, e.seed);
     auto t1 = std::chrono::steady_clock::now();
-    TabularRule baseline;
+    LpgAgentRule baseline;
     baseline.a2c = a2c;
     s.a2c = train_tabular_agents(task, baseline, o, n_updates, e.agents, e.episodes, e.seed);
     s.seconds_lpg = std::chrono::duration<double>(t1 - t0).count();

@@ -149,7 +149,7 @@ struct TabularA2C {
 };
 
 // An update rule as the agents' loop sees it: the frozen LPG rule or tabular A2C.
-struct TabularRule {
+struct LpgAgentRule {
   LpgNet lpg{nullptr};
   TabularA2C a2c;
   bool is_lpg() const { return !lpg.is_empty(); }
@@ -164,7 +164,7 @@ struct LpgScore {
 // Trains `agents` fresh tabular agents (different seeds) on `task` with `rule` for `updates` updates
 // of `options`' envs_per_lifetime × rollout steps, then returns the mean return of their final
 // (stochastic) policies over `episodes` episodes each.
-double train_tabular_agents(const TabularTask& task, const TabularRule& rule, const LpgOptions& options,
+double train_tabular_agents(const TabularTask& task, const LpgAgentRule& rule, const LpgOptions& options,
                             std::int64_t updates, std::int64_t agents, std::int64_t episodes,
                             std::uint64_t seed);
 // The same tasks with the uniform policy and with value iteration's greedy policy (γ = options.gamma).

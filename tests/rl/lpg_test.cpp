@@ -127,7 +127,7 @@ TEST(Lpg, TabularA2CSolvesASmallGrid) {
                                                        "2}]}",
                                                        "test"));
   const auto o = LpgOptions().envs_per_lifetime(4).rollout(10);
-  TabularRule a2c;
+  LpgAgentRule a2c;
   a2c.a2c = {1.0, 0.5, 0.01};
   const double trained = train_tabular_agents(task, a2c, o, 100, 2, 20, 0);
   EXPECT_GT(trained, 0.95);
