@@ -46,8 +46,22 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
   if (o.n <= 0) throw Error("--n " + std::to_string(o.n) + ": expected a positive number of images");
   if (!(o.generated >= 0 && o.generated <= 1))
     throw Error(fmt::format("generated fraction {}: expected in [0, 1]", o.generated));
-  if (fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out)))
-    throw Error("--out '" + out.string() + "' is not empty: expected a new or empty folder");
+  // make-dataset.yaml records the options an image depends on. A folder with that record, the same
+  // options and no train_labels.csv is a run that was stopped: it resumes, drawing only the images
+  // that are missing (each PNG is written atomically, so one that exists is whole).
+  const auto d = o.degrade;
+  const auto record = fmt::format(
+      "n: {}\nsplit: {}\ngenerated: {}\nnoisy: {}\nseed: {}\ndegrade: [{}, {}, {}, {}, {}, {}, {}, {}]\n",
+      o.n, to_string(o.split), o.generated, o.noisy, o.seed, d.blur_sigma_max, d.threshold_min,
+      d.threshold_max, d.dropout_max, d.speck_density_max, d.rotate90, d.scale_min, d.scale_max);
+  const bool resume = fs::is_regular_file(out / "make-dataset.yaml") &&
+                      !fs::exists(out / "train_labels.csv") &&
+                      core::read_text(out / "make-dataset.yaml") == record;
+  if (!resume && fs::exists(out) && !(fs::is_directory(out) && fs::is_empty(out)))
+    throw Error(
+        "--out '" + out.string() +
+        "' is not empty: expected a new or empty folder, or an unfinished make-dataset run with the same "
+        "options");
   const auto start = std::chrono::steady_clock::now();
   const auto sources = load_sources();
   const auto& real = sources.of(o.split);
@@ -57,6 +71,7 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
   std::unique_ptr<FragmentGenerator> generator;
   if (generated > 0) generator = std::make_unique<FragmentGenerator>(sources.train);
   fs::create_directories(out / "train");
+  if (!resume) core::atomic_write_text(out / "make-dataset.yaml", record);
 
   std::vector<Row> rows(static_cast<std::size_t>(o.n));
   std::atomic<std::int64_t> next{0};
@@ -82,13 +97,17 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
       try {
         const auto style = random_style(rng);
         r.renderer = style.renderer;
+        const auto path = image_path(out / "train", r.id);
+        if (resume && fs::exists(path)) {  // drawn before the stop: the same (seed, i), the same image
+          rows[static_cast<std::size_t>(i)] = std::move(r);
+          continue;
+        }
         auto image = draw(m->smiles, style);
         if (o.noisy) {
           image = degrade(image, rng, o.degrade);
         } else {
           image = torch::where(image < 200, 0, 255).to(torch::kUInt8);  // binary, as every BMS image
         }
-        const auto path = image_path(out / "train", r.id);
         fs::create_directories(path.parent_path());
         write_png(path, image);
       } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 //   DIR/train_labels.csv          image_id,InChI   (the competition's file)
 //   DIR/train/a/b/c/abc….png      each image, by the first three characters of its id
 //   DIR/molecules.csv             image_id,SMILES,source,renderer,heavy_atoms   (ours, for analysis)
+//   DIR/make-dataset.yaml         the options (an unfinished run resumes from it)
 // so one loader reads ours and the competition's.
 #pragma once
 #include <cstdint>
@@ -30,8 +31,10 @@ struct DatasetSummary {
   double seconds = 0;
 };
 
-// Writes the dataset into `out` (created; refused when it holds files). Image i depends only on
-// (seed, i). Throws dojo::Error for a bad option or an `out` that is not an empty folder.
+// Writes the dataset into `out` (created; refused when it holds files, unless it is an unfinished run
+// with the same options — make-dataset.yaml and no train_labels.csv — which resumes, drawing only the
+// missing images). Image i depends only on (seed, i). Throws dojo::Error for a bad option or an `out`
+// that is neither empty nor resumable.
 DatasetSummary make_dataset(const std::filesystem::path& out, const DatasetOptions& options);
 
 }  // namespace dojo::chem

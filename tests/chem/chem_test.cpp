@@ -344,6 +344,20 @@ TEST(Cli, MolRenderScoreAndMakeDataset) {
     EXPECT_TRUE(fs::exists(image_path(dir / "set" / "train", l.image_id))) << l.image_id;
     EXPECT_EQ(normalize_inchi(l.inchi).value_or(""), l.inchi);
   }
+  // Stopped before the end (labels not written, some images missing): the same command finishes it,
+  // drawing only what is missing, and the images are the ones an uninterrupted run draws.
+  const auto whole = test::snapshot(dir / "set");
+  fs::remove(dir / "set" / "train_labels.csv");
+  fs::remove(dir / "set" / "molecules.csv");
+  for (std::size_t i = 0; i < 4; ++i) fs::remove(image_path(dir / "set" / "train", labels[i].image_id));
+  r = dojo("mol make-dataset --n 12 --generated 0 --threads 2 --out " + d + "/set");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(test::snapshot(dir / "set"), whole);
+  // Another run's options on an unfinished folder are refused.
+  fs::remove(dir / "set" / "train_labels.csv");
+  expect_bad_input("mol make-dataset --n 13 --generated 0 --out " + d + "/set", "is not empty");
+  r = dojo("mol make-dataset --n 12 --generated 0 --threads 2 --out " + d + "/set");
+  ASSERT_EQ(r.rc, 0) << r.err;
   // A folder that holds files is refused, and left as it was.
   const auto before = test::snapshot(dir / "set");
   expect_bad_input("mol make-dataset --n 12 --out " + d + "/set", "is not empty");
