@@ -11,8 +11,8 @@ out=${1:?usage: bench/srl_table.sh OUT [SEEDS] [DOJO]}
 seeds=${2:-0 1 2}
 dojo=$(realpath "${3:-build/dojo}")
 export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-SkylakeX}
-# name, losses, weights: one objective alone each, the S-RL Toolbox's combination (reconstruction,
-# inverse and reward), and E2C.
+# name, losses, weights[, one more key=value]: one objective alone each, the S-RL Toolbox's combination
+# (reconstruction, inverse and reward), E2C, and inverse + forward (CartPole's best: 16 dimensions).
 all_methods=(
   "autoencoder autoencoder [1]"
   "vae vae [1]"
@@ -21,6 +21,8 @@ all_methods=(
   "priors priors [1]"
   "combo autoencoder,inverse,reward [1,10,10]"
   "e2c e2c [1]"
+  "invfwd inverse,forward [1,1]"
+  "invfwd16 inverse,forward [1,1] state_dim=16"
 )
 methods=()
 for m in "${all_methods[@]}"; do
@@ -47,9 +49,9 @@ for env in ${ENVS:-Pendulum-v1 CartPole-v1}; do
     data=(--set "behaviour=$out/$env/ppo-state-s0" --set behaviour_epsilon=0.5)
   fi
   for m in "${methods[@]}"; do
-    read -r name losses weights <<< "$m"
+    read -r name losses weights extra <<< "$m"
     run "$out/$env/$name" "$out/$env/$name.log" "$dojo" srl train --env "$env" --losses "$losses" \
-      --set "weights=$weights" "${data[@]}"
+      --set "weights=$weights" ${extra:+--set "$extra"} "${data[@]}"
   done
   for s in $seeds; do
     run "$out/$env/ppo-pixels-s$s" "$out/$env/ppo-pixels-s$s.log" "$dojo" train ppo --env "$env" --seed "$s" \
