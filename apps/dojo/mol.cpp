@@ -206,9 +206,10 @@ int cmd_make_dataset(const MolArgs& a) {
   o.threads = a.threads;
   const auto s = chem::make_dataset(a.out, o);
   std::cout << fmt::format(
-      "wrote {} images ({} of {} molecules, {} generated) to {} in {:.1f} s ({:.1f} images/s)\n", s.images,
-      s.real, a.split, s.generated, a.out, s.seconds,
-      static_cast<double>(s.images) / std::max(s.seconds, 1e-9));
+      "wrote {} images ({} of {} molecules, {} generated) to {}: drew {} in {:.1f} s ({:.1f} images/s){}\n",
+      s.images, s.real, a.split, s.generated, a.out, s.drawn, s.seconds,
+      static_cast<double>(s.drawn) / std::max(s.seconds, 1e-9),
+      s.drawn < s.images ? fmt::format(", resuming: {} were drawn before", s.images - s.drawn) : "");
   return 0;
 }
 

@@ -74,7 +74,7 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
   if (!resume) core::atomic_write_text(out / "make-dataset.yaml", record);
 
   std::vector<Row> rows(static_cast<std::size_t>(o.n));
-  std::atomic<std::int64_t> next{0};
+  std::atomic<std::int64_t> next{0}, drawn{0};
   std::mutex error_mutex;
   std::string error;
   const auto work = [&] {
@@ -110,6 +110,7 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
         }
         fs::create_directories(path.parent_path());
         write_png(path, image);
+        ++drawn;
       } catch (const std::exception& e) {
         std::lock_guard lock(error_mutex);
         if (error.empty()) error = m->smiles + ": " + e.what();
@@ -138,6 +139,7 @@ DatasetSummary make_dataset(const fs::path& out, const DatasetOptions& o) {
   write_labels(out / "train_labels.csv", labels);
   core::atomic_write_text(out / "molecules.csv", molecules.str());
   s.images = o.n;
+  s.drawn = drawn;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return s;
 }

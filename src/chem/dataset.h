@@ -28,6 +28,7 @@ struct DatasetOptions {
 
 struct DatasetSummary {
   std::int64_t images = 0, generated = 0, real = 0;
+  std::int64_t drawn = 0;  // images drawn by this call (fewer than `images` when it resumed a run)
   double seconds = 0;
 };
 

@@ -352,6 +352,7 @@ TEST(Cli, MolRenderScoreAndMakeDataset) {
   for (std::size_t i = 0; i < 4; ++i) fs::remove(image_path(dir / "set" / "train", labels[i].image_id));
   r = dojo("mol make-dataset --n 12 --generated 0 --threads 2 --out " + d + "/set");
   ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("drew 4 in"), std::string::npos) << r.out;
   EXPECT_EQ(test::snapshot(dir / "set"), whole);
   // Another run's options on an unfinished folder are refused.
   fs::remove(dir / "set" / "train_labels.csv");
