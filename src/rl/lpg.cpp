@@ -100,23 +100,16 @@ TabularTask grid_task(const std::string& family, std::uint64_t seed) {
 
 namespace {
 
-std::int64_t sample_index(const std::vector<double>& probs, double u) {
+// Gymnasium's categorical_sample: the first of n outcomes whose cumulative probability exceeds u
+// (the last when rounding leaves the total a hair under u).
+template <class Prob>
+std::int64_t categorical(std::int64_t n, double u, Prob prob) {
   double cumulative = 0.0;
-  for (std::size_t i = 0; i < probs.size(); ++i) {
-    cumulative += probs[i];
-    if (cumulative > u) return static_cast<std::int64_t>(i);
+  for (std::int64_t i = 0; i < n; ++i) {
+    cumulative += prob(i);
+    if (cumulative > u) return i;
   }
-  return static_cast<std::int64_t>(probs.size()) - 1;
-}
-
-// Gymnasium's categorical_sample over P[s][a]'s outcomes.
-const envs::Transition& sample_outcome(const std::vector<envs::Transition>& outcomes, double u) {
-  double cumulative = 0.0;
-  for (const auto& t : outcomes) {
-    cumulative += t.prob;
-    if (cumulative > u) return t;
-  }
-  return outcomes.back();
+  return n - 1;
 }
 
 // Lifetimes × envs tabular agents stepping their tasks. Agent tables are stacked: lifetime b owns rows
@@ -163,17 +156,11 @@ class TabularAgents {
         const auto& task = tasks_[static_cast<std::size_t>(b)];
         const auto s = state_[static_cast<std::size_t>(e)];
         const auto row = b * block_ + s;
-        double u = uniform(rng_), cumulative = 0.0;
-        std::int64_t a = A - 1;
-        for (std::int64_t k = 0; k < A; ++k) {
-          cumulative += p[row][k];
-          if (cumulative > u) {
-            a = k;
-            break;
-          }
-        }
-        const auto& out = sample_outcome((*task.P)[static_cast<std::size_t>(s)][static_cast<std::size_t>(a)],
-                                         uniform(rng_));
+        const auto a = categorical(A, uniform(rng_), [&](std::int64_t k) { return p[row][k]; });
+        const auto& outcomes = (*task.P)[static_cast<std::size_t>(s)][static_cast<std::size_t>(a)];
+        const auto& out = outcomes[static_cast<std::size_t>(
+            categorical(static_cast<std::int64_t>(outcomes.size()), uniform(rng_),
+                        [&](std::int64_t k) { return outcomes[static_cast<std::size_t>(k)].prob; }))];
         auto& steps = steps_[static_cast<std::size_t>(e)];
         auto& ret = returns_[static_cast<std::size_t>(e)];
         ++steps;
@@ -206,8 +193,10 @@ class TabularAgents {
  private:
   void restart(std::int64_t e) {
     const auto& task = tasks_[static_cast<std::size_t>(e / n_)];
-    state_[static_cast<std::size_t>(e)] =
-        sample_index(task.initial_distribution, std::uniform_real_distribution<double>(0.0, 1.0)(rng_));
+    const auto& isd = task.initial_distribution;
+    state_[static_cast<std::size_t>(e)] = categorical(
+        static_cast<std::int64_t>(isd.size()), std::uniform_real_distribution<double>(0.0, 1.0)(rng_),
+        [&](std::int64_t k) { return isd[static_cast<std::size_t>(k)]; });
     steps_[static_cast<std::size_t>(e)] = 0;
     returns_[static_cast<std::size_t>(e)] = 0.0;
   }
