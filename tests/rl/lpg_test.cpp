@@ -112,6 +112,21 @@ TEST(Lpg, MetaTrainingMovesEveryParameterAndResumes) {
   for (std::size_t i = 0; i < trained.size(); ++i) EXPECT_TRUE(torch::equal(exported[i], trained[i]));
 }
 
+TEST(Lpg, TheSameSeedGivesTheSameRule) {
+  const auto a = meta_train_lpg(tiny_lpg_config(), test::fresh_path("lpg_seed_a"));
+  const auto b = meta_train_lpg(tiny_lpg_config(), test::fresh_path("lpg_seed_b"));
+  auto other = tiny_lpg_config();
+  other.set("seed", YAML::Node(1));
+  const auto c = meta_train_lpg(other, test::fresh_path("lpg_seed_c"));
+  const auto pa = a->parameters(), pb = b->parameters(), pc = c->parameters();
+  bool differs = false;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "parameter " << i;
+    differs = differs || !torch::equal(pa[i], pc[i]);
+  }
+  EXPECT_TRUE(differs);
+}
+
 TEST(Lpg, BadInputIsRefused) {
   EXPECT_THROW(lpg_options(core::Config::parse("{lifetimes: 0}", "test")), Error);
   EXPECT_THROW(lpg_options(core::Config::parse("{families: [maze]}", "test")), Error);
