@@ -361,6 +361,13 @@ LpgOptions lpg_options(const core::Config& config) {
 namespace {
 
 constexpr std::int64_t kGridBlock = 6 * 6 * 8;  // the most states a grid of the families has
+constexpr const char* kRuleKind = "dojo-lpg";   // what a rule checkpoint says it is
+
+// Refuses a checkpoint that is not a rule's.
+void check_rule_checkpoint(core::CheckpointReader& r) {
+  if (!r.has("kind") || r.get_string("kind") != kRuleKind)
+    throw Error(fmt::format("'{}' is not an LPG rule checkpoint", r.name()));
+}
 
 std::vector<TabularTask> validation_grids(const LpgOptions& o) {
   std::vector<TabularTask> tasks;
@@ -379,8 +386,7 @@ std::pair<LpgNet, LpgOptions> load_lpg_rule(const fs::path& dir) {
   const auto o = lpg_options(core::Config::load(dir / "config.yaml"));
   LpgNet net(o.prediction_size(), o.hidden());
   core::CheckpointReader r(path);
-  if (!r.has("kind") || r.get_string("kind") != "dojo-lpg")
-    throw Error(fmt::format("'{}' is not an LPG rule checkpoint", path.string()));
+  check_rule_checkpoint(r);
   r.get("rule", *net);
   net->eval();
   return {net, o};
@@ -394,7 +400,7 @@ void export_lpg_rule(const fs::path& run, const fs::path& out) {
   core::write_options(o, config);
   core::atomic_write_text(out / "config.yaml", config.dump());
   core::CheckpointWriter w;
-  w.put("kind", std::string("dojo-lpg"));
+  w.put("kind", std::string(kRuleKind));
   w.put("rule", *net);
   w.put("iteration", r.get_int("iteration"));
   w.put("seconds", r.get_double("seconds"));
@@ -425,8 +431,7 @@ LpgNet meta_train_lpg(const core::Config& config, const fs::path& dir,
   const auto ckpt = dir / "rule.ckpt";
   if (fs::exists(ckpt)) {
     core::CheckpointReader r(ckpt);
-    if (!r.has("kind") || r.get_string("kind") != "dojo-lpg")
-      throw Error(fmt::format("'{}' is not an LPG rule checkpoint", ckpt.string()));
+    check_rule_checkpoint(r);
     const auto before = lpg_options(core::Config::load(dir / "config.yaml"));
     if (before.prediction_size() != o.prediction_size() || before.hidden() != o.hidden())
       throw Error(fmt::format(
@@ -539,7 +544,7 @@ LpgNet meta_train_lpg(const core::Config& config, const fs::path& dir,
     clock = now;
     p.seconds = seconds;
     core::CheckpointWriter w;
-    w.put("kind", std::string("dojo-lpg"));
+    w.put("kind", std::string(kRuleKind));
     w.put("rule", *rule);
     w.put("meta_optimizer", meta_opt);
     w.put("iteration", p.iteration);
