@@ -48,6 +48,26 @@ void MolTrainOptions::validate() const {
     throw Error("validation folder '" + validation_ + "' has no train_labels.csv");
 }
 
+namespace {
+
+// Refuses a checkpoint that is not a captioner's.
+void check_captioner(core::CheckpointReader& r) {
+  if (!r.has("kind") || r.get_string("kind") != "dojo-mol-captioner")
+    throw Error("'" + r.name() +
+                "' is not a captioner checkpoint: expected checkpoints/best.ckpt of a dojo mol train run");
+}
+
+// The vocabulary a captioner file holds, one token a line, the special four first.
+Vocabulary vocabulary_of(core::CheckpointReader& r) {
+  std::istringstream tokens(r.get_string("vocab"));
+  std::vector<std::string> list;
+  for (std::string tok; std::getline(tokens, tok);) list.push_back(tok);
+  if (list.size() < 5) throw Error("'" + r.name() + "' has a corrupt vocabulary");
+  return Vocabulary(std::vector<std::string>(list.begin() + 4, list.end()));
+}
+
+}  // namespace
+
 core::Config resolve_mol_config(const core::Config& config) {
   auto keys = core::option_keys<MolTrainOptions>();
   for (const auto& k : core::option_keys<CaptionerOptions>()) {
@@ -67,6 +87,14 @@ core::Config resolve_mol_config(const core::Config& config) {
   core::write_options(m, model);
   model.erase("vocab");
   out.merge(model);
+  if (!t.init().empty()) {
+    // The network must be the init file's: its shape, target and cleaning replace the config's.
+    core::CheckpointReader r(t.init());
+    check_captioner(r);
+    const auto init = core::Config::parse(r.get_string("config"), t.init()).node();
+    for (const auto& k : model.keys()) out.set(k, init[k]);
+    for (const auto* k : {"target", "clean"}) out.set(k, init[k]);
+  }
   return out;
 }
 
@@ -238,21 +266,24 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
   core::read_options(cfg, m);
 
   // Samples and their tokens; the vocabulary comes from the training data (or the checkpoint).
+  // A resumed run reads everything back from its last checkpoint; a run from `init` its weights and
+  // vocabulary (tokens the file lacks read as <unk>) and its count of images and hours.
   Vocabulary vocab;
-  std::optional<core::CheckpointReader> ckpt;
+  std::optional<core::CheckpointReader> ckpt, init;
   if (resuming) {
     ckpt.emplace(dir / "checkpoints" / "last.ckpt");
-    std::istringstream tokens(ckpt->get_string("vocab"));
-    std::vector<std::string> list;
-    for (std::string tok; std::getline(tokens, tok);) list.push_back(tok);
-    vocab = Vocabulary(std::vector<std::string>(list.begin() + 4, list.end()));
+    vocab = vocabulary_of(*ckpt);
+  } else if (!t.init().empty()) {
+    init.emplace(t.init());
+    check_captioner(*init);
+    vocab = vocabulary_of(*init);
   }
   std::vector<Sample> samples;
   std::int64_t too_long = 0;
   for (const auto& d : t.data()) {
     for (const auto& [label, text] : targets_of(d, t.target())) {
       const auto toks = tokenize(t.target(), text);
-      if (!resuming) {
+      if (!resuming && !init) {
         for (const auto& tok : toks) vocab.add(tok);
       }
       if (static_cast<std::int64_t>(toks.size()) + 2 > m.max_len()) {
@@ -302,6 +333,12 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
     s.seconds = ckpt->get_double("seconds");
     s.best = ckpt->get_double("best_mean_distance");
     std::istringstream(ckpt->get_string("rng")) >> rng;
+  } else if (init) {
+    init->get("model", *model);
+    s.images_seen = init->get_int("images_seen");
+    s.seconds = init->get_double("seconds");
+    spdlog::info("starting from {}: {} images, {:.2f} h of training", t.init(), s.images_seen,
+                 s.seconds / 3600);
   }
   core::broadcast_module(*model);
   std::string vocab_text;
@@ -437,16 +474,10 @@ MolTrainSummary run(const core::Config& cfg, const fs::path& dir, bool resuming)
 TrainedCaptioner load_captioner(const fs::path& path, const std::string& device) {
   const auto dev = core::device(device);
   core::CheckpointReader r(path, dev);
-  if (!r.has("kind") || r.get_string("kind") != "dojo-mol-captioner")
-    throw Error("'" + path.string() +
-                "' is not a captioner checkpoint: expected checkpoints/best.ckpt of a dojo mol train run");
+  check_captioner(r);
   const auto cfg = core::Config::parse(r.get_string("config"), path.string());
   TrainedCaptioner t;
-  std::istringstream tokens(r.get_string("vocab"));
-  std::vector<std::string> list;
-  for (std::string tok; std::getline(tokens, tok);) list.push_back(tok);
-  if (list.size() < 5) throw Error("'" + path.string() + "' has a corrupt vocabulary");
-  t.vocab = Vocabulary(std::vector<std::string>(list.begin() + 4, list.end()));
+  t.vocab = vocabulary_of(r);
   CaptionerOptions m;
   core::read_options(cfg, m);
   m.vocab(t.vocab.size());
@@ -496,7 +527,12 @@ MolTrainSummary resume_captioner(const fs::path& dir, std::int64_t images) {
   core::require_run_dir(dir);
   if (!fs::exists(dir / "checkpoints" / "last.ckpt"))
     throw Error("run '" + dir.string() + "' has no checkpoints/last.ckpt to resume from");
-  auto cfg = resolve_mol_config(core::Config::load(dir / "config.yaml"));
+  // The run's weights are in its checkpoint now: the file it started from need not be there.
+  auto raw = core::Config::load(dir / "config.yaml");
+  const auto init = raw.get<std::string>("init", "");
+  raw.set("init", YAML::Node(""));
+  auto cfg = resolve_mol_config(raw);
+  cfg.set("init", YAML::Node(init));
   if (images < 0) throw Error("--images " + std::to_string(images) + ": expected > 0 (images to add)");
   if (images > 0) {
     core::CheckpointReader check(dir / "checkpoints" / "last.ckpt");

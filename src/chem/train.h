@@ -41,6 +41,10 @@ struct MolTrainOptions {
   TORCH_ARG(bool, clean) = true;  // despeckle, crop, turn before resizing
   TORCH_ARG(std::int64_t, seed) = 0;
   TORCH_ARG(std::int64_t, n_threads) = 0;  // 0: all cores
+  // A captioner file (a checkpoint or an exported model, e.g. the shipped one) a new run starts from:
+  // its weights, vocabulary, shape, target and cleaning, and its images and hours so far, so a run
+  // lost with its machine continues from the last exported model. Fresh optimizer moments.
+  TORCH_ARG(std::string, init) = "";
 
  public:
   void validate() const;
@@ -63,6 +67,7 @@ struct MolTrainOptions {
     f("clean", clean_);
     f("seed", seed_, core::non_negative());
     f("n_threads", n_threads_, core::non_negative("0: all cores"));
+    f("init", init_);
   }
 };
 

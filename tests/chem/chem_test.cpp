@@ -456,6 +456,21 @@ TEST(Cli, MolTrainResumesTranslatesAndEvaluates) {
   EXPECT_EQ(slim.out, full.out);
   expect_bad_input("mol export " + d + "/set/train_labels.csv --out " + d + "/shipped/x.ckpt",
                    "train_labels.csv");
+  // A new run from the exported model continues its count of images and takes its shape, whatever the
+  // config says (the default 224 px network would not load these weights).
+  const auto seen = load_captioner(dir / "shipped" / "m.ckpt").images_seen;
+  r = dojo("mol train --data " + d + "/set --images " + std::to_string(seen + 8) + " --set init=" + d +
+           "/shipped/m.ckpt --set validation=" + d + "/set --set batch_size=8 --set eval_every=24 --out " +
+           d + "/again");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.err.find("starting from " + d + "/shipped/m.ckpt: " + std::to_string(seen) + " images"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.out.find(std::to_string(seen + 8) + " images seen in 1 steps"), std::string::npos) << r.out;
+  EXPECT_EQ(core::Config::load(dir / "again" / "config.yaml").get<std::int64_t>("image_size", 0), 64);
+  expect_bad_input(
+      "mol train --data " + d + "/set --set init=" + d + "/set/train_labels.csv --out " + d + "/r1",
+      "train_labels.csv");
   // One process loads the model more than once (a Python session, a server): its layer names, and so
   // its parameter names, do not depend on what the process built before.
   const auto first = load_captioner(dir / "shipped" / "m.ckpt");
