@@ -43,6 +43,9 @@ const std::vector<Example>& all() {
       {"gqn",
        "a small GQN (Eslami et al. 2018): render a held-out view of a held-out room from 5 context views",
        gqn},
+      {"rbm", "RBM 784-500 on binarised Fashion-MNIST, CD-1 vs persistent CD, log-likelihood by AIS", rbm},
+      {"dbn", "DBN 784-500-500 pre-trained greedily, fine-tuned on 1,000 labels vs random initialisation",
+       dbn},
   };
   return list;
 }

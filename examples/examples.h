@@ -50,5 +50,7 @@ nlohmann::json gan(const ExampleOptions& o);
 nlohmann::json draw(const ExampleOptions& o);
 nlohmann::json tdvae(const ExampleOptions& o);
 nlohmann::json gqn(const ExampleOptions& o);
+nlohmann::json rbm(const ExampleOptions& o);
+nlohmann::json dbn(const ExampleOptions& o);
 
 }  // namespace dojo::examples

@@ -117,5 +117,30 @@ TEST(Examples, SequentialLatentModelsTrainAndDrawTheirPictures) {
   }
 }
 
+TEST(Examples, RbmAndDbnLearnFashionMnist) {
+  auto o = quiet(1, 10000);
+  o.out = std::filesystem::temp_directory_path() / ("dojo-rbm-" + std::to_string(::getpid()));
+  auto r = run("rbm", o);
+  const double floor = r["independent_pixels_test_log_likelihood"].get<double>();
+  for (const auto* method : {"cd1", "pcd"}) {
+    // One epoch on 10,000 images is already ~80 nats (CD-1) and ~100 (PCD) above independent pixels.
+    EXPECT_GT(r[method]["test_log_likelihood"].get<double>(), floor + 50) << method;
+    EXPECT_LE(r[method]["log_z_low"].get<double>(), r[method]["log_z"].get<double>()) << method;
+    for (const auto* f : {"-filters.png", "-samples.png", "-metrics.csv"})
+      EXPECT_TRUE(std::filesystem::exists(o.out / (std::string(method) + f))) << method << f;
+  }
+  std::filesystem::remove_all(o.out);
+
+  o.out = std::filesystem::temp_directory_path() / ("dojo-dbn-" + std::to_string(::getpid()));
+  r = run("dbn", o);
+  for (const auto* key : {"pretrained_test_accuracy", "random_init_test_accuracy"}) {
+    ASSERT_EQ(r[key].size(), 3u) << key;
+    for (const auto& acc : r[key]) EXPECT_GT(acc.get<double>(), 0.7) << key;
+  }
+  for (const auto* f : {"filters.png", "samples.png", "pretraining.csv"})
+    EXPECT_TRUE(std::filesystem::exists(o.out / f)) << f;
+  std::filesystem::remove_all(o.out);
+}
+
 }  // namespace
 }  // namespace dojo::examples
