@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
 #include "core/error.h"
 #include "envs/mujoco/locomotion.h"
+#include "envs/mujoco/motion.h"
 #include "envs/registry.h"
 #include "test_util.h"
 
@@ -247,6 +249,37 @@ TEST(Mujoco, RendersASideViewThatFollowsTheBody) {
   // The body's colour is in the picture.
   const auto body = (frame.select(2, 0) == 204) & (frame.select(2, 1) == 153) & (frame.select(2, 2) == 102);
   EXPECT_GT(body.sum().item<std::int64_t>(), 500);
+}
+
+// The humanoid's motion (VideoPose3D's data): its bodies are rigid, so the distance from each body to
+// its parent never changes; joints stay in range; frames are smooth; a seed decides the sequence.
+TEST(HumanoidMotion, RigidBonesSmoothFramesAndSeededSequences) {
+  HumanoidMotion motion;
+  ASSERT_EQ(motion.joints(), 16);
+  EXPECT_EQ(motion.joint_names()[0], "torso");
+  const auto seq = motion.sequence(200, 7);
+  ASSERT_EQ(seq.sizes(), (std::vector<std::int64_t>{200, 16, 3}));
+  const auto names = motion.joint_names();
+  const auto index = [&](const std::string& n) {
+    return static_cast<std::int64_t>(std::find(names.begin(), names.end(), n) - names.begin());
+  };
+  for (const auto& [child, parent] : std::vector<std::pair<std::string, std::string>>{
+           {"right_shin", "right_thigh"}, {"left_lower_arm", "left_upper_arm"}, {"head", "torso"}}) {
+    const auto bone = (seq.select(1, index(child)) - seq.select(1, index(parent))).norm(2, -1);
+    EXPECT_LT((bone.max() - bone.min()).item<double>(), 1e-4) << child;
+    EXPECT_GT(bone.min().item<double>(), 0.05) << child;
+  }
+  // 50 frames a second, joints at most ~1 Hz: no body moves more than 10 cm between frames.
+  EXPECT_LT((seq.slice(0, 1) - seq.slice(0, 0, -1)).norm(2, -1).max().item<double>(), 0.1);
+  // The legs move: the feet wander by more than 10 cm over four seconds.
+  EXPECT_GT((seq.select(1, index("left_foot")) - seq.select(1, index("left_foot"))[0])
+                .norm(2, -1)
+                .max()
+                .item<double>(),
+            0.1);
+  EXPECT_TRUE(seq.equal(motion.sequence(200, 7)));
+  EXPECT_FALSE(seq.equal(motion.sequence(200, 8)));
+  EXPECT_THROW(HumanoidMotion("/nonexistent/humanoid.xml"), Error);
 }
 
 }  // namespace

@@ -157,6 +157,28 @@ std::vector<Capsule> Sim::capsules() const {
   return out;
 }
 
+std::vector<HingeJoint> Sim::hinge_joints() const {
+  std::vector<HingeJoint> joints;
+  for (int j = 0; j < model_->njnt; ++j) {
+    if (model_->jnt_type[j] != mjJNT_HINGE) continue;
+    joints.push_back({mj_id2name(model_.get(), mjOBJ_JOINT, j), model_->jnt_qposadr[j],
+                      model_->jnt_limited[j] != 0, model_->jnt_range[2 * j], model_->jnt_range[2 * j + 1]});
+  }
+  return joints;
+}
+
+std::vector<double> Sim::body_keypoints() {
+  mj_kinematics(model_.get(), data_.get());
+  std::vector<double> points;
+  for (int b = 1; b < model_->nbody; ++b) {
+    const int j = model_->body_jntadr[b];
+    const double* p =
+        j >= 0 && model_->jnt_type[j] == mjJNT_HINGE ? data_->xanchor + 3 * j : data_->xpos + 3 * b;
+    points.insert(points.end(), p, p + 3);
+  }
+  return points;
+}
+
 std::string version() { return mj_versionString(); }
 
 }  // namespace dojo::envs::mujoco

@@ -24,6 +24,14 @@ struct Capsule {
   int body;  // the body the geom belongs to (0 = world)
 };
 
+// A hinge joint: where its angle sits in qpos, and its range in radians (limited joints only).
+struct HingeJoint {
+  std::string name;
+  int qpos_index = 0;
+  bool limited = false;
+  double low = 0, high = 0;
+};
+
 class Sim {
  public:
   // Loads an MJCF file; a missing file or one MuJoCo rejects is a dojo::Error naming the file and
@@ -63,6 +71,12 @@ class Sim {
   void step(std::span<const double> ctrl, int n_frames);
 
   std::vector<Capsule> capsules() const;
+
+  std::vector<HingeJoint> hinge_joints() const;
+  // Forward kinematics of the current qpos alone (mj_kinematics: no dynamics), then a point per body
+  // but the world, x y z in body order (metres): where the body's first joint turns it (a hip, a knee:
+  // the joint's anchor), or its origin when it has no joint or a free one.
+  std::vector<double> body_keypoints();
 
  private:
   Sim(mjModel_* model, const std::string& name);
