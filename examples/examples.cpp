@@ -46,6 +46,11 @@ const std::vector<Example>& all() {
       {"rbm", "RBM 784-500 on binarised Fashion-MNIST, CD-1 vs persistent CD, log-likelihood by AIS", rbm},
       {"dbn", "DBN 784-500-500 pre-trained greedily, fine-tuned on 1,000 labels vs random initialisation",
        dbn},
+      {"videopose",
+       "VideoPose3D: dilated temporal convolutions lift 2D keypoints of MuJoCo's humanoid to 3D (27, 243 "
+       "frames "
+       "vs one)",
+       videopose},
   };
   return list;
 }

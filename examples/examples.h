@@ -52,5 +52,6 @@ nlohmann::json tdvae(const ExampleOptions& o);
 nlohmann::json gqn(const ExampleOptions& o);
 nlohmann::json rbm(const ExampleOptions& o);
 nlohmann::json dbn(const ExampleOptions& o);
+nlohmann::json videopose(const ExampleOptions& o);
 
 }  // namespace dojo::examples

@@ -277,6 +277,11 @@ TEST(HumanoidMotion, RigidBonesSmoothFramesAndSeededSequences) {
                 .max()
                 .item<double>(),
             0.1);
+  EXPECT_EQ(motion.bones().size(), 15u);  // a tree of 16 joints
+  for (const auto& [child, parent] : motion.bones()) {
+    const auto bone = (seq.select(1, child) - seq.select(1, parent)).norm(2, -1);
+    EXPECT_LT((bone.max() - bone.min()).item<double>(), 1e-4) << names[static_cast<std::size_t>(child)];
+  }
   EXPECT_TRUE(seq.equal(motion.sequence(200, 7)));
   EXPECT_FALSE(seq.equal(motion.sequence(200, 8)));
   EXPECT_THROW(HumanoidMotion("/nonexistent/humanoid.xml"), Error);

@@ -22,6 +22,10 @@ HumanoidMotion::HumanoidMotion(const std::filesystem::path& mjcf, MotionOptions 
   const auto bodies = sim_.body_names();
   names_.assign(bodies.begin() + 1, bodies.end());
   hinges_ = sim_.hinge_joints();
+  const auto parents = sim_.body_parents();
+  for (std::size_t b = 1; b < parents.size(); ++b) {
+    if (parents[b] > 0) bones_.emplace_back(static_cast<std::int64_t>(b) - 1, parents[b] - 1);
+  }
   // The root must be free (7 qpos: position, then a unit quaternion) for the turning below.
   if (sim_.nq() != 7 + static_cast<int>(hinges_.size()))
     throw Error("MuJoCo model '" + mjcf.string() + "': expected a free root joint and hinge joints (" +

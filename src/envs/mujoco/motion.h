@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/export.h"
@@ -36,6 +37,8 @@ class HumanoidMotion {
 
   const std::vector<std::string>& joint_names() const { return names_; }  // the bodies, world left out
   std::int64_t joints() const { return static_cast<std::int64_t>(names_.size()); }
+  // The skeleton's bones: (joint, its parent joint) for every joint but the root body's.
+  const std::vector<std::pair<std::int64_t, std::int64_t>>& bones() const { return bones_; }
   // [frames, joints, 3] world positions in metres (z up).
   torch::Tensor sequence(std::int64_t frames, std::uint64_t seed);
 
@@ -44,6 +47,7 @@ class HumanoidMotion {
   MotionOptions options_;
   std::vector<std::string> names_;
   std::vector<HingeJoint> hinges_;
+  std::vector<std::pair<std::int64_t, std::int64_t>> bones_;
 };
 
 }  // namespace dojo::envs::mujoco

@@ -167,6 +167,10 @@ std::vector<HingeJoint> Sim::hinge_joints() const {
   return joints;
 }
 
+std::vector<int> Sim::body_parents() const {
+  return {model_->body_parentid, model_->body_parentid + model_->nbody};
+}
+
 std::vector<double> Sim::body_keypoints() {
   mj_kinematics(model_.get(), data_.get());
   std::vector<double> points;

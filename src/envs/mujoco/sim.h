@@ -73,6 +73,7 @@ class Sim {
   std::vector<Capsule> capsules() const;
 
   std::vector<HingeJoint> hinge_joints() const;
+  std::vector<int> body_parents() const;  // each body's parent (the world's is 0, itself)
   // Forward kinematics of the current qpos alone (mj_kinematics: no dynamics), then a point per body
   // but the world, x y z in body order (metres): where the body's first joint turns it (a hip, a knee:
   // the joint's anchor), or its origin when it has no joint or a free one.
