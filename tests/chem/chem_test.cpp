@@ -483,6 +483,19 @@ TEST(Cli, MolTrainResumesTranslatesAndEvaluates) {
   fs::remove_all(dir);
 }
 
+// The shipped model (models/mol-captioner.ckpt, found through the build tree's models link) translates
+// with no --model and no training: a fresh clone's `dojo mol translate` works.
+TEST(Cli, MolTranslateUsesTheShippedModel) {
+  const auto dir = test::fresh_path("cli_mol_shipped");
+  ASSERT_EQ(test::dojo("mol make-dataset --n 2 --split validation --out " + dir.string() + "/set").rc, 0);
+  const auto labels = read_labels(dir / "set" / "train_labels.csv");
+  const auto png = image_path(dir / "set" / "train", labels[0].image_id).string();
+  const auto r = test::dojo("mol translate " + png);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(png + "\t", 0), 0u) << r.out;
+  fs::remove_all(dir);
+}
+
 TEST(Sources, TenThousandGeneratedLabelsTokenizeAndRoundTrip) {
   // The acceptance's scale: tokenizers round-trip every label of a 10k generated set (InChI and
   // SMILES), and InChI -> molecule -> InChI gives back 1,000 generated molecules' InChIs.
