@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <numbers>
 #include <random>
 
@@ -17,8 +18,19 @@ std::filesystem::path HumanoidMotion::default_model() {
   return "/usr/share/mujoco/model/humanoid/humanoid.xml";
 }
 
+namespace {
+
+Sim load_humanoid(const std::filesystem::path& mjcf) {
+  if (!std::filesystem::is_regular_file(mjcf))
+    throw Error("humanoid model '" + mjcf.string() +
+                "' not found (Debian package libmujoco-samples; scripts/setup installs it)");
+  return Sim::load(mjcf);
+}
+
+}  // namespace
+
 HumanoidMotion::HumanoidMotion(const std::filesystem::path& mjcf, MotionOptions options)
-    : sim_(Sim::load(mjcf)), options_(options) {
+    : sim_(load_humanoid(mjcf)), options_(options) {
   const auto bodies = sim_.body_names();
   names_.assign(bodies.begin() + 1, bodies.end());
   hinges_ = sim_.hinge_joints();
